@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+
+// Placeholder until the command lands: registered so `tfsvc --help` lists it, and it says so when run.
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description('(not available yet)')
+    .allowUnknownOption()
+    .action(() => {
+      throw new UsageError('`tfsvc validate` is not available in this build yet');
+    });
+}
