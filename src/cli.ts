@@ -17,9 +17,18 @@ export function buildProgram(): Command {
     .version(version, '-V, --version')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
+    // Positional options: `tfsvc --version` prints tfsvc's version while `tfsvc inspect M --version 7` reaches the
+    // subcommand's own --version.
+    .enablePositionalOptions()
     .exitOverride();
   for (const register of [registerInspect, registerRun, registerValidate, registerExport, registerServe, registerWarmup, registerBench]) {
     register(program);
+  }
+  // With positional options a global flag after the subcommand belongs to the subcommand, so each one accepts --debug
+  // (main() reads it from argv).
+  for (const cmd of program.commands) {
+    if (!cmd.options.some((o) => o.long === '--debug')) cmd.option('--debug', 'print stack traces on errors');
+    cmd.exitOverride();
   }
   return program;
 }

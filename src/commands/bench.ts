@@ -1,13 +1,229 @@
-import type { Command } from 'commander';
+// `tfsvc bench URL`: load-test a TF-Serving-compatible endpoint, report, and gate on SLOs.
+// `tfsvc bench merge a.json b.json`: add up runs from several machines.
+// Exit codes: 0 pass, 1 SLO failed (or --strict and the generator fell behind), 2 usage or connection error.
+import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { preflight, runBench } from '../core/load/bench.js';
+import { ScheduleMissedError, SloFailedError } from '../core/load/errors.js';
+import { findMax } from '../core/load/findmax.js';
+import { checkRun, failureSummary } from '../core/load/gate.js';
+import type { Snapshot } from '../core/load/live.js';
+import { mergeResultFiles, readResultFile } from '../core/load/merge.js';
+import type { Metrics } from '../core/load/metrics.js';
+import { writeOutputs } from '../core/load/outputs.js';
+import { prepareBodies } from '../core/load/prepare.js';
+import { progressLine } from '../core/load/report/lines.js';
+import { renderTable } from '../core/load/report/text.js';
+import type { Schedule } from '../core/load/schedule.js';
+import { parseSlo, type Check, type Slo } from '../core/load/slo.js';
+import { resolveTarget } from '../core/load/target.js';
+import { formatRate, parseDuration, parsePercent, parsePositiveInt, parsePositiveNumber } from '../core/load/units.js';
 
-// Placeholder until the command lands: registered so `tfsvc --help` lists it, and it says so when run.
+interface BenchFlags {
+  model?: string;
+  version?: string;
+  modelVersion?: string;
+  label?: string;
+  signature?: string;
+  qps?: string;
+  concurrency?: string;
+  arrival: 'constant' | 'poisson';
+  duration?: string;
+  requests?: string;
+  warmup: string;
+  timeout: string;
+  connections: string;
+  batch: string;
+  seed: string;
+  unknownDim: string;
+  data?: string;
+  slo: string[];
+  baseline?: string;
+  maxRegression: string;
+  strict?: boolean;
+  findMax?: boolean;
+  maxQps?: string;
+  precision: string;
+  json?: string;
+  junit?: string;
+  html?: string;
+  progress: boolean;
+}
+
+interface ReportFlags {
+  slo: string[];
+  baseline?: string;
+  maxRegression: string;
+  json?: string;
+  junit?: string;
+  html?: string;
+  strict?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function addReportOptions(cmd: Command): Command {
+  return cmd
+    .option('--slo <expr>', "SLO gate, repeatable: 'p99<100ms', 'p99.9<250ms', 'max<1s', 'error_rate<0.1%', 'throughput>4900'", collect, [])
+    .option('--baseline <file>', 'a previous --json result to compare with (see --max-regression)')
+    .option('--max-regression <pct>', 'largest allowed regression against --baseline (p50, p99, throughput)', '10%')
+    .option('--json <file>', 'write the full result (with encoded HDR histograms; mergeable)')
+    .option('--junit <file>', 'write JUnit XML: one test case per SLO check')
+    .option('--html <file>', 'write a self-contained HTML report (latency over time, percentile distribution)');
+}
+
 export function register(program: Command): void {
-  program
+  const bench = program
     .command('bench')
-    .description('(not available yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('`tfsvc bench` is not available in this build yet');
-    });
+    .description('load-test a TF Serving REST endpoint (tfsvc serve or TensorFlow Serving) and gate on SLOs')
+    .argument('[url]', 'server (http://host:8501, with --model) or a full .../v1/models/NAME[/versions/V]:predict URL')
+    .option('--model <name>', 'model name (when URL is a server)')
+    .option('--version <n>', 'model version (default: the server picks, normally the latest)')
+    .option('--model-version <n>', 'another name for --version')
+    .option('--label <label>', 'model version label')
+    .option('--signature <name>', 'signature to call (default: serving_default)')
+    .option('--qps <n>', 'open loop: requests per second on a fixed schedule (latency counted from the intended start)')
+    .option('--concurrency <n>', 'closed loop: this many requests in flight, each sent when the previous answers')
+    .addOption(new Option('--arrival <kind>', 'open-loop arrivals').choices(['constant', 'poisson']).default('constant'))
+    .option('--duration <time>', 'measured duration (default 10s), e.g. 30s, 2m')
+    .option('--requests <n>', 'measured request count (instead of --duration)')
+    .option('--warmup <time>', 'send for this long first and leave it out of the results', '0s')
+    .option('--timeout <time>', 'per-request timeout', '30s')
+    .option('--connections <n>', 'open loop: most connections (and requests in flight)', '128')
+    .option('--batch <n>', 'rows per generated request', '1')
+    .option('--seed <n>', 'seed for generated data and Poisson arrivals', '1')
+    .option('--unknown-dim <n>', 'size for unknown (-1) non-batch dimensions in generated data', '1')
+    .option('--data <file>', 'request bodies: JSONL (one JSON body a line) or a TF Serving warmup file (TFRecord)')
+    .option('--strict', 'exit 1 when the load generator cannot keep its schedule')
+    .option('--find-max', 'search for the highest --qps that meets every --slo (starts at --qps, default 100)')
+    .option('--max-qps <n>', '--find-max: never try above this rate', '100000')
+    .option('--precision <pct>', '--find-max: stop when the pass/fail bracket is this narrow', '5%')
+    .option('--no-progress', 'no live view or progress lines');
+  addReportOptions(bench).action(async (url: string | undefined, flags: BenchFlags) => {
+    await benchAction(url, flags);
+  });
+
+  addReportOptions(
+    bench
+      .command('merge')
+      .description('merge --json results (e.g. from several load machines) into one report; exact histogram addition')
+      .argument('<files...>', 'result files written by tfsvc bench --json'),
+  ).action(async (files: string[], flags: ReportFlags) => {
+    // Positional options (src/cli.ts) give every flag written after `merge` to merge itself, not to `bench`.
+    const merged = mergeResultFiles(files);
+    finish(merged, flags);
+  });
+}
+
+function parseSlos(flags: ReportFlags): Slo[] {
+  return flags.slo.map(parseSlo);
+}
+
+/** Prints the report, writes outputs, and throws to set the exit code when a gate fails. */
+function finish(m: Metrics, flags: ReportFlags, extra: Check[] = []): void {
+  const slos = parseSlos(flags);
+  const baseline = flags.baseline ? { metrics: readResultFile(flags.baseline), maxRegression: parsePercent(flags.maxRegression, '--max-regression') } : undefined;
+  const checks = [...extra, ...checkRun(m, slos, baseline)];
+  process.stdout.write(renderTable(m, checks));
+  const written = writeOutputs(m, checks, flags);
+  for (const f of written) process.stderr.write(`tfsvc: wrote ${f}\n`);
+  if (checks.some((c) => !c.pass)) throw new SloFailedError(failureSummary(checks));
+  if (flags.strict && m.health?.behind) throw new ScheduleMissedError('the load generator fell behind its schedule (--strict); see the warning above');
+}
+
+async function benchAction(url: string | undefined, flags: BenchFlags): Promise<void> {
+  if (!url) throw new UsageError('bench: give the endpoint URL (http://host:8501 --model NAME, or a full :predict URL)');
+  const target = resolveTarget(url, flags);
+  if (flags.qps && flags.concurrency) throw new UsageError('give --qps (open loop) or --concurrency (closed loop), not both');
+  if (!flags.qps && !flags.concurrency && !flags.findMax) throw new UsageError('give --qps N (open loop, fixed rate) or --concurrency N (closed loop)');
+  if (flags.findMax && flags.concurrency) throw new UsageError('--find-max searches an open-loop rate; use --qps to give the start rate, not --concurrency');
+  if (flags.findMax && flags.slo.length === 0) throw new UsageError('--find-max needs at least one --slo to search against');
+  if (flags.duration && flags.requests) throw new UsageError('give --duration or --requests, not both');
+  // Fail on a bad SLO expression or baseline file before sending anything.
+  const slos = parseSlos(flags);
+  if (flags.baseline) readResultFile(flags.baseline);
+  parsePercent(flags.maxRegression, '--max-regression');
+  const durationMs = flags.requests ? Infinity : parseDuration(flags.duration ?? (flags.findMax ? '5s' : '10s'), '--duration');
+  const requests = flags.requests ? parsePositiveInt(flags.requests, '--requests') : Infinity;
+  const warmupMs = parseDuration(flags.warmup, '--warmup');
+  const timeoutMs = parseDuration(flags.timeout, '--timeout');
+  const connections = parsePositiveInt(flags.connections, '--connections');
+  const batch = parsePositiveInt(flags.batch, '--batch');
+  const seed = Number.parseInt(flags.seed, 10);
+  if (!Number.isFinite(seed)) throw new UsageError(`--seed: expected an integer, got "${flags.seed}"`);
+  const unknownDim = parsePositiveInt(flags.unknownDim, '--unknown-dim');
+
+  const bodySet = await prepareBodies(target, { data: flags.data, batch, seed, unknownDim, timeoutMs });
+  for (const note of bodySet.notes) process.stderr.write(`tfsvc: note: ${note}\n`);
+  await preflight(target.predictUrl, bodySet.bodies[0]!, timeoutMs);
+
+  const scheduleFor = (rate: number): Schedule => (flags.arrival === 'poisson' ? { kind: 'poisson', rate, seed } : { kind: 'constant', rate });
+  // Ctrl-C stops sending and still reports what was measured (a second Ctrl-C kills as usual).
+  const stop = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\ntfsvc: interrupted; finishing the requests in flight and reporting\n');
+    stop.abort();
+    process.removeListener('SIGINT', onSigint);
+  };
+  const run = async (schedule: Schedule, label: string): Promise<Metrics> => {
+    if (stop.signal.aborted) throw new UsageError('interrupted');
+    const progress = flags.progress ? await progressSink(label, durationMs === Infinity ? undefined : warmupMs + durationMs) : undefined;
+    process.once('SIGINT', onSigint);
+    try {
+      return await runBench({
+        url: target.predictUrl,
+        bodies: bodySet.bodies,
+        schedule,
+        durationMs,
+        requests,
+        warmupMs,
+        timeoutMs,
+        connections,
+        batch: bodySet.batch,
+        onProgress: progress?.update,
+        signal: stop.signal,
+      });
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      progress?.stop();
+    }
+  };
+
+  process.stderr.write(`tfsvc: bench ${target.predictUrl.href}: ${bodySet.source}\n`);
+  if (!flags.findMax) {
+    const schedule: Schedule = flags.concurrency
+      ? { kind: 'closed', concurrency: parsePositiveInt(flags.concurrency, '--concurrency') }
+      : scheduleFor(parsePositiveNumber(flags.qps!, '--qps'));
+    finish(await run(schedule, target.predictUrl.href), flags);
+    return;
+  }
+
+  const result = await findMax({
+    startRate: flags.qps ? parsePositiveNumber(flags.qps, '--qps') : 100,
+    maxRate: parsePositiveNumber(flags.maxQps ?? '100000', '--max-qps'),
+    precision: parsePercent(flags.precision, '--precision'),
+    maxTrials: 16,
+    trial: async (rate) => {
+      const metrics = await run(scheduleFor(rate), `find-max: trying ${formatRate(rate)}`);
+      return { metrics, checks: checkRun(metrics, slos) };
+    },
+    onTrial: (t) =>
+      process.stderr.write(`tfsvc: find-max: ${formatRate(t.rate)} ${t.pass ? 'meets the SLO' : `fails: ${t.reason}`}\n`),
+  });
+  if (!result.best) {
+    const lowest = result.trials.reduce((a, b) => (b.rate < a.rate ? b : a));
+    process.stdout.write(renderTable(lowest.metrics, lowest.checks));
+    throw new SloFailedError(`find-max: no rate down to ${formatRate(lowest.rate)} meets the SLO (${lowest.reason})`);
+  }
+  process.stdout.write(`find-max: highest rate meeting the SLO: ${formatRate(result.best.rate)} (${result.trials.length} trials)\n`);
+  finish(result.best.metrics, flags);
+}
+
+/** The live view: ink on a TTY, plain lines otherwise (both on stderr). */
+async function progressSink(label: string, totalMs: number | undefined): Promise<{ update(s: Snapshot): void; stop(): void }> {
+  if (process.stderr.isTTY) {
+    const { startLiveView } = await import('../core/load/report/live-view.js');
+    return startLiveView(`tfsvc bench ${label}`, totalMs);
+  }
+  return { update: (s) => process.stderr.write(`${progressLine(s)}\n`), stop: () => {} };
 }

@@ -1,13 +1,114 @@
-import type { Command } from 'commander';
+// `tfsvc export`: three jobs, one command (see docs/export.md).
+//   tfsvc export SRC --repo DIR --name NAME [--version N | --next] [--warmup N]   publish a version atomically
+//   tfsvc export SAVEDMODEL --format tfjs OUT                                      a tfjs graph model (model.json + shards)
+//   tfsvc export model.json --format savedmodel OUT                                a tfjs model as a SavedModel
+// Parses flags, calls one core function, prints what was written.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { BackendName } from '../core/engine/types.js';
 import { UsageError } from '../core/errors.js';
+import { publishModel } from '../core/export/publish.js';
+import { exportSavedModelAsTfjs } from '../core/export/savedmodel-to-tfjs.js';
+import { exportTfjsAsSavedModel } from '../core/export/tfjs-to-savedmodel.js';
+import { resolveModelDir } from '../core/savedmodel/layout.js';
 
-// Placeholder until the command lands: registered so `tfsvc --help` lists it, and it says so when run.
+interface ExportFlags {
+  repo?: string;
+  name?: string;
+  version?: number;
+  next?: boolean;
+  warmup?: number;
+  validate: boolean;
+  format?: 'tfjs' | 'savedmodel';
+  signature?: string;
+  optimize: boolean;
+  backend: BackendName;
+  json?: boolean;
+}
+
+function nonNegativeInt(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(v);
+}
+
 export function register(program: Command): void {
   program
     .command('export')
-    .description('(not available yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('`tfsvc export` is not available in this build yet');
+    .description('publish a model version atomically into a repository, or convert between SavedModel and TensorFlow.js')
+    .argument('<src>', 'SavedModel directory (version or base directory) or a TensorFlow.js model.json')
+    .argument('[out]', 'output directory for --format tfjs|savedmodel')
+    .option('--repo <dir>', 'model repository to publish into (TF Serving layout: DIR/NAME/VERSION)')
+    .option('--name <name>', 'model name in the repository')
+    .option('--version <n>', 'version number to publish (refused if it exists)', nonNegativeInt)
+    .option('--next', 'publish as the newest version + 1 (default with --repo)')
+    .option('--warmup <n>', 'write assets.extra/tf_serving_warmup_requests with N generated predict requests', nonNegativeInt)
+    .option('--no-validate', 'publish without running the validate checks first')
+    .addOption(new Option('--format <format>', 'convert to this format into OUT').choices(['tfjs', 'savedmodel']))
+    .option('--signature <name>', 'signature to export as a tfjs graph model (default serving_default)')
+    .option('--no-optimize', 'tfjs: keep the graph as converted (no identity removal, folding or fusion)')
+    .option('--backend <name>', 'engine backend for validation and warmup: wasm, cpu, tensorflow or auto', 'wasm')
+    .option('--json', 'print the result as JSON')
+    .action(async (src: string, out: string | undefined, flags: ExportFlags) => {
+      const print = (human: string, json: unknown) => process.stdout.write(flags.json ? JSON.stringify(json, null, 2) + '\n' : human + '\n');
+      if (flags.repo || flags.name) {
+        if (!flags.repo || !flags.name) throw new UsageError('publishing needs both --repo DIR and --name NAME');
+        if (out || flags.format) throw new UsageError('--repo publishes a SavedModel version; do not combine it with OUT or --format');
+        const r = await publishModel(src, {
+          repo: flags.repo,
+          name: flags.name,
+          version: flags.version,
+          next: flags.next,
+          warmup: flags.warmup,
+          validate: flags.validate,
+          backend: flags.backend,
+        });
+        const checks = r.validation ? `validated (${r.validation.summary.passed} checks passed)` : 'not validated (--no-validate)';
+        const warm = r.warmup ? `; warmup: ${r.warmup.records} records for ${r.warmup.signatures.join(', ')}` : '';
+        print(`published ${flags.name} version ${r.version} → ${path.relative(process.cwd(), r.dir) || r.dir}: ${checks}${warm}`, {
+          name: flags.name,
+          version: r.version,
+          dir: r.dir,
+          sourceKind: r.sourceKind,
+          validation: r.validation ?? null,
+          warmup: r.warmup ?? null,
+        });
+        return;
+      }
+      if (!out) throw new UsageError('give OUT (with --format tfjs|savedmodel), or --repo DIR --name NAME to publish');
+      const srcIsFile = isFile(src);
+      const format = flags.format ?? (srcIsFile ? 'savedmodel' : 'tfjs');
+      if (format === 'savedmodel') {
+        if (!srcIsFile) throw new UsageError(`${src} is already a SavedModel directory; --format savedmodel converts a TensorFlow.js model.json (use --repo to publish)`);
+        const r = await exportTfjsAsSavedModel(src, out);
+        const sig = r.frozen.signatures.serving_default!;
+        const io = (m: Record<string, { dtype?: string; tensorShape?: { dim?: { size?: number }[] } }>) =>
+          Object.entries(m).map(([k, v]) => `${k} ${(v.dtype ?? '').replace(/^DT_/, '').toLowerCase()}[${(v.tensorShape?.dim ?? []).map((d) => d.size ?? 0).join(',')}]`).join(', ');
+        print(`wrote SavedModel ${out} from a tfjs ${r.kind}: ${r.frozen.graphDef.node?.length ?? 0} nodes, serving_default ${io(sig.inputs ?? {})} → ${io(sig.outputs ?? {})}`, {
+          out: path.resolve(out),
+          kind: r.kind,
+          nodes: r.frozen.graphDef.node?.length ?? 0,
+          signature: sig,
+        });
+        return;
+      }
+      if (srcIsFile) throw new UsageError(`${src} is a file; --format tfjs converts a SavedModel directory`);
+      const { dir } = resolveModelDir(src);
+      const r = await exportSavedModelAsTfjs(dir, out, { signature: flags.signature, optimize: flags.optimize });
+      print(`wrote tfjs graph model ${path.join(out, 'model.json')} (signature ${r.signature}) + ${r.shards.length} weight shard${r.shards.length === 1 ? '' : 's'}, ${(r.weightBytes / 1024).toFixed(1)} KB`, {
+        out: path.resolve(out),
+        modelJson: r.modelJson,
+        shards: r.shards,
+        weightBytes: r.weightBytes,
+        signature: r.signature,
+      });
     });
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    throw new UsageError(`${p}: no such file or directory`);
+  }
 }

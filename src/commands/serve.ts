@@ -1,13 +1,245 @@
-import type { Command } from 'commander';
+// `tfsvc serve [MODEL_BASE_PATH]`: a drop-in TensorFlow Serving. Accepts TF Serving's own flag spellings
+// (--model_name, --rest_api_port, --model_config_file, ...) next to tfsvc's dashed ones, so launch scripts work
+// unchanged. Parses flags, calls startServing (src/core/serving/server.ts), prints where it listens and what is
+// AVAILABLE, and drains on SIGTERM/SIGINT (exit 0).
+import path from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import chalk from 'chalk';
 import { UsageError } from '../core/errors.js';
+import {
+  defaultBatching,
+  readBatchingParametersFile,
+  readModelConfigFile,
+  readMonitoringConfigFile,
+  type BatchingConfig,
+  type ModelConfig,
+} from '../core/serving/config.js';
+import { startServing, type ServingEvent } from '../core/serving/server.js';
+import type { AccessLogEntry } from '../core/serving/rest/server.js';
+import { isSavedModelDir, parseVersionName } from '../core/savedmodel/layout.js';
+import type { BackendName } from '../core/engine/types.js';
 
-// Placeholder until the command lands: registered so `tfsvc --help` lists it, and it says so when run.
+/** [dashed name, TF Serving name, value placeholder, description, default]. Both spellings set the same option. */
+const FLAGS: [string, string, string | null, string, unknown][] = [
+  ['model-name', 'model_name', '<name>', 'model name in URLs (default: the base directory name)', undefined],
+  ['model-base-path', 'model_base_path', '<dir>', 'model base directory (numeric version subdirectories)', undefined],
+  ['rest-api-port', 'rest_api_port', '<port>', 'REST port', '8501'],
+  ['port', 'port', '<port>', 'gRPC port (TF Serving PredictionService and ModelService)', '8500'],
+  ['model-config-file', 'model_config_file', '<file>', 'TF Serving model_config_list text proto (several models, policies, labels)', undefined],
+  ['model-config-file-poll-wait-seconds', 'model_config_file_poll_wait_seconds', '<s>', 're-read the model config file every s seconds (0: never)', '0'],
+  ['file-system-poll-wait-seconds', 'file_system_poll_wait_seconds', '<s>', 'poll model directories for new/removed versions every s seconds (0: only at startup)', '1'],
+  ['enable-batching', 'enable_batching', '[bool]', 'batch requests (default on, adaptive; false: every request runs alone)', undefined],
+  ['batching-parameters-file', 'batching_parameters_file', '<file>', 'TF Serving BatchingParameters text proto', undefined],
+  ['monitoring-config-file', 'monitoring_config_file', '<file>', 'TF Serving MonitoringConfig text proto (Prometheus path)', undefined],
+  ['rest-api-timeout-in-ms', 'rest_api_timeout_in_ms', '<ms>', 'REST request timeout (504 after it; 0: none)', '30000'],
+  ['enable-model-warmup', 'enable_model_warmup', '[bool]', 'warm each version up before it serves', undefined],
+  ['num-request-iterations-for-warmup', 'num_request_iterations_for_warmup', '<n>', 'replays of each warmup record', '1'],
+  ['rest-api-num-threads', 'rest_api_num_threads', '<n>', 'accepted for compatibility (Node serves HTTP on one thread)', undefined],
+];
+
+/** TF Serving flags tfsvc accepts so launch scripts run, but does not act on (each is named in a warning). */
+const IGNORED_TF_FLAGS = [
+  'grpc_socket_path', 'grpc_channel_arguments', 'grpc_max_threads', 'ssl_config_file', 'use_alts_credentials',
+  'max_num_load_retries', 'load_retry_interval_micros', 'platform_config_file', 'tensorflow_session_parallelism',
+  'tensorflow_intra_op_parallelism', 'tensorflow_inter_op_parallelism', 'per_process_gpu_memory_fraction',
+  'enable_signature_method_name_check', 'xla_cpu_compilation_enabled', 'enable_profiler', 'tensorflow_session_config_file',
+  'use_tflite_model', 'prefer_tflite_model', 'num_tflite_pools', 'num_tflite_interpreters_per_pool',
+  'thread_pool_factory_config_file', 'mixed_precision', 'skip_initialize_tpu', 'remove_unused_fields_from_bundle_metagraph',
+  'enable_grpc_healthcheck_service', 'allow_version_labels_for_unavailable_models', 'flush_filesystem_caches',
+  'rest_api_enable_cors_support',
+];
+
+function boolFlag(v: unknown, name: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === true) return true;
+  const s = String(v).toLowerCase();
+  if (['true', '1', 'yes', 't'].includes(s)) return true;
+  if (['false', '0', 'no', 'f'].includes(s)) return false;
+  throw new UsageError(`--${name} takes true or false, not "${v}"`);
+}
+
+function intFlag(v: unknown, name: string, min = 0): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, not "${v}"`);
+  return n;
+}
+
+function numFlag(v: unknown, name: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number >= 0, not "${v}"`);
+  return n;
+}
+
+/** The single model of `tfsvc serve DIR`. A version directory itself is accepted too (served from its parent). */
+function modelFromPath(p: string, name: string | undefined): ModelConfig {
+  let base = path.resolve(p);
+  if (!existsSync(base) || !statSync(base).isDirectory()) throw new UsageError(`${p}: no such directory`);
+  if (isSavedModelDir(base)) {
+    if (parseVersionName(path.basename(base)) === undefined) {
+      throw new UsageError(`${p} is a SavedModel directory; serve needs its base directory with numeric version subdirectories (e.g. ${path.join(p, '..')}/1 → serve ${path.join(p, '..')})`);
+    }
+    base = path.dirname(base);
+  }
+  return { name: name ?? path.basename(base), basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} };
+}
+
+type Opts = Record<string, unknown>;
+
+function pick(o: Opts, dashed: string, tf: string): unknown {
+  const camel = dashed.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+  return o[tf] ?? o[camel];
+}
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
-    .description('(not available yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('`tfsvc serve` is not available in this build yet');
+    .description('serve SavedModels over TF Serving\'s REST API (drop-in: same URLs, JSON, flags and config files)')
+    .argument('[MODEL_BASE_PATH]', 'model base directory with numeric version subdirectories (e.g. models/half_plus_two with 00000123/)')
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .addHelpText('after', `
+TF Serving's own spellings work too (--model_name=x, --rest_api_port=8501, --model_config_file=..., ...), so
+tensorflow_model_server launch scripts run unchanged. Examples:
+  tfsvc serve models/half_plus_two
+  tfsvc serve --model_config_file=models.config --model_config_file_poll_wait_seconds=60
+  curl -X POST localhost:8501/v1/models/half_plus_two:predict -d '{"instances": [[1.0], [2.0]]}'`);
+  for (const [dashed, tf, value, desc, def] of FLAGS) {
+    const v = value ? ` ${value}` : '';
+    cmd.addOption(new Option(`--${dashed}${v}`, desc + (def !== undefined ? ` (default ${def})` : '')));
+    if (tf !== dashed) cmd.addOption(new Option(`--${tf}${v}`).hideHelp());
+  }
+  for (const f of IGNORED_TF_FLAGS) cmd.addOption(new Option(`--${f} [value]`).hideHelp());
+  cmd.addOption(new Option('--saved_model_tags <tags>').hideHelp());
+  cmd
+    .option('--saved-model-tags <tags>', 'meta graph tags to load, comma-separated (TF Serving\'s --saved_model_tags)', 'serve')
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--num-workers <n>', 'inference worker threads when no batching file sets num_batch_threads (default: one per core)')
+    .option('--backend <name>', 'engine backend: wasm, cpu, tensorflow or auto', 'wasm')
+    .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', String(256 * 1024 * 1024))
+    .option('--enable-cors', 'send CORS headers and answer preflight requests')
+    .option('--access-log', 'log every request')
+    .addOption(new Option('--log-format <format>', 'log format').choices(['pretty', 'json']).default('pretty'))
+    .action(async (basePathArg: string | undefined, o: Opts, command: Command) => {
+      const get = (d: string, tf: string, def?: unknown): unknown => pick(o, d, tf) ?? def;
+      // Unknown flags are kept by commander among the operands: warn about them, and take the base path from the rest.
+      const unknown = command.args.filter((a) => a.startsWith('-'));
+      const operands = command.args.filter((a) => !a.startsWith('-'));
+      if (operands.length > 1) throw new UsageError(`serve takes one model base path; got ${operands.join(', ')}`);
+      basePathArg = operands[0];
+      for (const f of IGNORED_TF_FLAGS) {
+        if (o[f] !== undefined) unknown.push(`--${f}`);
+      }
+      const json = o.logFormat === 'json';
+      const emit = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void => {
+        if (json) process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
+        else {
+          const color = level === 'error' ? chalk.red : level === 'warn' ? chalk.yellow : (s: string) => s;
+          (level === 'info' ? process.stdout : process.stderr).write(color(msg) + '\n');
+        }
+      };
+      for (const u of unknown) emit('warn', `ignoring TF Serving flag ${u.split('=')[0]} (not supported by tfsvc)`);
+      const tags = String(o.saved_model_tags ?? o.savedModelTags ?? 'serve').split(',').map((t) => t.trim()).filter(Boolean);
+
+      const configFile = get('model-config-file', 'model_config_file') as string | undefined;
+      const basePath = (get('model-base-path', 'model_base_path') as string | undefined) ?? basePathArg;
+      const name = get('model-name', 'model_name') as string | undefined;
+      let models: ModelConfig[];
+      if (configFile) {
+        if (basePath) throw new UsageError('give either --model_config_file or a model base path, not both');
+        models = readModelConfigFile(configFile);
+        if (models.length === 0) throw new UsageError(`${configFile}: model_config_list lists no models`);
+      } else {
+        if (!basePath) throw new UsageError('serve needs a model base path (tfsvc serve DIR, or --model_base_path) or --model_config_file');
+        models = [modelFromPath(basePath, name)];
+      }
+
+      const batchingEnabled = boolFlag(get('enable-batching', 'enable_batching'), 'enable_batching');
+      const batchingFile = get('batching-parameters-file', 'batching_parameters_file') as string | undefined;
+      let batching: BatchingConfig = batchingFile ? readBatchingParametersFile(batchingFile) : defaultBatching();
+      if (batchingFile && batchingEnabled === undefined) emit('warn', '--batching_parameters_file is applied (tfsvc batches by default; --enable_batching=false turns it off)');
+      if (batchingEnabled === false) batching = { ...batching, enabled: false };
+      if (o.numWorkers !== undefined && !batchingFile) batching = { ...batching, numBatchThreads: intFlag(o.numWorkers, 'num-workers', 1) };
+      const monitoringFile = get('monitoring-config-file', 'monitoring_config_file') as string | undefined;
+      const monitoring = monitoringFile ? readMonitoringConfigFile(monitoringFile) : undefined;
+      const restPort = intFlag(get('rest-api-port', 'rest_api_port', '8501'), 'rest_api_port');
+      const grpcPort = intFlag(get('port', 'port', '8500'), 'port');
+      const warmup = boolFlag(get('enable-model-warmup', 'enable_model_warmup'), 'enable_model_warmup') ?? true;
+
+      const logEvent = (e: ServingEvent): void => {
+        switch (e.kind) {
+          case 'state':
+            if (e.error) emit('error', `${e.model} version ${e.version}: failed to load: ${e.error}`, { model: e.model, version: e.version, state: e.state, error: e.error });
+            else if (e.state === 'AVAILABLE' || e.state === 'END') emit('info', `${e.model} version ${e.version}: ${e.state}`, { model: e.model, version: e.version, state: e.state });
+            break;
+          case 'loaded':
+            emit('info', `${e.model} version ${e.version}: loaded in ${Math.round(e.loadMs)} ms on ${e.backend}, warmup ${e.warmupSource} (${e.warmupRequests} requests, ${Math.round(e.warmupMs)} ms)`, { ...e });
+            break;
+          case 'source-error':
+            emit('warn', `${e.model}: ${e.message}`, { model: e.model });
+            break;
+          case 'config-error':
+            emit('error', `model config reload failed (keeping the previous config): ${e.message}`);
+            break;
+          case 'listening':
+            emit('info', `${e.protocol} API listening on ${e.host}:${e.port}`, { protocol: e.protocol, host: e.host, port: e.port });
+            break;
+        }
+      };
+      const accessLog = o.accessLog
+        ? (a: AccessLogEntry): void => {
+            if (json) process.stdout.write(JSON.stringify({ ...a, level: 'info', msg: 'request' }) + '\n');
+            else process.stdout.write(`${a.time} ${a.method} ${a.path} ${a.status} ${a.durationMs.toFixed(2)}ms ${a.responseBytes}B${a.model ? ` ${a.model}${a.version !== undefined ? `@${a.version}` : ''}` : ''}${a.error ? ` "${a.error}"` : ''}\n`);
+          }
+        : undefined;
+
+      const serving = await startServing({
+        models,
+        modelConfigFile: configFile,
+        modelConfigPollSeconds: numFlag(get('model-config-file-poll-wait-seconds', 'model_config_file_poll_wait_seconds', '0'), 'model_config_file_poll_wait_seconds'),
+        pollSeconds: numFlag(get('file-system-poll-wait-seconds', 'file_system_poll_wait_seconds', '1'), 'file_system_poll_wait_seconds'),
+        batching,
+        monitoring,
+        restPort,
+        host: o.host as string,
+        grpcPort,
+        timeoutMs: intFlag(get('rest-api-timeout-in-ms', 'rest_api_timeout_in_ms', '30000'), 'rest_api_timeout_in_ms'),
+        maxBodyBytes: intFlag(o.maxBodyBytes, 'max-body-bytes', 1),
+        cors: Boolean(o.enableCors),
+        accessLog,
+        warmup,
+        warmupIterations: intFlag(get('num-request-iterations-for-warmup', 'num_request_iterations_for_warmup', '1'), 'num_request_iterations_for_warmup', 1),
+        loadOptions: { backend: o.backend as BackendName, tags },
+        loaderModule: process.env.TFSVC_LOADER_MODULE,
+        log: logEvent,
+      });
+      for (const m of models) {
+        try {
+          const avail = serving.manager.status(m.name).filter((s) => s.state === 'AVAILABLE').map((s) => s.version);
+          const url = `http://localhost:${serving.restPort}/v1/models/${m.name}`;
+          emit('info', `serving ${m.name} versions [${avail.join(', ')}] AVAILABLE at ${url}`, { model: m.name, versions: avail, url });
+        } catch {
+          emit('warn', `${m.name}: no version available yet`);
+        }
+      }
+
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (sig: string): void => {
+          if (stopping) {
+            // A second signal while draining: stop waiting for in-flight requests.
+            emit('warn', `${sig} again: exiting without waiting for in-flight requests`);
+            process.exit(sig === 'SIGINT' ? 130 : 143);
+          }
+          stopping = true;
+          emit('info', `${sig}: draining ${serving.rest.inFlight()} in-flight request(s) and shutting down`);
+          void serving.close().then(() => {
+            emit('info', 'stopped');
+            resolve();
+          });
+        };
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+      });
     });
 }

@@ -1,13 +1,49 @@
-import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
+// `tfsvc validate MODEL|REPO`: the CI gate before a model ships. Parses flags, runs src/core/validate, renders a table
+// or the --json document, and exits 0 (all checks pass), 1 (a check failed) or 2 (usage).
+import { InvalidArgumentError, type Command } from 'commander';
+import type { BackendName } from '../core/engine/types.js';
+import { readGolden } from '../core/validate/golden.js';
+import { renderReport } from '../core/validate/report.js';
+import { validateTarget } from '../core/validate/validate.js';
+import { validateUrl } from '../core/validate/remote.js';
 
-// Placeholder until the command lands: registered so `tfsvc --help` lists it, and it says so when run.
+interface ValidateFlags {
+  batch: number;
+  golden?: string;
+  json?: boolean;
+  signature?: string;
+  backend: BackendName;
+  tagSet?: string;
+}
+
+function positiveInt(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer');
+  return Number(v);
+}
+
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('(not available yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('`tfsvc validate` is not available in this build yet');
+    .description('check a model before it ships: layout, checksums, op support, a real inference of every signature, golden outputs')
+    .argument('<path>', 'SavedModel directory, model base directory (numeric versions), repository of model base directories, or http://host:8501/v1/models/NAME')
+    .option('--batch <n>', 'rows for unknown batch dimensions of generated inputs', positiveInt, 2)
+    .option('--golden <file>', 'JSON of inputs and expected outputs per signature, with tolerances (see docs/validate.md)')
+    .option('--signature <name>', 'only this signature (default: every signature)')
+    .option('--backend <name>', 'engine backend: wasm, cpu, tensorflow or auto', 'wasm')
+    .option('--tag-set <tags>', 'meta graph tag set, comma-separated', 'serve')
+    .option('--json', 'print one machine-readable JSON report (see docs/validate.md)')
+    .action(async (target: string, flags: ValidateFlags) => {
+      const golden = flags.golden ? await readGolden(flags.golden) : undefined;
+      const report = /^https?:\/\//i.test(target)
+        ? await validateUrl(target, { batch: flags.batch, golden, signature: flags.signature })
+        : await validateTarget(target, {
+        batch: flags.batch,
+        golden,
+        signature: flags.signature,
+        backend: flags.backend,
+        tags: flags.tagSet?.split(',').map((t) => t.trim()).filter(Boolean),
+      });
+      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report));
+      if (!report.ok) process.exitCode = 1;
     });
 }

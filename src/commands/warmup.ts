@@ -1,13 +1,76 @@
+// `tfsvc warmup URL --model NAME [--batch 1,8] [--write DIR]`: sends a dummy request for every predict signature
+// at each batch size (from the endpoint's metadata) and prints a summary; --write saves them as a TF Serving warmup
+// file (DIR/assets.extra/tf_serving_warmup_requests). Exit 1 when any request failed, 2 on usage/connection errors.
+import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { TfsvcError, UsageError } from '../core/errors.js';
+import { fetchMetadata } from '../core/load/metadata.js';
+import { resolveTarget } from '../core/load/target.js';
+import { formatMs, parseDuration, parsePositiveInt } from '../core/load/units.js';
+import { runWarmup } from '../core/load/warmup.js';
+import { writeWarmupFile } from '../core/load/warmupfile.js';
 
-// Placeholder until the command lands: registered so `tfsvc --help` lists it, and it says so when run.
+interface WarmupFlags {
+  model?: string;
+  version?: string;
+  modelVersion?: string;
+  label?: string;
+  signature?: string;
+  batch: string;
+  repeat: string;
+  seed: string;
+  unknownDim: string;
+  timeout: string;
+  write?: string;
+}
+
 export function register(program: Command): void {
   program
     .command('warmup')
-    .description('(not available yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('`tfsvc warmup` is not available in this build yet');
+    .description('send dummy requests for every signature and batch size (from the metadata); optionally write a TF Serving warmup file')
+    .argument('<url>', 'server (http://host:8501, with --model) or a .../v1/models/NAME[/versions/V] URL')
+    .option('--model <name>', 'model name (when URL is a server)')
+    .option('--version <n>', 'model version (default: the server picks, normally the latest)')
+    .option('--model-version <n>', 'another name for --version')
+    .option('--label <label>', 'model version label')
+    .option('--signature <name>', 'only this signature (default: every signature)')
+    .option('--batch <sizes>', 'comma-separated batch sizes', '1')
+    .option('--repeat <n>', 'requests per signature and batch size (the first is the cold one)', '1')
+    .option('--seed <n>', 'seed for the generated data', '1')
+    .option('--unknown-dim <n>', 'size for unknown (-1) non-batch dimensions', '1')
+    .option('--timeout <time>', 'per-request timeout', '60s')
+    .option('--write <dir>', 'write the requests that succeeded to DIR/assets.extra/tf_serving_warmup_requests')
+    .action(async (url: string, flags: WarmupFlags) => {
+      const target = resolveTarget(url, flags);
+      const batches = flags.batch.split(',').map((b) => parsePositiveInt(b.trim(), '--batch'));
+      const timeoutMs = parseDuration(flags.timeout, '--timeout');
+      const meta = await fetchMetadata(target, timeoutMs);
+      let signatures = meta.signatures;
+      if (flags.signature) {
+        signatures = signatures.filter((s) => s.name === flags.signature);
+        if (!signatures.length) throw new UsageError(`the model has no signature "${flags.signature}" (it has: ${meta.signatures.map((s) => s.name).join(', ')})`);
+      }
+      const rows = await runWarmup(target, signatures, {
+        batches,
+        repeat: parsePositiveInt(flags.repeat, '--repeat'),
+        seed: Number.parseInt(flags.seed, 10) || 0,
+        unknownDim: parsePositiveInt(flags.unknownDim, '--unknown-dim'),
+        timeoutMs,
+      });
+      const table = new Table({ head: ['signature', 'batch', 'status', 'first', 'warm (median)', 'note'], style: { head: [], border: [] } });
+      for (const r of rows) {
+        table.push([r.signature, r.batch || '-', r.status || '-', formatMs(r.firstMs), formatMs(r.warmMs), (r.note ?? '').slice(0, 60)]);
+      }
+      process.stdout.write(`warmup ${target.modelPath}${meta.version ? ` (version ${meta.version})` : ''}\n${table.toString()}\n`);
+      const sent = rows.filter((r) => r.inputs);
+      const failed = sent.filter((r) => !r.ok);
+      if (flags.write) {
+        const good = sent.filter((r) => r.ok);
+        if (!good.length) throw new TfsvcError('no request succeeded; nothing to write');
+        const file = writeWarmupFile(flags.write, good.map((r) => ({ model: target.model, signature: r.signature, inputs: r.inputs! })));
+        process.stdout.write(`wrote ${good.length} requests to ${file}\n`);
+      }
+      if (failed.length) throw new TfsvcError(`${failed.length} of ${sent.length} warmup requests failed (see the table)`);
+      if (!sent.length) throw new UsageError('the model has no predict signature to warm up');
     });
 }

@@ -52,6 +52,11 @@ export interface LoadedModel {
   readonly backend: string;
   readonly signatures: Record<string, SignatureInfo>;
   /**
+   * Signatures of the SavedModel that this engine cannot run, with the reason (e.g. ops TensorFlow.js lacks). Optional:
+   * added by the engine; absent means none (or an engine that does not report them).
+   */
+  readonly unavailable?: Record<string, string>;
+  /**
    * Runs one signature. `inputs` is keyed by signature input alias; the result is keyed by output alias and holds
    * only `outputFilter` aliases when given. Rejects with RequestError(INVALID_ARGUMENT) for wrong dtypes/shapes/aliases.
    */

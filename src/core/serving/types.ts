@@ -37,7 +37,10 @@ export interface ServableHandle {
   readonly signatures: Record<string, SignatureInfo>;
   /** The meta graph's SignatureDefs as decoded plain objects (camelCase), for the metadata endpoint. */
   readonly signatureDefs: Record<string, unknown>;
-  /** Runs one signature through the batcher and worker pool (never on the calling thread). */
+  /**
+   * Runs one signature through the batcher and worker pool (never on the calling thread). Takes ownership of `inputs`:
+   * their typed-array buffers may be transferred to a worker thread (and so become detached here).
+   */
   run(signature: string, inputs: Record<string, HostTensor>, options?: RunOptions): Promise<Record<string, HostTensor>>;
   release(): void;
 }

@@ -1,0 +1,99 @@
+// Chooses and initialises this thread's TensorFlow.js backend. Every worker_thread has its own tfjs instance and must
+// call initBackend itself; the native packages (@tensorflow/tfjs-node[-gpu]) are optional dependencies, imported
+// dynamically by name so no code path requires them.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from '../errors.js';
+import type { BackendName } from './types.js';
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow', 'auto'];
+
+let wasmPathsSet = false;
+
+/** Directory holding the .wasm binaries of @tensorflow/tfjs-backend-wasm (with a trailing slash), from any cwd. */
+export function wasmDir(): string {
+  const require = createRequire(import.meta.url);
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
+}
+
+/**
+ * The wasm backend uses its SIMD build when the runtime validates SIMD (Node 20 does). Its multi-threaded build is
+ * switched off in Node by tfjs itself (WASM_HAS_MULTITHREAD_SUPPORT is false when IS_NODE, tensorflow/tfjs#3830), so
+ * `setThreadsCount` has no effect here: parallelism comes from worker threads, one engine per thread.
+ */
+async function initWasm(): Promise<void> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (!wasmPathsSet) {
+    wasm.setWasmPaths(wasmDir());
+    wasmPathsSet = true;
+  }
+  if (!(await tf.setBackend('wasm'))) throw new UsageError('the wasm backend failed to initialise');
+}
+
+async function initCpu(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  if (!(await tf.setBackend('cpu'))) throw new UsageError('the cpu backend failed to initialise');
+}
+
+/** Imports the first native package that is installed; returns its name, or undefined when none is. */
+async function importNative(): Promise<string | undefined> {
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      const spec: string = pkg;
+      await import(spec);
+      return pkg;
+    } catch {
+      // Not installed (or its binary does not load here): try the next one.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Initialises `name` on this thread and returns the backend actually running ('wasm', 'cpu' or 'tensorflow').
+ * 'auto' prefers @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node, then wasm. UsageError when 'tensorflow' is
+ * asked for and neither native package is installed.
+ */
+export async function initBackend(name: BackendName = 'wasm'): Promise<string> {
+  // Production mode: no debug checks, no "install tfjs-node" banner from the cpu backend on every thread.
+  tf.env().set('PROD', true);
+  switch (name) {
+    case 'wasm':
+      if (tf.getBackend() !== 'wasm' || !tf.findBackend('wasm')) await initWasm();
+      break;
+    case 'cpu':
+      if (tf.getBackend() !== 'cpu') await initCpu();
+      break;
+    case 'tensorflow': {
+      if (tf.getBackend() === 'tensorflow') break;
+      const pkg = await importNative();
+      if (!pkg || !(await tf.setBackend('tensorflow'))) {
+        throw new UsageError(`backend "tensorflow" needs ${NATIVE_PACKAGES.join(' or ')} installed (npm install @tensorflow/tfjs-node); use --backend wasm or cpu`);
+      }
+      break;
+    }
+    case 'auto': {
+      if (tf.getBackend() === 'tensorflow') break;
+      const pkg = await importNative();
+      if (!pkg || !(await tf.setBackend('tensorflow'))) await initWasm();
+      break;
+    }
+    default:
+      throw new UsageError(`unknown backend "${name as string}" (choose ${BACKEND_NAMES.join(', ')})`);
+  }
+  return tf.getBackend();
+}
+
+/** A short description of the running backend, e.g. `wasm (SIMD)`, for logs and `run`'s stderr note. */
+export function describeBackend(): string {
+  const name = tf.getBackend();
+  if (name === 'wasm') {
+    const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+    return `wasm (${[simd ? 'SIMD' : 'no SIMD', threads ? 'threads' : 'single-threaded'].join(', ')})`;
+  }
+  return name;
+}

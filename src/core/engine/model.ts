@@ -1,0 +1,215 @@
+// loadModel: a SavedModel directory → a LoadedModel that runs its signatures on this thread's tfjs backend. Each
+// signature becomes its own tfjs GraphModel (src/core/graph/build.ts explains why). Requests are checked against the
+// signature before anything runs, with TF Serving's wording where it has one, and fail with RequestError
+// (INVALID_ARGUMENT); model problems fail the load with ModelError.
+//
+// Thread-safety: a LoadedModel belongs to the thread that loaded it (tfjs state is per thread). Worker pools load one
+// per worker.
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { ModelError, RequestError, UsageError } from '../errors.js';
+import { buildExecutableGraph, openModelSource, servableSignatureKeys, type BuildOptions, type ExecutableGraph } from '../graph/build.js';
+import { describeUnsupported } from '../graph/support.js';
+import { signatureInfo } from '../savedmodel/signatures.js';
+import type { SignatureDef } from '../savedmodel/types.js';
+import { initBackend } from './backend.js';
+import { ExampleParseError, registerCustomOps } from './custom-ops.js';
+import { fromTfjs, toTfjs } from './host-tensor.js';
+import { WeightSharing, weightKeys } from './shared-weights.js';
+import type { HostTensor, LoadedModel, LoadOptions, SignatureInfo, TensorSpec } from './types.js';
+
+/** Extra knobs for tests and benchmarks; LoadOptions is the public contract. */
+export interface EngineLoadOptions extends LoadOptions {
+  /** Graph optimisations (default all on); see BuildOptions. */
+  optimize?: BuildOptions['optimize'];
+}
+
+interface PreparedSignature {
+  info: SignatureInfo;
+  graph: GraphSummary;
+  model: GraphModel;
+  async: boolean;
+}
+
+/** An ExecutableGraph without its artifacts (a loaded model does not keep a second copy of the weights). */
+export type GraphSummary = Omit<ExecutableGraph, 'artifacts'>;
+
+/** A loaded model whose signatures that could not be prepared are listed with the reason. */
+export interface EngineModel extends LoadedModel {
+  /** Signature key → why it is not available (e.g. ops TensorFlow.js lacks). */
+  readonly unavailable: Record<string, string>;
+  /** What each signature's graph became (node counts, rewrites, feeds and fetches); the weights live in tfjs only. */
+  readonly graphs: Record<string, GraphSummary>;
+}
+
+/**
+ * Loads the SavedModel in `dir` (a version directory) on this thread. Signatures: `opts.signatures`, or every one the
+ * backend can run (others are listed in `unavailable`); ModelError when none can run or a requested one cannot.
+ */
+export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Promise<EngineModel> {
+  const backend = await initBackend(opts.backend ?? 'wasm');
+  registerCustomOps();
+  const src = await openModelSource(dir, opts.tags ?? ['serve']);
+  const all = servableSignatureKeys(src.meta);
+  const wanted = opts.signatures ?? all;
+  for (const key of wanted) {
+    if (!all.includes(key)) throw new UsageError(`no signature "${key}" in ${src.files.file} (signatures: ${all.join(', ') || 'none'})`);
+  }
+  const prepared = new Map<string, PreparedSignature>();
+  const unavailable: Record<string, string> = {};
+  const sharing = new WeightSharing();
+  try {
+    for (const key of wanted) {
+      let graph: ExecutableGraph;
+      try {
+        graph = await buildExecutableGraph(src, key, { optimize: opts.optimize, allowUnsupported: true });
+      } catch (err) {
+        // Loading "every signature": one that cannot be converted (sparse inputs, ...) must not block the others.
+        if (opts.signatures || !(err instanceof ModelError)) throw err;
+        unavailable[key] = err.message;
+        continue;
+      }
+      if (graph.unsupported.length > 0) {
+        const why = `uses ops TensorFlow.js cannot run: ${describeUnsupported(graph.unsupported)}`;
+        if (opts.signatures) throw new ModelError(`signature ${key} ${why}`, src.files.file);
+        unavailable[key] = why;
+        continue;
+      }
+      // The artifacts are dropped once loaded: the weights now live as tensors inside the GraphModel.
+      const { artifacts, ...summary } = graph;
+      const keys = weightKeys(artifacts);
+      const model = await loadGraphModel(tf.io.fromMemory(artifacts));
+      sharing.adopt(model, keys);
+      prepared.set(key, { info: fedSignatureInfo(key, src.meta.signatureDef![key]!, summary), graph: summary, model, async: false });
+    }
+    if (prepared.size === 0) {
+      const detail = Object.entries(unavailable).map(([k, why]) => `${k} ${why}`).join('; ');
+      throw new ModelError(`${src.files.dir}: no signature can run on the ${backend} backend${detail ? `: ${detail}` : ''}`, src.files.file);
+    }
+  } catch (err) {
+    for (const p of prepared.values()) p.model.dispose();
+    throw err;
+  }
+  return new TfjsModel(backend, prepared, unavailable);
+}
+
+/**
+ * The signature as run() accepts it: the SignatureDef's view, except inputs the graph builder re-typed (a
+ * classify/regress input that feeds serialized tf.Examples to ParseExample is DT_STRING whatever the SignatureDef
+ * declares; see retypeExampleFeeds in src/core/graph/build.ts). Metadata answers keep the SignatureDef as written.
+ */
+function fedSignatureInfo(key: string, def: SignatureDef, graph: GraphSummary): SignatureInfo {
+  const info = signatureInfo(key, def);
+  for (const alias of graph.exampleInputs) info.inputs[alias] = graph.inputs[alias]!.spec;
+  return info;
+}
+
+class TfjsModel implements EngineModel {
+  readonly signatures: Record<string, SignatureInfo>;
+  readonly graphs: Record<string, GraphSummary>;
+
+  constructor(
+    readonly backend: string,
+    private readonly prepared: Map<string, PreparedSignature>,
+    readonly unavailable: Record<string, string>,
+  ) {
+    this.signatures = Object.fromEntries([...prepared].map(([k, p]) => [k, p.info]));
+    this.graphs = Object.fromEntries([...prepared].map(([k, p]) => [k, p.graph]));
+  }
+
+  async run(signature: string, inputs: Record<string, HostTensor>, outputFilter?: string[]): Promise<Record<string, HostTensor>> {
+    const sig = this.prepared.get(signature);
+    if (!sig) {
+      const why = this.unavailable[signature];
+      if (why) throw new RequestError('FAILED_PRECONDITION', `Serving signature key "${signature}" is not available: it ${why}`);
+      throw new RequestError('INVALID_ARGUMENT', `Serving signature name: "${signature}" not found in signature def`);
+    }
+    const { info, graph } = sig;
+    checkInputAliases(signature, info, inputs);
+    const aliases = outputFilter && outputFilter.length > 0 ? outputFilter : Object.keys(info.outputs);
+    for (const a of aliases) {
+      if (!info.outputs[a]) {
+        throw new RequestError('INVALID_ARGUMENT', `output tensor alias not found in signature: ${a} Outputs expected to be in the set {${Object.keys(info.outputs).join(',')}}.`);
+      }
+    }
+    const feeds: Record<string, tf.Tensor> = {};
+    const inputAliases = Object.keys(info.inputs);
+    try {
+      inputAliases.forEach((alias, i) => {
+        const spec = info.inputs[alias]!;
+        const h = inputs[alias]!;
+        checkInput(alias, i, spec, h);
+        feeds[graph.inputs[alias]!.node] = toTfjs(h, spec.dtype, `input ${alias}`);
+      });
+      const fetch = aliases.map((a) => graph.outputs[a]!.tensor);
+      const results = await this.execute(sig, feeds, fetch);
+      const out: Record<string, HostTensor> = {};
+      aliases.forEach((a, i) => {
+        out[a] = fromTfjs(results[i]!, info.outputs[a]!.dtype);
+      });
+      for (const t of results) if (!Object.values(feeds).includes(t)) t.dispose();
+      return out;
+    } catch (err) {
+      if (err instanceof RequestError) throw err;
+      if (err instanceof ExampleParseError) throw new RequestError('INVALID_ARGUMENT', err.message, { cause: err });
+      throw new RequestError('INVALID_ARGUMENT', `running signature ${signature} failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      for (const t of Object.values(feeds)) t.dispose();
+    }
+  }
+
+  private async execute(sig: PreparedSignature, feeds: Record<string, tf.Tensor>, fetch: string[]): Promise<tf.Tensor[]> {
+    if (!sig.async) {
+      try {
+        const r = sig.model.execute(feeds, fetch);
+        return Array.isArray(r) ? r : [r];
+      } catch (err) {
+        // Graphs with control flow (While/If, TensorArrays) only run asynchronously; remember and retry.
+        if (!/executeAsync/.test((err as Error).message)) throw err;
+        sig.async = true;
+      }
+    }
+    const r = await sig.model.executeAsync(feeds, fetch);
+    return Array.isArray(r) ? r : [r];
+  }
+
+  dispose(): void {
+    for (const p of this.prepared.values()) p.model.dispose();
+    this.prepared.clear();
+  }
+}
+
+/** TF Serving's check that a request names exactly the signature's inputs. */
+function checkInputAliases(signature: string, info: SignatureInfo, inputs: Record<string, HostTensor>): void {
+  const want = Object.keys(info.inputs).sort();
+  const got = Object.keys(inputs).sort();
+  const missing = want.filter((a) => !(a in inputs));
+  const extra = got.filter((a) => !(a in info.inputs));
+  if (missing.length || extra.length) {
+    throw new RequestError(
+      'INVALID_ARGUMENT',
+      `input size does not match signature: ${got.length}!=${want.length} len({${got.join(',')}}) != len({${want.join(',')}}). ` +
+        `Sent extra: {${extra.join(',')}}. Missing but required: {${missing.join(',')}}.`,
+    );
+  }
+  void signature;
+}
+
+function shortType(dtype: string): string {
+  return dtype.replace(/^DT_/, '').toLowerCase();
+}
+
+/**
+ * dtype must match exactly and the data must fill the shape. Shapes are not checked against the signature: TensorFlow's
+ * C++ runtime (what TF Serving runs) does not either — `{"instances": [1.0, 2.0, 5.0]}` feeds shape [3] to
+ * half_plus_two's [?,1] input and broadcasting answers it — and ops reject shapes they cannot compute with.
+ */
+function checkInput(alias: string, index: number, spec: TensorSpec, h: HostTensor): void {
+  if (h.dtype !== spec.dtype) {
+    throw new RequestError('INVALID_ARGUMENT', `Expects arg[${index}] to be ${shortType(spec.dtype)} but ${shortType(h.dtype)} is provided`);
+  }
+  const n = h.shape.reduce((a, b) => a * b, 1);
+  if (h.data.length !== n) {
+    throw new RequestError('INVALID_ARGUMENT', `input ${alias}: shape [${h.shape.join(',')}] needs ${n} values, got ${h.data.length}`);
+  }
+}

@@ -1,0 +1,57 @@
+// One offline prediction, answered as TF Serving's REST :predict would answer it (`saved_model_cli run` without
+// Python): resolve the model directory, load only the signature asked for, decode the JSON request with TF Serving's
+// rules, run, encode the response. `tfsvc run` is a thin wrapper around this.
+import { UsageError } from '../errors.js';
+import { resolveModelDir } from '../savedmodel/layout.js';
+import { decodePredictRequest, encodePredictResponse, parseJsonBody, requestSignatureName } from '../serving/rest/json-tensor.js';
+import { describeBackend } from './backend.js';
+import { loadModel } from './model.js';
+import type { BackendName } from './types.js';
+
+export interface RunOnceOptions {
+  /** SavedModel directory or model base directory (newest version, or `version`). */
+  model: string;
+  version?: number;
+  /** Signature key; default the request's "signature_name", else serving_default. */
+  signature?: string;
+  tags?: string[];
+  backend?: BackendName;
+  /** The request body: {"instances": ...} or {"inputs": ...}, optionally with "signature_name". */
+  body: string;
+}
+
+export interface RunOnceResult {
+  /** The response body TF Serving would send ({"predictions": ...} or {"outputs": ...}). */
+  response: string;
+  dir: string;
+  version?: number;
+  signature: string;
+  /** Backend description, e.g. `wasm (SIMD, single-threaded)`. */
+  backend: string;
+  loadMs: number;
+  runMs: number;
+}
+
+export async function runOnce(opts: RunOnceOptions): Promise<RunOnceResult> {
+  let body: unknown;
+  try {
+    body = parseJsonBody(opts.body);
+  } catch (err) {
+    throw new UsageError(`the input is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const signature = opts.signature ?? (requestSignatureName(body) || 'serving_default');
+  const resolved = resolveModelDir(opts.model, opts.version);
+  const t0 = performance.now();
+  const model = await loadModel(resolved.dir, { backend: opts.backend ?? 'wasm', tags: opts.tags, signatures: [signature] });
+  const t1 = performance.now();
+  try {
+    const info = model.signatures[signature]!;
+    const { inputs, format } = decodePredictRequest(body, info);
+    const outputs = await model.run(signature, inputs);
+    const response = encodePredictResponse(outputs, format, info);
+    const t2 = performance.now();
+    return { response, dir: resolved.dir, version: resolved.version, signature, backend: describeBackend(), loadMs: t1 - t0, runMs: t2 - t1 };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,74 @@
+// Where request bodies come from: generated from the endpoint's metadata, a JSONL file (one JSON body a line), or a
+// TF Serving warmup file. Bodies are prepared before the run and sent round-robin, so building them costs the
+// generator nothing while it keeps the schedule.
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import type { SignatureSpec } from './metadata.js';
+import { seededRandom } from './prng.js';
+import { restPredictBody } from './restbody.js';
+import { generateInputs } from './tensorgen.js';
+import { readWarmupFile } from './warmupfile.js';
+
+export interface BodySet {
+  bodies: Buffer[];
+  /** One line saying where the bodies came from, for the report. */
+  source: string;
+  notes: string[];
+  /** Rows per request, when known. */
+  batch?: number;
+}
+
+/** `count` distinct generated bodies for `sig` (a different seed each, derived from `seed`). */
+export function generatedBodies(sig: SignatureSpec, o: { batch: number; seed: number; unknownDim: number; count: number; sendSignature: boolean }): BodySet {
+  if (!sig.method.endsWith('/predict')) {
+    throw new UsageError(`signature ${sig.name} is a ${sig.method.split('/').pop()} signature (tf.Example input); bench the predict API with a predict signature or give --data`);
+  }
+  const bodies: Buffer[] = [];
+  let notes: string[] = [];
+  let rows = o.batch;
+  for (let i = 0; i < o.count; i++) {
+    const g = generateInputs(sig, { batch: o.batch, unknownDim: o.unknownDim, random: seededRandom(o.seed + i * 7919) });
+    notes = g.notes;
+    // A fixed first dimension wins over --batch (see concreteShape); report the rows actually sent.
+    rows = Object.values(g.inputs)[0]?.shape[0] ?? o.batch;
+    bodies.push(Buffer.from(JSON.stringify(restPredictBody(o.sendSignature ? sig.name : undefined, g.inputs))));
+  }
+  return { bodies, source: `generated from metadata: signature ${sig.name}, batch ${rows}, seed ${o.seed}`, notes, batch: rows };
+}
+
+/**
+ * Bodies from a file: a TF Serving warmup file (TFRecord; detected by its name or by not starting with JSON) or
+ * JSONL. `signature` (when given) is put into JSON bodies that name none.
+ */
+export function fileBodies(file: string, signature?: string): BodySet {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`--data ${file}: ${(err as Error).message}`);
+  }
+  const first = bytes.toString('utf8', 0, Math.min(bytes.length, 64)).trimStart();
+  const withSignature = (b: Record<string, unknown>) => (signature && b.signature_name === undefined ? { signature_name: signature, ...b } : b);
+  if (file.endsWith('tf_serving_warmup_requests') || !(first.startsWith('{') || first === '')) {
+    const { bodies, skipped } = readWarmupFile(file);
+    return {
+      bodies: bodies.map((b) => Buffer.from(JSON.stringify(withSignature(b)))),
+      source: `warmup file ${file}: ${bodies.length} predict requests`,
+      notes: skipped ? [`skipped ${skipped} classify/regress/multi-inference records`] : [],
+    };
+  }
+  const bodies: Buffer[] = [];
+  bytes.toString('utf8').split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (err) {
+      throw new UsageError(`--data ${file}: line ${i + 1} is not JSON: ${(err as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`--data ${file}: line ${i + 1} is not a JSON object`);
+    bodies.push(Buffer.from(JSON.stringify(withSignature(parsed as Record<string, unknown>))));
+  });
+  if (!bodies.length) throw new UsageError(`--data ${file}: no request bodies (expected one JSON object per line)`);
+  return { bodies, source: `JSONL file ${file}: ${bodies.length} bodies`, notes: [] };
+}

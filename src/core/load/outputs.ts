@@ -1,0 +1,55 @@
+// Writes the report files a run asked for (--json, --junit, --html) and appends the markdown summary to
+// $GITHUB_STEP_SUMMARY when that variable is set (GitHub Actions). All read the same Metrics and checks.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Metrics } from './metrics.js';
+import { renderHtml } from './report/html.js';
+import { renderJUnit } from './report/junit.js';
+import { renderMarkdown } from './report/markdown.js';
+import type { Check } from './slo.js';
+
+export interface OutputOptions {
+  json?: string;
+  junit?: string;
+  html?: string;
+  strict?: boolean;
+  /** Defaults to process.env.GITHUB_STEP_SUMMARY. */
+  stepSummary?: string;
+}
+
+function write(file: string, text: string, flag: string): void {
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileSync(file, text);
+  } catch (err) {
+    throw new UsageError(`${flag} ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Writes every requested output; returns the paths written, for the command to mention. */
+export function writeOutputs(m: Metrics, checks: Check[], o: OutputOptions): string[] {
+  const written: string[] = [];
+  if (o.json) {
+    write(o.json, JSON.stringify(m.toJSON(), null, 1) + '\n', '--json');
+    written.push(o.json);
+  }
+  if (o.junit) {
+    write(o.junit, renderJUnit(m, checks, o.strict), '--junit');
+    written.push(o.junit);
+  }
+  if (o.html) {
+    write(o.html, renderHtml(m, checks), '--html');
+    written.push(o.html);
+  }
+  const summary = o.stepSummary ?? process.env.GITHUB_STEP_SUMMARY;
+  if (summary) {
+    try {
+      appendFileSync(summary, renderMarkdown(m, checks));
+      written.push(summary);
+    } catch (err) {
+      process.stderr.write(`tfsvc: warning: cannot append to GITHUB_STEP_SUMMARY ${summary}: ${(err as Error).message}\n`);
+    }
+  }
+  return written;
+}

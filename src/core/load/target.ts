@@ -1,0 +1,69 @@
+// Where the requests go. Accepts a server URL plus --model [--version|--label] [--signature], or a full
+// `.../v1/models/NAME[/versions/V|/labels/L]:predict` URL, and derives TF Serving's REST paths from either.
+import { UsageError } from '../errors.js';
+
+export interface TargetOptions {
+  model?: string;
+  version?: string;
+  /** `--model-version`, the older spelling of `--version` (kept as an alias); both given must agree. */
+  modelVersion?: string;
+  label?: string;
+  signature?: string;
+}
+
+export interface Target {
+  origin: string;
+  model: string;
+  version?: string;
+  label?: string;
+  /** Signature to call; undefined means the server's default (serving_default). */
+  signature?: string;
+  /** `.../v1/models/NAME[/versions/V|/labels/L]` without the verb. */
+  modelPath: string;
+  predictUrl: URL;
+  metadataUrl: URL;
+}
+
+const MODEL_PATH_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?::(predict|classify|regress))?\/?$/;
+
+export function resolveTarget(urlText: string, opts: TargetOptions): Target {
+  const text = /^[a-z]+:\/\//i.test(urlText) ? urlText : `http://${urlText}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`"${urlText}" is not a URL (expected e.g. http://localhost:8501 or http://host:8501/v1/models/NAME:predict)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${urlText}: only http:// and https:// targets are supported`);
+  if (opts.version !== undefined && opts.modelVersion !== undefined && opts.version !== opts.modelVersion) {
+    throw new UsageError(`--version ${opts.version} and --model-version ${opts.modelVersion} disagree (--model-version is another name for --version)`);
+  }
+  let version = opts.version ?? opts.modelVersion;
+  if (version && opts.label) throw new UsageError('give --version or --label, not both');
+  let model = opts.model;
+  let label = opts.label;
+  if (url.pathname !== '/' && url.pathname !== '') {
+    const m = MODEL_PATH_RE.exec(url.pathname);
+    if (!m) throw new UsageError(`${urlText}: expected a server URL (http://host:8501) or a TF Serving model URL (.../v1/models/NAME[/versions/V]:predict)`);
+    if (m[4] && m[4] !== 'predict') throw new UsageError(`${urlText}: only :predict is supported (classify/regress need tf.Example inputs)`);
+    if (model && model !== m[1]) throw new UsageError(`--model ${model} disagrees with the model in the URL (${m[1]})`);
+    model = decodeURIComponent(m[1]!);
+    if ((m[2] && version && version !== m[2]) || (m[3] && label && label !== m[3])) throw new UsageError('--version/--label disagree with the URL');
+    version = m[2] ?? version;
+    label = m[3] ? decodeURIComponent(m[3]) : label;
+    if (version && label) throw new UsageError('give --version or --label, not both');
+  }
+  if (!model) throw new UsageError('which model? give --model NAME or a full URL (http://host:8501/v1/models/NAME:predict)');
+  if (version !== undefined && !/^\d+$/.test(version)) throw new UsageError(`--version must be a number, got "${version}"`);
+  const modelPath = `/v1/models/${encodeURIComponent(model)}${version ? `/versions/${version}` : label ? `/labels/${encodeURIComponent(label)}` : ''}`;
+  return {
+    origin: url.origin,
+    model,
+    version,
+    label,
+    signature: opts.signature,
+    modelPath,
+    predictUrl: new URL(`${modelPath}:predict`, url.origin),
+    metadataUrl: new URL(`${modelPath}/metadata`, url.origin),
+  };
+}

@@ -1,0 +1,251 @@
+// TF Serving's configuration files, in its own text-proto formats, read into tfsvc's plain config objects:
+//  --model_config_file         ModelServerConfig { model_config_list { config { name base_path model_version_policy version_labels } } }
+//  --batching_parameters_file  BatchingParameters { max_batch_size { value: 128 } ... }
+//  --monitoring_config_file    MonitoringConfig { prometheus_config { enable path } }
+// The message definitions below follow tensorflow_serving/config/*.proto and servables/tensorflow/
+// session_bundle_config.proto (names and field numbers); only the fields tfsvc reads are declared, so a config using
+// another TF Serving field fails with "unknown field" naming it rather than being silently half-applied.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import protobuf from 'protobufjs';
+import { UsageError } from '../errors.js';
+import { parseTextProto, TextFormatError } from '../proto/text-format.js';
+
+const WRAPPERS = `
+syntax = "proto3";
+package google.protobuf;
+message Int64Value { int64 value = 1; }
+message Int32Value { int32 value = 1; }
+message BoolValue { bool value = 1; }
+message StringValue { string value = 1; }
+`;
+
+const SERVING_CONFIG = `
+syntax = "proto3";
+package tensorflow.serving;
+
+message FileSystemStoragePathSourceConfig {
+  message ServableVersionPolicy {
+    message Latest { uint32 num_versions = 1; }
+    message All {}
+    message Specific { repeated int64 versions = 1; }
+    oneof policy_choice {
+      Latest latest = 100;
+      All all = 101;
+      Specific specific = 102;
+    }
+  }
+}
+
+message SamplingConfig { double sampling_rate = 1; }
+message LoggingConfig { SamplingConfig sampling_config = 1; }
+
+enum ModelType { MODEL_TYPE_UNSPECIFIED = 0; TENSORFLOW = 1; OTHER = 2; }
+
+message ModelConfig {
+  string name = 1;
+  string base_path = 2;
+  ModelType model_type = 3;
+  string model_platform = 4;
+  FileSystemStoragePathSourceConfig.ServableVersionPolicy model_version_policy = 7;
+  map<string, int64> version_labels = 8;
+  LoggingConfig logging_config = 6;
+}
+
+message ModelConfigList { repeated ModelConfig config = 1; }
+
+message ModelServerConfig {
+  oneof config {
+    ModelConfigList model_config_list = 1;
+  }
+}
+
+message BatchingParameters {
+  google.protobuf.Int64Value max_batch_size = 1;
+  google.protobuf.Int64Value batch_timeout_micros = 2;
+  google.protobuf.Int64Value max_enqueued_batches = 3;
+  google.protobuf.Int64Value num_batch_threads = 4;
+  google.protobuf.StringValue thread_pool_name = 5;
+  repeated int64 allowed_batch_sizes = 6;
+  bool pad_variable_length_inputs = 7;
+  google.protobuf.BoolValue enable_large_batch_splitting = 8;
+  google.protobuf.Int64Value max_execution_batch_size = 9;
+}
+
+message PrometheusConfig { bool enable = 1; string path = 2; }
+message MonitoringConfig { PrometheusConfig prometheus_config = 1; }
+`;
+
+let root: protobuf.Root | undefined;
+function configType(name: string): protobuf.Type {
+  if (!root) {
+    root = new protobuf.Root();
+    protobuf.parse(WRAPPERS, root);
+    protobuf.parse(SERVING_CONFIG, root);
+    root.resolveAll();
+  }
+  return root.lookupType(`tensorflow.serving.${name}`);
+}
+
+/** Which versions of a model should be served (TF Serving's ServableVersionPolicy; default latest 1). */
+export type VersionPolicy = { kind: 'latest'; numVersions: number } | { kind: 'all' } | { kind: 'specific'; versions: number[] };
+
+export interface ModelConfig {
+  name: string;
+  /** Absolute path of the directory holding numeric version subdirectories. */
+  basePath: string;
+  policy: VersionPolicy;
+  /** Version label → version number. */
+  labels: Record<string, number>;
+}
+
+export interface BatchingConfig {
+  /** false (--enable_batching=false): every request runs alone, as TF Serving does without batching. */
+  enabled: boolean;
+  maxBatchSize: number;
+  batchTimeoutMicros: number;
+  maxEnqueuedBatches: number;
+  numBatchThreads: number;
+  allowedBatchSizes: number[];
+  /** Split a request larger than maxBatchSize into several batches (otherwise it is rejected). */
+  enableLargeBatchSplitting: boolean;
+}
+
+export interface MonitoringConfig {
+  prometheusEnabled: boolean;
+  path: string;
+}
+
+export const DEFAULT_METRICS_PATH = '/monitoring/prometheus/metrics';
+
+/**
+ * Batching without a parameters file: adaptive, no added wait. A worker that frees up takes whatever is queued (up to
+ * maxBatchSize rows), so batches grow with load and a lone request runs at once.
+ */
+export function defaultBatching(): BatchingConfig {
+  return {
+    enabled: true,
+    maxBatchSize: 256,
+    batchTimeoutMicros: 0,
+    maxEnqueuedBatches: 64,
+    numBatchThreads: Math.max(1, os.availableParallelism()),
+    allowedBatchSizes: [],
+    enableLargeBatchSplitting: true,
+  };
+}
+
+function readConfigFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function parseAs<T>(text: string, typeName: string, file: string): T {
+  try {
+    return parseTextProto<T>(text, configType(typeName));
+  } catch (err) {
+    if (err instanceof TextFormatError) throw new UsageError(`${file}:${err.message} (expected a TF Serving ${typeName} in text format)`);
+    throw err;
+  }
+}
+
+/** `${VAR}` in a config path is replaced by the environment variable when it is set (TF Serving's tests use this). */
+function expandEnv(s: string): string {
+  return s.replace(/\$\{(\w+)\}/g, (m, v: string) => process.env[v] ?? m);
+}
+
+interface PlainPolicy { latest?: { numVersions?: number }; all?: object; specific?: { versions?: number[] } }
+interface PlainModelConfig { name?: string; basePath?: string; modelPlatform?: string; modelVersionPolicy?: PlainPolicy; versionLabels?: Record<string, number> }
+
+/** Parses a ModelServerConfig text proto. Relative base paths resolve against `baseDir` (the config file's folder). */
+export function parseModelConfigList(text: string, file = '<model config>', baseDir = process.cwd()): ModelConfig[] {
+  const plain = parseAs<{ modelConfigList?: { config?: PlainModelConfig[] } }>(text, 'ModelServerConfig', file);
+  const list = plain.modelConfigList?.config ?? [];
+  const seen = new Set<string>();
+  return list.map((c, i) => {
+    if (!c.name) throw new UsageError(`${file}: config #${i + 1} has no name`);
+    if (!c.basePath) throw new UsageError(`${file}: model '${c.name}' has no base_path`);
+    if (seen.has(c.name)) throw new UsageError(`${file}: model '${c.name}' is configured twice`);
+    seen.add(c.name);
+    if (c.modelPlatform && c.modelPlatform !== 'tensorflow') {
+      throw new UsageError(`${file}: model '${c.name}' has model_platform "${c.modelPlatform}"; tfsvc serves only "tensorflow"`);
+    }
+    return {
+      name: c.name,
+      basePath: path.resolve(baseDir, expandEnv(c.basePath)),
+      policy: policyOf(c.modelVersionPolicy, `${file}: model '${c.name}'`),
+      labels: { ...(c.versionLabels ?? {}) },
+    };
+  });
+}
+
+function policyOf(p: PlainPolicy | undefined, where: string): VersionPolicy {
+  if (p?.all) return { kind: 'all' };
+  if (p?.specific) {
+    const versions = p.specific.versions ?? [];
+    if (versions.length === 0) throw new UsageError(`${where}: model_version_policy specific lists no versions`);
+    return { kind: 'specific', versions };
+  }
+  const n = p?.latest?.numVersions ?? 1;
+  return { kind: 'latest', numVersions: n > 0 ? n : 1 };
+}
+
+export function readModelConfigFile(file: string): ModelConfig[] {
+  return parseModelConfigList(readConfigFile(file, 'model config file'), file, path.dirname(path.resolve(file)));
+}
+
+interface PlainBatching {
+  maxBatchSize?: { value?: number };
+  batchTimeoutMicros?: { value?: number };
+  maxEnqueuedBatches?: { value?: number };
+  numBatchThreads?: { value?: number };
+  allowedBatchSizes?: number[];
+  enableLargeBatchSplitting?: { value?: boolean };
+}
+
+/** Parses BatchingParameters; unset fields take tfsvc's defaults. Validates TF Serving's rules for allowed_batch_sizes. */
+export function parseBatchingParameters(text: string, file = '<batching parameters>'): BatchingConfig {
+  const p = parseAs<PlainBatching>(text, 'BatchingParameters', file);
+  const d = defaultBatching();
+  const cfg: BatchingConfig = {
+    enabled: true,
+    maxBatchSize: p.maxBatchSize ? p.maxBatchSize.value ?? 0 : d.maxBatchSize,
+    batchTimeoutMicros: p.batchTimeoutMicros?.value ?? d.batchTimeoutMicros,
+    maxEnqueuedBatches: p.maxEnqueuedBatches ? p.maxEnqueuedBatches.value ?? 0 : d.maxEnqueuedBatches,
+    numBatchThreads: p.numBatchThreads ? p.numBatchThreads.value ?? 0 : d.numBatchThreads,
+    allowedBatchSizes: p.allowedBatchSizes ?? [],
+    enableLargeBatchSplitting: p.enableLargeBatchSplitting?.value ?? d.enableLargeBatchSplitting,
+  };
+  if (cfg.maxBatchSize < 1) throw new UsageError(`${file}: max_batch_size must be >= 1`);
+  if (cfg.maxEnqueuedBatches < 1) throw new UsageError(`${file}: max_enqueued_batches must be >= 1`);
+  if (cfg.numBatchThreads < 1) throw new UsageError(`${file}: num_batch_threads must be >= 1`);
+  if (cfg.batchTimeoutMicros < 0) throw new UsageError(`${file}: batch_timeout_micros must be >= 0`);
+  const a = cfg.allowedBatchSizes;
+  if (a.length > 0) {
+    for (let i = 1; i < a.length; i++) {
+      if (a[i]! <= a[i - 1]!) throw new UsageError(`${file}: allowed_batch_sizes entries must be in increasing order`);
+    }
+    if (a[a.length - 1] !== cfg.maxBatchSize) {
+      throw new UsageError(`${file}: the last entry in allowed_batch_sizes must equal max_batch_size (${a[a.length - 1]} vs ${cfg.maxBatchSize})`);
+    }
+  }
+  return cfg;
+}
+
+export function readBatchingParametersFile(file: string): BatchingConfig {
+  return parseBatchingParameters(readConfigFile(file, 'batching parameters file'), file);
+}
+
+export function parseMonitoringConfig(text: string, file = '<monitoring config>'): MonitoringConfig {
+  const p = parseAs<{ prometheusConfig?: { enable?: boolean; path?: string } }>(text, 'MonitoringConfig', file);
+  const pathValue = p.prometheusConfig?.path || DEFAULT_METRICS_PATH;
+  if (!pathValue.startsWith('/')) throw new UsageError(`${file}: prometheus_config path must start with '/'`);
+  return { prometheusEnabled: p.prometheusConfig?.enable ?? false, path: pathValue };
+}
+
+export function readMonitoringConfigFile(file: string): MonitoringConfig {
+  return parseMonitoringConfig(readConfigFile(file, 'monitoring config file'), file);
+}

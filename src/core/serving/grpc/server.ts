@@ -1,0 +1,254 @@
+// TF Serving's gRPC API: tensorflow.serving.PredictionService (Predict, Classify, Regress, GetModelMetadata;
+// MultiInference answers UNIMPLEMENTED) and tensorflow.serving.ModelService (GetModelStatus; HandleReloadConfigRequest
+// is not offered), on @grpc/grpc-js with messages (de)serialised by protobufjs from proto/tensorflow_serving.proto.
+// Existing TF Serving clients (tensorflow-serving-api stubs, any generated client) work unchanged.
+//
+// Errors: RequestError codes are TF's canonical codes, which are gRPC's status codes one to one; messages over 1024
+// characters are cut like TF Serving's ToGRPCStatus. Each call acquires a servable handle and releases it when done, so
+// a version is unloaded only after its gRPC calls finish. A cancelled call aborts its queued work.
+import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import { RequestError, type ErrorCodeName } from '../../errors.js';
+import type { HostTensor } from '../../engine/types.js';
+import { PLAIN, protoRoot } from '../../proto/schema.js';
+import { tensorProtoToHost } from '../../savedmodel/tensor.js';
+import type { TensorProto } from '../../savedmodel/types.js';
+import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
+import { checkOutputFilter, checkPredictInputs, predictSignature } from '../rest/predict-rules.js';
+import {
+  checkClassifySignature,
+  checkRegressSignature,
+  classificationResult,
+  examplesFromInput,
+  examplesSignature,
+  regressionResult,
+} from '../rest/example-json.js';
+import { statusResponseMessage } from '../rest/metadata-json.js';
+import { hostToTensorProtoField } from './tensor-field.js';
+
+const PROTO_FILE = 'tensorflow_serving.proto';
+
+/** gRPC status codes by TF canonical code name (the numbering is shared). */
+const GRPC_CODE: Record<ErrorCodeName, grpc.status> = {
+  CANCELLED: grpc.status.CANCELLED,
+  UNKNOWN: grpc.status.UNKNOWN,
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  ABORTED: grpc.status.ABORTED,
+  OUT_OF_RANGE: grpc.status.OUT_OF_RANGE,
+  UNIMPLEMENTED: grpc.status.UNIMPLEMENTED,
+  INTERNAL: grpc.status.INTERNAL,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  DATA_LOSS: grpc.status.DATA_LOSS,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+};
+
+const MESSAGE_LIMIT = 1024;
+
+/** A thrown error as the gRPC status TF Serving would send. */
+export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
+  const code = err instanceof RequestError ? GRPC_CODE[err.code] : grpc.status.INTERNAL;
+  let details = err instanceof Error ? err.message : String(err);
+  if (details.length > MESSAGE_LIMIT) details = `${details.slice(0, MESSAGE_LIMIT)}...TRUNCATED`;
+  return { code, details };
+}
+
+type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A grpc-js service definition for a protobufjs service: requests decode to plain objects (see PLAIN). */
+function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<Plain, Plain>> = {};
+  for (const method of service.methodsArray) {
+    method.resolve();
+    const req = method.resolvedRequestType!;
+    const res = method.resolvedResponseType!;
+    def[method.name] = {
+      path: `/${service.fullName.replace(/^\./, '')}/${method.name}`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (v: Plain) => Buffer.from(req.encode(req.fromObject(v)).finish()),
+      requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), PLAIN),
+      responseSerialize: (v: Plain) => Buffer.from(res.encode(res.fromObject(v)).finish()),
+      responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), PLAIN),
+    };
+  }
+  return def;
+}
+
+/** The client-side definitions (for tests and tools): same paths and codecs. */
+export function servingServiceDefinitions(): { prediction: grpc.ServiceDefinition; model: grpc.ServiceDefinition } {
+  const root = protoRoot(PROTO_FILE);
+  return {
+    prediction: serviceDefinition(root.lookupService('tensorflow.serving.PredictionService')),
+    model: serviceDefinition(root.lookupService('tensorflow.serving.ModelService')),
+  };
+}
+
+/** ModelSpec -> model name and version selector. */
+function specOf(spec: Plain | undefined): { name: string; selector?: VersionSelector; signatureName: string } {
+  if (!spec) throw new RequestError('INVALID_ARGUMENT', 'Missing ModelSpec');
+  const name: string = spec.name ?? '';
+  let selector: VersionSelector | undefined;
+  if (spec.version) selector = { version: Number(spec.version.value ?? 0) };
+  else if (spec.versionLabel !== undefined) selector = { label: spec.versionLabel };
+  return { name, selector, signatureName: spec.signatureName ?? '' };
+}
+
+const responseSpec = (h: ServableHandle, signatureName?: string): Plain => ({
+  name: h.name,
+  version: { value: h.version },
+  ...(signatureName !== undefined ? { signatureName } : {}),
+});
+
+const requestTensorError = (message: string) => new RequestError('INVALID_ARGUMENT', message);
+
+/** Runs `body` with a handle for `spec`, releasing it afterwards; aborts when the client cancels. */
+async function withHandle<T>(
+  lookup: ServableLookup,
+  call: grpc.ServerUnaryCall<Plain, Plain>,
+  spec: Plain | undefined,
+  body: (h: ServableHandle, signatureName: string, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { name, selector, signatureName } = specOf(spec);
+  const abort = new AbortController();
+  const onCancel = () => abort.abort(new RequestError('CANCELLED', 'Client cancelled the request'));
+  call.on('cancelled', onCancel);
+  const handle = lookup.acquire(name, selector);
+  try {
+    return await body(handle, signatureName, abort.signal);
+  } finally {
+    handle.release();
+    call.off('cancelled', onCancel);
+  }
+}
+
+function unary(fn: (call: grpc.ServerUnaryCall<Plain, Plain>) => Promise<Plain>): grpc.handleUnaryCall<Plain, Plain> {
+  return (call, callback) => {
+    fn(call).then(
+      (res) => callback(null, res),
+      (err) => callback(toGrpcError(err)),
+    );
+  };
+}
+
+function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplementation {
+  return {
+    Predict: unary((call) =>
+      withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
+        const key = sigName || 'serving_default';
+        const sig = predictSignature(h.signatures, key);
+        const requestInputs = (call.request.inputs ?? {}) as Record<string, TensorProto>;
+        checkPredictInputs(sig, Object.keys(requestInputs));
+        const inputs: Record<string, HostTensor> = {};
+        for (const [alias, t] of Object.entries(requestInputs)) inputs[alias] = tensorProtoToHost(t, requestTensorError);
+        const filter = checkOutputFilter(sig, call.request.outputFilter);
+        const outputs = await h.run(key, inputs, { outputFilter: filter, signal });
+        const protoOutputs: Plain = {};
+        for (const alias of filter) if (outputs[alias]) protoOutputs[alias] = hostToTensorProtoField(outputs[alias]);
+        return { modelSpec: responseSpec(h, key), outputs: protoOutputs };
+      }),
+    ),
+    Classify: unary((call) =>
+      withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
+        const key = sigName || 'serving_default';
+        const sig = examplesSignature(h.signatures, key);
+        const input = checkClassifySignature(sig);
+        const examples = examplesFromInput(call.request.input);
+        const wanted = ['classes', 'scores'].filter((a) => a in sig.outputs);
+        const outputs = await h.run(key, { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, {
+          outputFilter: wanted,
+          signal,
+        });
+        const result = classificationResult(outputs, examples.length);
+        // proto3 leaves default values off the wire (an absent label, a zero score), as TF Serving's C++ does.
+        const classifications = result.classifications.map((c) => ({
+          classes: c.classes.map((cl) => ({ ...(cl.label ? { label: cl.label } : {}), ...(cl.score !== 0 ? { score: cl.score } : {}) })),
+        }));
+        return { modelSpec: responseSpec(h, key), result: { classifications } };
+      }),
+    ),
+    Regress: unary((call) =>
+      withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
+        const key = sigName || 'serving_default';
+        const sig = examplesSignature(h.signatures, key);
+        const input = checkRegressSignature(sig);
+        const examples = examplesFromInput(call.request.input);
+        const outputs = await h.run(key, { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, {
+          outputFilter: ['outputs'],
+          signal,
+        });
+        return { modelSpec: responseSpec(h, key), result: regressionResult(outputs, examples.length) };
+      }),
+    ),
+    MultiInference: unary(async () => {
+      throw new RequestError('UNIMPLEMENTED', 'MultiInference is not supported by tfsvc');
+    }),
+    GetModelMetadata: unary(async (call) => {
+      if (!call.request.modelSpec) throw new RequestError('INVALID_ARGUMENT', 'Missing ModelSpec');
+      const fields: string[] = call.request.metadataField ?? [];
+      if (fields.length === 0) {
+        throw new RequestError('INVALID_ARGUMENT', 'GetModelMetadataRequest must specify at least one metadata_field');
+      }
+      for (const f of fields) {
+        if (f !== 'signature_def') throw new RequestError('INVALID_ARGUMENT', `Metadata field ${f} is not supported`);
+      }
+      return withHandle(lookup, call, call.request.modelSpec, async (h) => {
+        const mapType = protoRoot(PROTO_FILE).lookupType('tensorflow.serving.SignatureDefMap');
+        const value = mapType.encode(mapType.fromObject({ signatureDef: h.signatureDefs })).finish();
+        return {
+          modelSpec: responseSpec(h),
+          // protobufjs' bundled google.protobuf.Any keeps the proto field name type_url.
+          metadata: { signature_def: { type_url: 'type.googleapis.com/tensorflow.serving.SignatureDefMap', value: Buffer.from(value) } },
+        };
+      });
+    }),
+  };
+}
+
+function modelService(lookup: ServableLookup): grpc.UntypedServiceImplementation {
+  return {
+    GetModelStatus: unary(async (call) => {
+      const { name, selector } = specOf(call.request.modelSpec);
+      return statusResponseMessage(lookup.status(name, selector));
+    }),
+  };
+}
+
+export interface GrpcServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 0.0.0.0 (TF Serving listens on all interfaces). */
+  host?: string;
+}
+
+export interface RunningGrpcServer {
+  port: number;
+  /** Stops accepting calls, lets running ones finish, then resolves. */
+  close(): Promise<void>;
+}
+
+/** Starts TF Serving's gRPC services on host:port over `lookup`. */
+export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const defs = servingServiceDefinitions();
+  // TF Serving accepts messages up to 2 GiB; grpc-js defaults to 4 MiB received.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  server.addService(defs.prediction, predictionService(lookup));
+  server.addService(defs.model, modelService(lookup));
+  const host = opts.host ?? '0.0.0.0';
+  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${opts.port}` : `${host}:${opts.port}`;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,83 @@
+// Loader: loads one model version and unloads it; knows nothing about policies or which versions should exist
+// (that is the Manager's job). The real loader puts the version into every pool worker, wires it to the batch
+// scheduler and warms it up; tests inject a fake ServableLoader to exercise the Manager without workers.
+import type { WorkerPool } from '../engine/pool.js';
+import type { HostTensor, LoadOptions, SignatureInfo } from '../engine/types.js';
+import type { BatchScheduler } from './batcher.js';
+import type { RunOptions } from './types.js';
+import { warmUp, type WarmupResult } from './warmup.js';
+
+export interface VersionSpec {
+  name: string;
+  version: number;
+  /** The version directory. */
+  path: string;
+}
+
+/** A loaded version as the Manager holds it. */
+export interface LoadedServable {
+  readonly signatures: Record<string, SignatureInfo>;
+  readonly signatureDefs: Record<string, unknown>;
+  run(signature: string, inputs: Record<string, HostTensor>, options?: RunOptions): Promise<Record<string, HostTensor>>;
+  /** Frees the version everywhere. Called once, after every handle to it was released. */
+  unload(): Promise<void>;
+}
+
+export interface ServableLoader {
+  /** Loads and warms a version; rejects (with a message naming the problem) when it cannot be served. */
+  load(spec: VersionSpec): Promise<LoadedServable>;
+}
+
+export interface LoadEvents {
+  loaded?(spec: VersionSpec, info: { loadMs: number; warmupMs: number; warmup: WarmupResult; backend: string }): void;
+}
+
+export interface PoolLoaderOptions {
+  loadOptions?: LoadOptions;
+  /** Replay or generate warmup requests before the version turns AVAILABLE (--enable_model_warmup, default true). */
+  warmup?: boolean;
+  warmupIterations?: number;
+  /** Batch sizes for generated warmup (allowed_batch_sizes). */
+  warmupBatchSizes?: number[];
+  events?: LoadEvents;
+}
+
+export class PoolLoader implements ServableLoader {
+  private seq = 0;
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly scheduler: BatchScheduler,
+    private readonly options: PoolLoaderOptions = {},
+  ) {}
+
+  async load(spec: VersionSpec): Promise<LoadedServable> {
+    // A fresh key per load, so a reload of the same version never collides with the copy still draining.
+    const key = `${spec.name}/${spec.version}#${++this.seq}`;
+    const t0 = performance.now();
+    const loaded = await this.pool.load(key, spec.path, this.options.loadOptions);
+    const loadMs = performance.now() - t0;
+    const { scheduler, pool } = this;
+    const servable: LoadedServable = {
+      signatures: loaded.signatures,
+      signatureDefs: loaded.signatureDefs,
+      run: (signature, inputs, opts) =>
+        scheduler.submit({ key, name: spec.name, version: spec.version, signature }, inputs, opts?.outputFilter, opts?.signal),
+      unload: async () => {
+        scheduler.removeQueues(key);
+        await pool.unload(key);
+      },
+    };
+    const t1 = performance.now();
+    let warmup: WarmupResult = { source: 'none', requests: 0 };
+    if (this.options.warmup !== false) {
+      try {
+        warmup = await warmUp(servable, spec.path, { iterations: this.options.warmupIterations, batchSizes: this.options.warmupBatchSizes });
+      } catch (err) {
+        await servable.unload();
+        throw err;
+      }
+    }
+    this.options.events?.loaded?.(spec, { loadMs, warmupMs: performance.now() - t1, warmup, backend: loaded.backend });
+    return servable;
+  }
+}

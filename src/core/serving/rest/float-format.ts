@@ -1,0 +1,121 @@
+// Floating-point numbers in responses, printed exactly like TF Serving's WriteDecimal (util/json_tensor.cc):
+//  1. absl::StrCat(v): printf "%g" with 6 significant digits ("2.5", "9e+06", "3e-05", "0.0003");
+//  2. if that text does not parse back to the same float (double for DT_DOUBLE), "%.9g" ("%.17g" for doubles);
+//  3. ".0" appended when the text has neither '.' nor 'e' ("3" -> "3.0", "999999" -> "999999.0");
+//  NaN, Infinity and -Infinity as bare literals.
+// This is not shortest round-trip formatting: float32 pi prints "3.14159274" (9 digits), not "3.1415927".
+
+/** A float32 value (any JS number holding a float32) as TF Serving prints it. */
+export function formatFloat32(v: number): string {
+  return formatDecimal(v, 9, (s) => Math.fround(Number(s)) === v);
+}
+
+/** A float64 value as TF Serving prints it. */
+export function formatFloat64(v: number): string {
+  return formatDecimal(v, 17, (s) => Number(s) === v);
+}
+
+function formatDecimal(v: number, maxDigits: number, roundTrips: (s: string) => boolean): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  let s = formatG(v, 6);
+  if (!roundTrips(s)) s = formatG(v, maxDigits);
+  if (!s.includes('.') && !s.includes('e')) s += '.0';
+  return s;
+}
+
+/**
+ * C's printf("%.{precision}g", v) for a finite double, with glibc's exact rounding (round half to even on the exact
+ * binary value). JS's toExponential rounds exact ties away from zero, so ties are detected and corrected.
+ */
+export function formatG(v: number, precision: number): string {
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const neg = v < 0;
+  const a = neg ? -v : v;
+  let t = a.toExponential(precision - 1);
+  if (tieIsPossible(a, precision)) {
+    // A tie: the exact value has precision+1 significant digits, the last a 5.
+    const longer = a.toExponential(precision);
+    const e = longer.indexOf('e');
+    if (longer[e - 1] === '5' && isExactDecimal(a, longer)) {
+      const digits = longer.slice(0, e).replace('.', '').slice(0, precision);
+      if ((digits.charCodeAt(digits.length - 1) - 48) % 2 === 0) {
+        // Round half to even: keep the truncated digits (toExponential rounded them up).
+        t = (digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits) + longer.slice(e);
+      }
+    }
+  }
+  const e = t.indexOf('e');
+  const x = Number(t.slice(e + 1));
+  // Mantissa digits without the point and without trailing zeros (%g drops them).
+  let digits = e > 1 ? t[0] + t.slice(2, e) : t[0];
+  let end = digits.length;
+  while (end > 1 && digits.charCodeAt(end - 1) === 48) end--;
+  digits = digits.slice(0, end);
+  let out: string;
+  if (x < -4 || x >= precision) {
+    const ax = x < 0 ? -x : x;
+    out = `${digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits}e${x < 0 ? '-' : '+'}${ax < 10 ? '0' : ''}${ax}`;
+  } else if (x >= 0) {
+    out = digits.length > x + 1 ? `${digits.slice(0, x + 1)}.${digits.slice(x + 1)}` : digits + '0'.repeat(x + 1 - digits.length);
+  } else {
+    out = `0.${'0'.repeat(-x - 1)}${digits}`;
+  }
+  return neg ? `-${out}` : out;
+}
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Count of trailing zero bits of a non-zero uint32. */
+const ctz = (x: number) => 31 - Math.clz32(x & -x);
+
+/**
+ * Whether the exact decimal expansion of `a` (> 0, finite) can have exactly precision+1 significant digits, the only
+ * case in which %g rounding meets a tie. a = M * 2^E with M odd has -E digits after the point when E < 0, so its
+ * significant digit count is -E + floor(log10 a) + 1; large integers are left to the exact check.
+ */
+function tieIsPossible(a: number, precision: number): boolean {
+  f64[0] = a;
+  const lo = u32[LITTLE_ENDIAN ? 0 : 1];
+  const hi = u32[LITTLE_ENDIAN ? 1 : 0];
+  const biased = (hi >>> 20) & 0x7ff;
+  let E = (biased === 0 ? 1 : biased) - 1075;
+  const mhi = (hi & 0xfffff) | (biased === 0 ? 0 : 0x100000);
+  E += lo !== 0 ? ctz(lo) : 32 + ctz(mhi);
+  if (E >= 0) return a >= 10 ** precision;
+  let e10 = Math.floor(Math.log10(a));
+  if (10 ** e10 > a) e10--;
+  else if (10 ** (e10 + 1) <= a) e10++;
+  return -E + e10 + 1 === precision + 1;
+}
+
+/** Whether the double `a` (> 0) equals the decimal `text` ("d.ddde±x") exactly. */
+function isExactDecimal(a: number, text: string): boolean {
+  const [m, e] = text.split('e');
+  const digits = m.replace('.', '');
+  const k = Number(e) - (digits.length - 1); // text = D * 10^k
+  const D = BigInt(digits);
+  // a = M * 2^E exactly.
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, a);
+  const hi = view.getUint32(0);
+  const lo = view.getUint32(4);
+  const biased = (hi >>> 20) & 0x7ff;
+  let M = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let E: number;
+  if (biased === 0) {
+    E = -1074;
+  } else {
+    M |= 1n << 52n;
+    E = biased - 1075;
+  }
+  // Compare M * 2^E with D * 10^k after clearing negative exponents.
+  let left = M;
+  let right = D;
+  if (E >= 0) left <<= BigInt(E);
+  else right <<= BigInt(-E);
+  if (k >= 0) right *= 10n ** BigInt(k);
+  else left *= 10n ** BigInt(-k);
+  return left === right;
+}

@@ -1,0 +1,159 @@
+// TF Serving's REST API routes (http_rest_api_handler.cc), resolved against a ServableLookup:
+//   POST /v1/models/M[/versions/V | /labels/L]:(predict|classify|regress)
+//   GET  /v1/models/M[/versions/V | /labels/L]            model status
+//   GET  /v1/models/M[/versions/V | /labels/L]/metadata   signature defs
+//   GET  <metrics path>                                   Prometheus text (when metrics are on)
+// Paths match case-insensitively like TF Serving's RE2 patterns. Any other /v1/ path is TF Serving's
+// "Malformed request" (400); anything else is 404. Errors are `{ "error": "..." }` with RequestError.httpStatus.
+// Request and response bodies are the jsontensor codecs' business (json-tensor.ts, example-json.ts,
+// metadata-json.ts); this file only looks servables up, runs them and maps errors.
+import { RequestError } from '../../errors.js';
+import type { SignatureInfo } from '../../engine/types.js';
+import type { ApiName, ServingMetrics } from '../metrics.js';
+import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
+import { parseJsonBody } from './json-parse.js';
+import { decodePredictRequest, encodeErrorJson, encodePredictResponse, requestSignatureName, signatureNotFoundError } from './json-tensor.js';
+import { checkClassifySignature, checkRegressSignature, decodeExamplesRequest, encodeClassifyResponse, encodeRegressResponse } from './example-json.js';
+import { encodeMetadataResponse, encodeStatusResponse } from './metadata-json.js';
+
+export interface RouteContext {
+  lookup: ServableLookup;
+  metrics?: ServingMetrics;
+  /** Where Prometheus metrics are served (default /monitoring/prometheus/metrics); only when `metrics` is set. */
+  metricsPath?: string;
+}
+
+export interface RouteRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  body: Buffer;
+  signal: AbortSignal;
+}
+
+export interface RouteResult {
+  status: number;
+  body: string;
+  contentType?: string;
+  model?: string;
+  version?: number;
+  error?: string;
+  closeConnection?: boolean;
+}
+
+const PREDICT_RE = /^\/v1\/models\/([^/:]+)(?:(?:\/versions\/(\d+))|(?:\/labels\/([^/:]+)))?:(classify|regress|predict)$/i;
+const STATUS_RE = /^\/v1\/models(?:\/([^/:]+))?(?:(?:\/versions\/(\d+))|(?:\/labels\/([^/:]+)))?(?:\/(metadata))?$/i;
+const DEFAULT_SIGNATURE = 'serving_default';
+
+/** TF Serving's error body (written by the jsontensor codec, byte for byte). */
+export function errorBody(message: string): string {
+  return encodeErrorJson(message);
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function selectorOf(version: string | undefined, label: string | undefined): VersionSelector | undefined {
+  if (version !== undefined) {
+    const v = Number(version);
+    if (!Number.isSafeInteger(v)) throw new RequestError('INVALID_ARGUMENT', `Failed to convert version: ${version} to numeric.`);
+    return { version: v };
+  }
+  if (label !== undefined) return { label: decodeSegment(label) };
+  return undefined;
+}
+
+function signatureOf(handle: ServableHandle, name: string): SignatureInfo {
+  const sig = handle.signatures[name];
+  if (!sig) throw signatureNotFoundError(name);
+  return sig;
+}
+
+async function runInference(verb: string, handle: ServableHandle, text: string, signal: AbortSignal): Promise<{ body: string; examples?: number }> {
+  const body = parseJsonBody(text);
+  if (verb === 'predict') {
+    const name = requestSignatureName(body) || DEFAULT_SIGNATURE;
+    const sig = signatureOf(handle, name);
+    const { inputs, format } = decodePredictRequest(body, sig);
+    const outputs = await handle.run(name, inputs, { signal });
+    return { body: encodePredictResponse(outputs, format, sig) };
+  }
+  const req = decodeExamplesRequest(body);
+  const name = req.signatureName || DEFAULT_SIGNATURE;
+  const sig = signatureOf(handle, name);
+  const alias = verb === 'classify' ? checkClassifySignature(sig) : checkRegressSignature(sig);
+  const examples = req.examples;
+  const outputs = await handle.run(name, { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, { signal });
+  const out = verb === 'classify' ? encodeClassifyResponse(outputs, sig, examples.length) : encodeRegressResponse(outputs, sig, examples.length);
+  return { body: out, examples: examples.length };
+}
+
+const API_OF: Record<string, ApiName> = { predict: 'Predict', classify: 'Classify', regress: 'Regress' };
+
+/** Answers one request. Never throws: every failure becomes a TF Serving error response. */
+export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promise<RouteResult> {
+  const started = performance.now();
+  let model: string | undefined;
+  let version: number | undefined;
+  let api: ApiName | undefined;
+  let examples: number | undefined;
+  const finish = (r: RouteResult, code: string): RouteResult => {
+    // Like TF Serving, request_count and request_latency cover inference calls (predict, classify, regress).
+    if (ctx.metrics && model !== undefined && (api === 'Predict' || api === 'Classify' || api === 'Regress')) {
+      ctx.metrics.request(model, api, 'REST', code, (performance.now() - started) * 1000, examples);
+    }
+    return { ...r, model, version };
+  };
+  let stopInFlight: (() => void) | undefined;
+  try {
+    if (req.method === 'GET' && ctx.metrics && req.path === (ctx.metricsPath ?? '/monitoring/prometheus/metrics')) {
+      return { status: 200, body: await ctx.metrics.text(), contentType: ctx.metrics.contentType };
+    }
+    let m: RegExpExecArray | null;
+    if (req.method === 'POST' && (m = PREDICT_RE.exec(req.path))) {
+      model = decodeSegment(m[1]!);
+      const verb = m[4]!.toLowerCase();
+      api = API_OF[verb];
+      stopInFlight = ctx.metrics?.requestStarted(model);
+      const handle = ctx.lookup.acquire(model, selectorOf(m[2], m[3]));
+      version = handle.version;
+      try {
+        const out = await runInference(verb, handle, req.body.toString('utf8'), req.signal);
+        examples = out.examples;
+        return finish({ status: 200, body: out.body }, 'OK');
+      } finally {
+        handle.release();
+      }
+    }
+    if (req.method === 'GET' && (m = STATUS_RE.exec(req.path))) {
+      if (m[1] === undefined) throw new RequestError('INVALID_ARGUMENT', 'Missing model name in request.');
+      model = decodeSegment(m[1]);
+      const selector = selectorOf(m[2], m[3]);
+      if (m[4] === undefined) {
+        api = 'GetModelStatus';
+        return finish({ status: 200, body: encodeStatusResponse(ctx.lookup.status(model, selector)) }, 'OK');
+      }
+      api = 'GetModelMetadata';
+      const handle = ctx.lookup.acquire(model, selector);
+      version = handle.version;
+      try {
+        return finish({ status: 200, body: encodeMetadataResponse({ name: model, version: handle.version }, handle.signatureDefs) }, 'OK');
+      } finally {
+        handle.release();
+      }
+    }
+    if (/^\/v1\//i.test(req.path)) throw new RequestError('INVALID_ARGUMENT', `Malformed request: ${req.method} ${req.path}`);
+    return { status: 404, body: errorBody(`Not found: ${req.method} ${req.path}`), error: 'not found' };
+  } catch (err) {
+    if (err instanceof RequestError) return finish({ status: err.httpStatus, body: errorBody(err.message), error: err.message }, err.code);
+    const msg = (err as Error)?.message ?? String(err);
+    return finish({ status: 500, body: errorBody(msg), error: msg }, 'INTERNAL');
+  } finally {
+    stopInFlight?.();
+  }
+}

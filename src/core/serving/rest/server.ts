@@ -1,0 +1,198 @@
+// The REST front end on node:http (keep-alive; no framework: routing is three regular expressions). This file is the
+// HTTP plumbing: body limit (413), request timeout (504, --rest_api_timeout_in_ms), client disconnects (the request's
+// AbortSignal fires so queued work is dropped), CORS, access logs and graceful draining. What each route does lives in
+// routes.ts. Nothing here runs a model: handlers enqueue work for the worker pool and await it.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RequestError } from '../../errors.js';
+import { errorBody, handleRequest, type RouteContext, type RouteResult } from './routes.js';
+
+export interface AccessLogEntry {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+  model?: string;
+  version?: number;
+  error?: string;
+}
+
+export interface RestServerOptions extends RouteContext {
+  port?: number;
+  host?: string;
+  /** --rest_api_timeout_in_ms; 0 disables. TF Serving's default is 30000. */
+  timeoutMs?: number;
+  /** Request bodies larger than this get 413. */
+  maxBodyBytes?: number;
+  /** Adds Access-Control-Allow-* headers and answers preflight OPTIONS requests. */
+  cors?: boolean;
+  accessLog?: (entry: AccessLogEntry) => void;
+}
+
+export interface RestServer {
+  readonly port: number;
+  readonly host: string;
+  /** Requests received and not yet answered. */
+  inFlight(): number;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`, then cuts connections), resolves when closed. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+  'Access-Control-Allow-Headers': 'Content-Type, Authorization',
+  'Access-Control-Max-Age': '86400',
+};
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? -1);
+    if (declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.pause();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function startRestServer(options: RestServerOptions): Promise<RestServer> {
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const timeoutMs = options.timeoutMs ?? 30000;
+  let inFlight = 0;
+  let draining = false;
+  let drainedResolve: (() => void) | undefined;
+
+  const server = http.createServer({ keepAlive: true }, (req, res) => {
+    const started = performance.now();
+    inFlight++;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
+    const method = req.method ?? 'GET';
+    const controller = new AbortController();
+    let requestBytes = 0;
+    let finished = false;
+    let result: RouteResult | undefined;
+
+    // The client went away before the answer: drop its queued work.
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new RequestError('CANCELLED', 'Client closed the connection'));
+    });
+
+    const send = (r: RouteResult): void => {
+      if (finished) return;
+      finished = true;
+      result = r;
+      const headers: Record<string, string | number> = { 'Content-Type': r.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(r.body) };
+      if (options.cors) Object.assign(headers, CORS_HEADERS);
+      if (draining || r.closeConnection) headers.Connection = 'close';
+      if (!res.destroyed) {
+        res.writeHead(r.status, headers);
+        res.end(r.body);
+      }
+      done();
+    };
+
+    const done = (): void => {
+      inFlight--;
+      if (options.accessLog) {
+        options.accessLog({
+          time: new Date().toISOString(),
+          method,
+          path,
+          status: result?.status ?? 499,
+          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+          requestBytes,
+          responseBytes: result ? Buffer.byteLength(result.body) : 0,
+          model: result?.model,
+          version: result?.version,
+          error: result?.error,
+        });
+      }
+      if (draining && inFlight === 0) drainedResolve?.();
+    };
+
+    if (options.cors && method === 'OPTIONS') {
+      send({ status: 204, body: '', contentType: 'text/plain' });
+      return;
+    }
+
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        const err = new RequestError('DEADLINE_EXCEEDED', 'Deadline Exceeded');
+        controller.abort(err);
+        send({ status: err.httpStatus, body: errorBody(err.message), error: err.message });
+      }, timeoutMs);
+    }
+
+    readBody(req, limit)
+      .then((body) => {
+        requestBytes = body.length;
+        return handleRequest(options, { method, path, body, signal: controller.signal });
+      })
+      .then(send, (err: unknown) => {
+        if (err instanceof BodyTooLarge) {
+          const msg = `Request body too large: the limit is ${limit} bytes`;
+          send({ status: 413, body: errorBody(msg), error: msg, closeConnection: true });
+          return;
+        }
+        const msg = (err as Error)?.message ?? String(err);
+        send({ status: 500, body: errorBody(msg), error: msg });
+      })
+      .finally(() => clearTimeout(timer));
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8501, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      const addr = server.address() as AddressInfo;
+      resolve({
+        port: addr.port,
+        host: options.host ?? '0.0.0.0',
+        inFlight: () => inFlight,
+        close: (graceMs = 30_000) =>
+          new Promise<void>((resolveClose) => {
+            draining = true;
+            const drained = new Promise<void>((r) => {
+              drainedResolve = r;
+              if (inFlight === 0) r();
+            });
+            const closed = new Promise<void>((r) => server.close(() => r()));
+            server.closeIdleConnections();
+            const force = setTimeout(() => server.closeAllConnections(), graceMs);
+            void drained.then(() => {
+              server.closeIdleConnections();
+              return closed;
+            }).then(() => {
+              clearTimeout(force);
+              resolveClose();
+            });
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,276 @@
+// `tfsvc validate`: the CI gate before a model ships. For every version of a model (or every model of a repository):
+//   layout     numeric version directories, saved_model.pb present and decodable, a `serve` meta graph
+//   checksums  every checkpoint entry read back with its CRC32C verified (TF's own check), every shard present
+//   load       the graph converts and every op is one the engine runs (ops tfjs lacks are named with their nodes)
+//   inference  each signature runs on generated, dtype/shape-aware inputs; outputs have the signature's dtype and
+//              known dims and hold only finite numbers
+//   golden     (--golden F) outputs match expected values within tolerances
+//   warmup     assets.extra/tf_serving_warmup_requests, when present, parses and every predict record runs
+// Nothing here prints: callers render the ValidationReport.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadModel, type EngineModel } from '../engine/model.js';
+import type { BackendName, HostTensor, SignatureInfo } from '../engine/types.js';
+import { TfsvcError, UsageError } from '../errors.js';
+import { openCheckpoint } from '../savedmodel/checkpoint.js';
+import { baseDtype } from '../savedmodel/dtype.js';
+import { isSavedModelDir, listVersions, parseVersionName } from '../savedmodel/layout.js';
+import { readSavedModel, selectMetaGraph } from '../savedmodel/reader.js';
+import type { MetaGraphDef } from '../savedmodel/types.js';
+import { compareGolden, goldenInputs, type Golden } from './golden.js';
+import { exampleFeatures, generateSignatureInputs, stringPlaceholders, type DenseFeature } from './inputs.js';
+import { warmupCheck } from './warmup-check.js';
+import { finishReport, type CheckResult, type ValidationReport, type VersionReport } from './report.js';
+
+export interface ValidateOptions {
+  /** Rows for unknown batch dimensions (default 2: catches models that only work at batch 1). */
+  batch?: number;
+  /** Only this signature (default: every servable signature). */
+  signature?: string;
+  golden?: Golden;
+  backend?: BackendName;
+  tags?: string[];
+}
+
+/** What a path holds: one SavedModel, a model base directory (numeric versions), or a repository of base directories. */
+export type TargetKind = 'savedmodel' | 'model' | 'repository';
+
+export function targetKind(p: string): TargetKind {
+  let st;
+  try {
+    st = statSync(p);
+  } catch {
+    throw new UsageError(`${p}: no such file or directory`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${p}: not a directory (expected a SavedModel, a model base directory or a model repository)`);
+  if (isSavedModelDir(p)) return 'savedmodel';
+  const { versions, ignored } = listVersions(p);
+  if (versions.length) return 'model';
+  if (ignored.some((name) => isSavedModelDir(path.join(p, name)) || listVersions(path.join(p, name)).versions.length > 0)) return 'repository';
+  if (existsSync(path.join(p, 'variables'))) return 'savedmodel'; // broken SavedModel: let layout say what is missing
+  throw new UsageError(`${p}: neither a SavedModel (no saved_model.pb), a model base directory (no numeric version subdirectories) nor a repository of them`);
+}
+
+/** Validates `target` (see targetKind) and returns the report; throws only for usage errors. */
+export async function validateTarget(target: string, opts: ValidateOptions = {}): Promise<ValidationReport> {
+  const abs = path.resolve(target);
+  const kind = targetKind(abs);
+  const versions: VersionReport[] = [];
+  if (kind === 'savedmodel') {
+    versions.push(await validateVersion(abs, opts));
+  } else {
+    const models = kind === 'model' ? [abs] : readdirSync(abs).sort().map((n) => path.join(abs, n)).filter((d) => statSync(d).isDirectory());
+    for (const base of models) {
+      const name = path.basename(base);
+      if (kind === 'repository' && isSavedModelDir(base)) {
+        // A folder of bare SavedModels (no version subdirectories): validate each, and say TF Serving needs versions.
+        const r = await validateVersion(base, opts);
+        r.model = name;
+        r.checks.unshift({ check: 'layout', status: 'warn', detail: `${name}/ is a SavedModel without a numeric version directory; TF Serving needs ${name}/<version>/saved_model.pb` });
+        versions.push(r);
+        continue;
+      }
+      const { versions: found, ignored } = listVersions(base);
+      if (!found.length) {
+        if (kind === 'repository' && !name.startsWith('.')) {
+          versions.push({ model: name, dir: base, ok: false, checks: [{ check: 'layout', status: 'warn', detail: 'no numeric version subdirectories: TF Serving would serve nothing from this folder' }] });
+        }
+        continue;
+      }
+      for (const v of found) {
+        const r = await validateVersion(v.dir, opts);
+        r.model = name;
+        if (ignored.length && v === found[found.length - 1]) {
+          r.checks.unshift({ check: 'layout', status: 'warn', detail: `${name}/ has non-numeric subdirectories TF Serving ignores: ${ignored.join(', ')}` });
+        }
+        versions.push(r);
+      }
+    }
+  }
+  return finishReport(target, versions);
+}
+
+/** All checks on one SavedModel directory. */
+export async function validateVersion(dir: string, opts: ValidateOptions = {}): Promise<VersionReport> {
+  const report: VersionReport = { dir, version: parseVersionName(path.basename(dir)), ok: false, checks: [] };
+  const add = (c: CheckResult) => report.checks.push(c);
+  const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+    const t0 = performance.now();
+    const v = await fn();
+    return [v, round(performance.now() - t0)];
+  };
+
+  // layout
+  let meta: MetaGraphDef;
+  let variablesPrefix: string | undefined;
+  try {
+    const files = await readSavedModel(dir);
+    meta = selectMetaGraph(files.savedModel, opts.tags ?? ['serve']);
+    variablesPrefix = files.variablesPrefix;
+    const sigs = Object.keys(meta.signatureDef ?? {}).filter((k) => !k.startsWith('__'));
+    const size = statSync(files.file).size;
+    if (!sigs.length) {
+      add({ check: 'layout', status: 'fail', detail: `${path.basename(files.file)} has no signatures: TF Serving could not serve it` });
+      return report;
+    }
+    add({ check: 'layout', status: 'pass', detail: `${path.basename(files.file)} (${kb(size)}), tags [${(meta.metaInfoDef?.tags ?? []).join(',')}], signatures: ${sigs.join(', ')}` });
+  } catch (err) {
+    add({ check: 'layout', status: 'fail', detail: message(err) });
+    return report;
+  }
+
+  // checksums
+  if (!variablesPrefix) {
+    const hasDir = existsSync(path.join(dir, 'variables')) && readdirSync(path.join(dir, 'variables')).length > 0;
+    add({ check: 'checksums', status: hasDir ? 'fail' : 'pass', detail: hasDir ? 'variables/ holds files but no variables.index' : 'no variables (weights are graph constants)' });
+  } else {
+    try {
+      const [res, ms] = await timed(async () => {
+        const ckpt = await openCheckpoint(variablesPrefix!);
+        let bytes = 0;
+        const keys = ckpt.keys();
+        for (const k of keys) {
+          const e = ckpt.entry(k);
+          if (e.slices?.length) continue; // partitioned variable: the entry itself holds no data
+          ckpt.read(k);
+          bytes += e.size ?? 0;
+        }
+        return { n: keys.length, bytes };
+      });
+      add({ check: 'checksums', status: 'pass', detail: `${res.n} checkpoint entr${res.n === 1 ? 'y' : 'ies'}, ${kb(res.bytes)}, every CRC32C verified`, ms });
+    } catch (err) {
+      add({ check: 'checksums', status: 'fail', detail: message(err) });
+      return report;
+    }
+  }
+
+  // load + op support
+  let model: EngineModel;
+  try {
+    const [m, ms] = await timed(() => loadModel(dir, { backend: opts.backend, tags: opts.tags, signatures: opts.signature ? [opts.signature] : undefined }));
+    model = m;
+    const bad = Object.entries(model.unavailable);
+    for (const [key, why] of bad) add({ check: `ops:${key}`, status: 'fail', detail: `signature ${key} ${why}` });
+    if (!bad.length) add({ check: 'load', status: 'pass', detail: `graph converted on ${model.backend}; every op supported (${Object.keys(model.signatures).length} signature${Object.keys(model.signatures).length === 1 ? '' : 's'})`, ms });
+    else add({ check: 'load', status: 'fail', detail: `${bad.length} signature${bad.length === 1 ? '' : 's'} cannot run; ${Object.keys(model.signatures).length} can`, ms });
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    add({ check: 'load', status: 'fail', detail: message(err) });
+    return report;
+  }
+
+  try {
+    const gen = { features: exampleFeatures(meta), strings: stringPlaceholders(meta) };
+    const batch = opts.batch ?? 2;
+    for (const [key, sig] of Object.entries(model.signatures)) {
+      add(await inferenceCheck(model, key, sig, batch, gen, recordedOutputShapes(meta, key)));
+      const golden = opts.golden?.[key];
+      if (golden) add(await goldenCheck(model, key, sig, golden));
+    }
+    const warm = await warmupCheck(dir, model);
+    if (warm) add(warm);
+    for (const key of Object.keys(opts.golden ?? {})) {
+      if (!model.signatures[key] && !model.unavailable[key]) add({ check: `golden:${key}`, status: 'fail', detail: `golden file names signature ${key}, which the model does not have` });
+    }
+  } finally {
+    model.dispose();
+  }
+  return report;
+}
+
+/**
+ * Output aliases whose SignatureDef entry records a shape. An absent tensor_shape reads as a scalar, but some exports
+ * (TF Serving's half_plus_three testdata) simply never wrote one, and TensorFlow does not check shapes against the
+ * SignatureDef, so validate only holds outputs to shapes that were actually recorded.
+ */
+function recordedOutputShapes(meta: MetaGraphDef, key: string): Set<string> {
+  const outputs = meta.signatureDef?.[key]?.outputs ?? {};
+  return new Set(Object.keys(outputs).filter((a) => outputs[a]!.tensorShape));
+}
+
+async function inferenceCheck(
+  model: EngineModel,
+  key: string,
+  sig: SignatureInfo,
+  batch: number,
+  gen: { features: DenseFeature[]; strings: Set<string> },
+  shapedOutputs: Set<string>,
+): Promise<CheckResult> {
+  const check = `inference:${key}`;
+  let inputs: Record<string, HostTensor>;
+  let notes: string[];
+  try {
+    ({ inputs, notes } = generateSignatureInputs(sig, { batch, features: gen.features, stringPlaceholders: gen.strings }));
+  } catch (err) {
+    return { check, status: 'skip', detail: `cannot generate inputs: ${message(err)}` };
+  }
+  const t0 = performance.now();
+  let outputs: Record<string, HostTensor>;
+  try {
+    outputs = await model.run(key, inputs);
+  } catch (err) {
+    return { check, status: 'fail', detail: `run failed on generated inputs ${describe(inputs)}: ${message(err)}` };
+  }
+  const ms = round(performance.now() - t0);
+  const problems: string[] = [];
+  for (const [alias, spec] of Object.entries(sig.outputs)) {
+    const out = outputs[alias];
+    if (!out) {
+      problems.push(`output ${alias} missing`);
+      continue;
+    }
+    if (out.dtype !== baseDtype(spec.dtype)) problems.push(`output ${alias} is ${out.dtype}, signature says ${spec.dtype}`);
+    if (spec.shape && shapedOutputs.has(alias)) {
+      const fits = spec.shape.length === out.shape.length && spec.shape.every((d, i) => d < 0 || d === out.shape[i]);
+      if (!fits) problems.push(`output ${alias} has shape [${out.shape.join(',')}], signature says [${spec.shape.join(',')}]`);
+    }
+    const bad = nonFinite(out);
+    if (bad) problems.push(`output ${alias} holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN/Inf)`);
+  }
+  const summary = `${describe(inputs)} → ${describe(outputs)}`;
+  if (problems.length) return { check, status: 'fail', detail: `${problems.join('; ')} (${summary})`, ms };
+  return { check, status: 'pass', detail: `${summary}; finite${notes.length ? `; ${notes.join('; ')}` : ''}`, ms };
+}
+
+async function goldenCheck(model: EngineModel, key: string, sig: SignatureInfo, golden: Golden[string]): Promise<CheckResult> {
+  const check = `golden:${key}`;
+  try {
+    const inputs = goldenInputs(golden, sig);
+    const t0 = performance.now();
+    const outputs = await model.run(key, inputs, Object.keys(golden.outputs).filter((a) => sig.outputs[a]));
+    const ms = round(performance.now() - t0);
+    const r = compareGolden(golden, outputs);
+    const tol = `atol ${golden.atol}, rtol ${golden.rtol}`;
+    if (!r.ok) return { check, status: 'fail', detail: `${r.problems.join('; ')} (${tol})`, ms };
+    return { check, status: 'pass', detail: `${r.values} values match, max |diff| ${r.maxAbsError.toPrecision(2)} (${tol})`, ms };
+  } catch (err) {
+    return { check, status: 'fail', detail: message(err) };
+  }
+}
+
+/** Milliseconds to 0.1 ms: the JSON report carries timings, not noise. */
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+function nonFinite(t: HostTensor): number {
+  if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) return 0;
+  let n = 0;
+  for (const v of t.data) if (!Number.isFinite(v)) n++;
+  return n;
+}
+
+function describe(ts: Record<string, HostTensor>): string {
+  if (!Object.keys(ts).length) return '(no inputs)';
+  return Object.entries(ts).map(([k, t]) => `${k} ${t.dtype.replace(/^DT_/, '').toLowerCase()}[${t.shape.join(',')}]`).join(', ');
+}
+
+function kb(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function message(err: unknown): string {
+  if (err instanceof TfsvcError) return err.message;
+  return `internal error: ${(err as Error)?.message ?? String(err)}`;
+}

@@ -1,0 +1,60 @@
+// A fake engine for serving tests, loaded inside the pool's worker threads instead of engine/model.js (the pool's
+// `loaderModule`). A version directory describes its model in fake.json:
+//   {"mul": 2, "add": 1, "delayMs": 0, "loadDelayMs": 0, "fail": "message"}
+// serving_default: x (DT_FLOAT [-1, 1]) → y = x * mul + add; `echo_batch`: y = the batch size each row ran in (to see
+// batching from the outside); `crash`: the worker thread exits mid-request when x[0] is 666 (generated warmup sends
+// zeros, so it is safe). A directory without fake.json fails to load like a broken SavedModel would.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
+import type { HostTensor, LoadedModel, SignatureInfo } from '../../src/core/engine/types.js';
+import { ModelError, RequestError } from '../../src/core/errors.js';
+
+interface FakeSpec {
+  mul?: number;
+  add?: number;
+  delayMs?: number;
+  loadDelayMs?: number;
+  fail?: string;
+}
+
+const SPEC = { name: 'x:0', dtype: 'DT_FLOAT', shape: [-1, 1] };
+const signatures: Record<string, SignatureInfo> = {
+  serving_default: { key: 'serving_default', methodName: 'tensorflow/serving/predict', inputs: { x: SPEC }, outputs: { y: { ...SPEC, name: 'y:0' } } },
+  echo_batch: { key: 'echo_batch', methodName: 'tensorflow/serving/predict', inputs: { x: SPEC }, outputs: { y: { ...SPEC, name: 'b:0' } } },
+  crash: { key: 'crash', methodName: 'tensorflow/serving/predict', inputs: { x: SPEC }, outputs: { y: { ...SPEC, name: 'c:0' } } },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function loadModel(dir: string): Promise<LoadedModel & { signatureDefs: Record<string, unknown> }> {
+  const file = path.join(dir, 'fake.json');
+  if (!existsSync(file)) throw new ModelError(`${dir}: not a SavedModel directory (no fake.json)`, file);
+  let spec: FakeSpec;
+  try {
+    spec = JSON.parse(readFileSync(file, 'utf8')) as FakeSpec;
+  } catch (err) {
+    throw new ModelError(`${file}: ${(err as Error).message}`, file);
+  }
+  if (spec.loadDelayMs) await sleep(spec.loadDelayMs);
+  if (spec.fail) throw new ModelError(spec.fail, file);
+  const mul = spec.mul ?? 1;
+  const add = spec.add ?? 0;
+  return {
+    backend: `fake(thread ${threadId})`,
+    signatures,
+    signatureDefs: { serving_default: { methodName: 'tensorflow/serving/predict' } },
+    async run(signature: string, inputs: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+      const x = inputs.x;
+      if (!signatures[signature]) throw new RequestError('INVALID_ARGUMENT', `unknown signature ${signature}`);
+      if (!x || x.dtype !== 'DT_FLOAT') throw new RequestError('INVALID_ARGUMENT', 'input x must be DT_FLOAT');
+      if (signature === 'crash' && (x.data as Float32Array)[0] === 666) process.exit(3);
+      if (spec.delayMs) await sleep(spec.delayMs);
+      const src = x.data as Float32Array;
+      const out = new Float32Array(src.length);
+      for (let i = 0; i < src.length; i++) out[i] = signature === 'echo_batch' ? x.shape[0]! : src[i]! * mul + add;
+      return { y: { dtype: 'DT_FLOAT', shape: [...x.shape], data: out } };
+    },
+    dispose() {},
+  };
+}

@@ -1,0 +1,38 @@
+// The worker pool with the fake engine in real threads: loading everywhere, zero-copy transfer, errors, and a worker
+// that dies being replaced (with its models reloaded) while the others keep serving.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { WorkerPool } from '../../src/core/engine/pool.js';
+import { ModelError, RequestError } from '../../src/core/errors.js';
+import type { HostTensor } from '../../src/core/engine/types.js';
+import { FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
+
+const x = (...v: number[]): Record<string, HostTensor> => ({ x: { dtype: 'DT_FLOAT', shape: [v.length, 1], data: Float32Array.from(v) } });
+
+test('loads into every worker, runs with inputs transferred, reports engine errors and dead workers', async (t) => {
+  const base = tmpBase();
+  const dir = writeVersion(base, 1, { mul: 4 });
+  const pool = new WorkerPool({ size: 2, loaderModule: FAKE_ENGINE });
+  t.after(async () => {
+    await pool.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const info = await pool.load('m/1', dir);
+  assert.deepEqual(Object.keys(info.signatures).sort(), ['crash', 'echo_batch', 'serving_default']);
+  assert.equal(pool.idleCount(), 2);
+
+  const inputs = x(1, 2);
+  const data = inputs.x!.data as Float32Array;
+  const out = await pool.run('m/1', 'serving_default', inputs);
+  assert.deepEqual([...(out.y!.data as Float32Array)], [4, 8]);
+  assert.equal(data.byteLength, 0, 'the input buffer moved to the worker (transferred, not copied)');
+
+  await assert.rejects(pool.load('bad', base + '/nope'), ModelError);
+  await assert.rejects(pool.run('m/2', 'serving_default', x(1)), (e: unknown) => e instanceof RequestError && e.code === 'UNAVAILABLE');
+
+  await assert.rejects(pool.run('m/1', 'crash', x(666)), (e: unknown) => e instanceof RequestError && e.code === 'INTERNAL' && /worker stopped/.test(e.message));
+  await until(() => pool.idleCount() === 2, () => undefined);
+  const results = await Promise.all([pool.run('m/1', 'serving_default', x(1)), pool.run('m/1', 'serving_default', x(2))]);
+  assert.deepEqual(results.map((r) => [...(r.y!.data as Float32Array)]), [[4], [8]], 'the replacement worker reloaded the model');
+});

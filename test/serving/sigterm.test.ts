@@ -1,0 +1,83 @@
+// `tfsvc serve` as a child process: prints where it listens, and on SIGTERM finishes in-flight requests and exits 0.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { call, FAKE_ENGINE, tmpBase, writeVersion } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
+  const base = tmpBase();
+  writeVersion(base, 1, { mul: 2, delayMs: 600 });
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`,
+      'serve', base, '--model_name=m', '--rest_api_port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0', '--port=0', '--tensorflow_intra_op_parallelism=2', '--access-log', '--log-format=json'],
+    { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(base, { recursive: true, force: true });
+  });
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line in time; output: ${out}`)), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /REST API listening on [\d.]+:(\d+)/.exec(out);
+      if (m && /AVAILABLE at/.test(out)) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code} before listening: ${out}`)));
+  });
+  assert.match(out, /serving m versions \[1\] AVAILABLE/);
+  assert.match(out, /ignoring TF Serving flag --tensorflow_intra_op_parallelism/, 'TF Serving launch flags are accepted');
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const inFlight = call(port, 'POST', '/v1/models/m:predict', { instances: [[21]] });
+  await new Promise((r) => setTimeout(r, 150));
+  child.kill('SIGTERM');
+  const reply = await inFlight;
+  assert.equal(reply.status, 200);
+  assert.deepEqual(reply.json, { predictions: [[42]] });
+  assert.equal(await exited, 0, out);
+  assert.match(out, /SIGTERM: draining 1 in-flight request/);
+  const access = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((e) => e.msg === 'request');
+  assert.ok(access, 'a JSON access log line');
+  assert.equal(access.method, 'POST');
+  assert.equal(access.path, '/v1/models/m:predict');
+  assert.equal(access.status, 200);
+  assert.equal(access.model, 'm');
+  assert.equal(access.version, 1);
+});
+
+function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`, ...args],
+    { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+}
+
+test('bad usage exits 2 and a model that cannot load exits 1, each with a one-line reason', async (t) => {
+  const missing = await runCli(['serve', '/nonexistent/models/m', '--rest_api_port=0', '--port=0']);
+  assert.equal(missing.code, 2, missing.out);
+  assert.match(missing.out, /tfsvc: \/nonexistent\/models\/m: no such directory/);
+  const flag = await runCli(['serve', '/tmp', '--enable_batching=maybe', '--rest_api_port=0', '--port=0']);
+  assert.equal(flag.code, 2, flag.out);
+  assert.match(flag.out, /--enable_batching takes true or false/);
+  const base = tmpBase();
+  t.after(() => rmSync(base, { recursive: true, force: true }));
+  writeVersion(base, 3, { fail: 'saved_model.pb: truncated protobuf' });
+  const broken = await runCli(['serve', base, '--model_name=b', '--rest_api_port=0', '--port=0', '--file_system_poll_wait_seconds=0']);
+  assert.equal(broken.code, 1, broken.out);
+  assert.match(broken.out, /tfsvc: no model could be loaded: b: version 3: saved_model\.pb: truncated protobuf/);
+});
