@@ -16,7 +16,8 @@ import { progressLine } from '../core/load/report/lines.js';
 import { renderTable } from '../core/load/report/text.js';
 import type { Schedule } from '../core/load/schedule.js';
 import { parseSlo, type Check, type Slo } from '../core/load/slo.js';
-import { resolveTarget } from '../core/load/target.js';
+import { parseFeatureFlag } from '../core/load/examples.js';
+import { inferenceUrl, resolveTarget } from '../core/load/target.js';
 import { formatRate, parseDuration, parsePercent, parsePositiveInt, parsePositiveNumber } from '../core/load/units.js';
 
 interface BenchFlags {
@@ -37,6 +38,7 @@ interface BenchFlags {
   seed: string;
   unknownDim: string;
   data?: string;
+  feature: string[];
   slo: string[];
   baseline?: string;
   maxRegression: string;
@@ -76,9 +78,9 @@ export function register(program: Command): void {
   const bench = program
     .command('bench')
     .description('load-test a TF Serving REST endpoint (tfsvc serve or TensorFlow Serving) and gate on SLOs')
-    .argument('[url]', 'server (http://host:8501, with --model) or a full .../v1/models/NAME[/versions/V]:predict URL')
+    .argument('[url]', 'server (http://host:8501, with --model) or a full .../v1/models/NAME[/versions/V]:predict (or :classify, :regress) URL')
     .option('--model <name>', 'model name (when URL is a server)')
-    .option('--version <n>', 'model version (default: the server picks, normally the latest)')
+    .option('--version <n>', 'model version (default: the latest the server has)')
     .option('--model-version <n>', 'another name for --version')
     .option('--label <label>', 'model version label')
     .option('--signature <name>', 'signature to call (default: serving_default)')
@@ -94,6 +96,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for generated data and Poisson arrivals', '1')
     .option('--unknown-dim <n>', 'size for unknown (-1) non-batch dimensions in generated data', '1')
     .option('--data <file>', 'request bodies: JSONL (one JSON body a line) or a TF Serving warmup file (TFRecord)')
+    .option('--feature <name=kind>', 'classify/regress signatures: a tf.Example feature to generate, repeatable: x=float, n=int64, w=bytes[3]', collect, [])
     .option('--strict', 'exit 1 when the load generator cannot keep its schedule')
     .option('--find-max', 'search for the highest --qps that meets every --slo (starts at --qps, default 100)')
     .option('--max-qps <n>', '--find-max: never try above this rate', '100000')
@@ -153,9 +156,12 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
   if (!Number.isFinite(seed)) throw new UsageError(`--seed: expected an integer, got "${flags.seed}"`);
   const unknownDim = parsePositiveInt(flags.unknownDim, '--unknown-dim');
 
-  const bodySet = await prepareBodies(target, { data: flags.data, batch, seed, unknownDim, timeoutMs });
+  const features = flags.feature.map(parseFeatureFlag);
+
+  const bodySet = await prepareBodies(target, { data: flags.data, batch, seed, unknownDim, timeoutMs, features });
   for (const note of bodySet.notes) process.stderr.write(`tfsvc: note: ${note}\n`);
-  await preflight(target.predictUrl, bodySet.bodies[0]!, timeoutMs);
+  const endpoint = inferenceUrl(target, bodySet.verb);
+  await preflight(endpoint, bodySet.bodies[0]!, timeoutMs);
 
   const scheduleFor = (rate: number): Schedule => (flags.arrival === 'poisson' ? { kind: 'poisson', rate, seed } : { kind: 'constant', rate });
   // Ctrl-C stops sending and still reports what was measured (a second Ctrl-C kills as usual).
@@ -171,7 +177,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     process.once('SIGINT', onSigint);
     try {
       return await runBench({
-        url: target.predictUrl,
+        url: endpoint,
         bodies: bodySet.bodies,
         schedule,
         durationMs,
@@ -189,12 +195,12 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     }
   };
 
-  process.stderr.write(`tfsvc: bench ${target.predictUrl.href}: ${bodySet.source}\n`);
+  process.stderr.write(`tfsvc: bench ${endpoint.href}: ${bodySet.source}\n`);
   if (!flags.findMax) {
     const schedule: Schedule = flags.concurrency
       ? { kind: 'closed', concurrency: parsePositiveInt(flags.concurrency, '--concurrency') }
       : scheduleFor(parsePositiveNumber(flags.qps!, '--qps'));
-    finish(await run(schedule, target.predictUrl.href), flags);
+    finish(await run(schedule, endpoint.href), flags);
     return;
   }
 

@@ -8,10 +8,9 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { BackendName } from '../core/engine/types.js';
 import { UsageError } from '../core/errors.js';
-import { publishModel } from '../core/export/publish.js';
-import { exportSavedModelAsTfjs } from '../core/export/savedmodel-to-tfjs.js';
-import { exportTfjsAsSavedModel } from '../core/export/tfjs-to-savedmodel.js';
-import { resolveModelDir } from '../core/savedmodel/layout.js';
+
+// The core modules (the engine, the graph converter, protobufjs) load inside the action, so `tfsvc --help` and the
+// other commands don't pay for them, and each job loads only what it uses.
 
 interface ExportFlags {
   repo?: string;
@@ -54,6 +53,7 @@ export function register(program: Command): void {
       if (flags.repo || flags.name) {
         if (!flags.repo || !flags.name) throw new UsageError('publishing needs both --repo DIR and --name NAME');
         if (out || flags.format) throw new UsageError('--repo publishes a SavedModel version; do not combine it with OUT or --format');
+        const { publishModel } = await import('../core/export/publish.js');
         const r = await publishModel(src, {
           repo: flags.repo,
           name: flags.name,
@@ -80,6 +80,7 @@ export function register(program: Command): void {
       const format = flags.format ?? (srcIsFile ? 'savedmodel' : 'tfjs');
       if (format === 'savedmodel') {
         if (!srcIsFile) throw new UsageError(`${src} is already a SavedModel directory; --format savedmodel converts a TensorFlow.js model.json (use --repo to publish)`);
+        const { exportTfjsAsSavedModel } = await import('../core/export/tfjs-to-savedmodel.js');
         const r = await exportTfjsAsSavedModel(src, out);
         const sig = r.frozen.signatures.serving_default!;
         const io = (m: Record<string, { dtype?: string; tensorShape?: { dim?: { size?: number }[] } }>) =>
@@ -93,6 +94,8 @@ export function register(program: Command): void {
         return;
       }
       if (srcIsFile) throw new UsageError(`${src} is a file; --format tfjs converts a SavedModel directory`);
+      const { resolveModelDir } = await import('../core/savedmodel/layout.js');
+      const { exportSavedModelAsTfjs } = await import('../core/export/savedmodel-to-tfjs.js');
       const { dir } = resolveModelDir(src);
       const r = await exportSavedModelAsTfjs(dir, out, { signature: flags.signature, optimize: flags.optimize });
       print(`wrote tfjs graph model ${path.join(out, 'model.json')} (signature ${r.signature}) + ${r.shards.length} weight shard${r.shards.length === 1 ? '' : 's'}, ${(r.weightBytes / 1024).toFixed(1)} KB`, {

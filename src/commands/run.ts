@@ -3,9 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { BACKEND_NAMES } from '../core/engine/backend.js';
-import { runOnce } from '../core/engine/run-once.js';
 import type { BackendName } from '../core/engine/types.js';
+
+// The engine (tfjs, protobufjs) loads inside the action, so `tfsvc --help` and the other commands don't pay for it.
+// For the same reason the backend names are listed here rather than imported from engine/backend.ts (which loads
+// tfjs-core); the two checks below keep this list and the BackendName type equal.
+const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'auto'] as const satisfies readonly BackendName[];
+type MissingBackend = Exclude<BackendName, (typeof BACKEND_NAMES)[number]>;
+const everyBackendListed: [MissingBackend] extends [never] ? true : false = true;
+void everyBackendListed;
 
 interface RunFlags {
   signature?: string;
@@ -18,7 +24,7 @@ interface RunFlags {
 }
 
 function parseBackend(v: string): BackendName {
-  if (!(BACKEND_NAMES as string[]).includes(v)) throw new InvalidArgumentError(`choose one of ${BACKEND_NAMES.join(', ')}`);
+  if (!(BACKEND_NAMES as readonly string[]).includes(v)) throw new InvalidArgumentError(`choose one of ${BACKEND_NAMES.join(', ')}`);
   return v as BackendName;
 }
 
@@ -48,6 +54,7 @@ export function register(program: Command): void {
     .option('--debug', 'print stack traces on errors')
     .action(async (model: string, flags: RunFlags) => {
       const body = readInput(flags);
+      const { runOnce } = await import('../core/engine/run-once.js');
       const r = await runOnce({ model, version: flags.version, signature: flags.signature, tags: flags.tagSet, backend: flags.backend, body });
       process.stdout.write(r.response.endsWith('\n') ? r.response : `${r.response}\n`);
       if (flags.verbose || flags.backend === 'auto') {

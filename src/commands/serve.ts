@@ -5,20 +5,15 @@
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import chalk from 'chalk';
 import { UsageError } from '../core/errors.js';
-import {
-  defaultBatching,
-  readBatchingParametersFile,
-  readModelConfigFile,
-  readMonitoringConfigFile,
-  type BatchingConfig,
-  type ModelConfig,
-} from '../core/serving/config.js';
-import { startServing, type ServingEvent } from '../core/serving/server.js';
+import type { BatchingConfig, ModelConfig } from '../core/serving/config.js';
+import type { ServingEvent } from '../core/serving/server.js';
 import type { AccessLogEntry } from '../core/serving/rest/server.js';
 import { isSavedModelDir, parseVersionName } from '../core/savedmodel/layout.js';
 import type { BackendName } from '../core/engine/types.js';
+
+// The serving stack (engine pool, HTTP and gRPC servers, protobufjs, chalk) loads inside the action, so `tfsvc --help`
+// and the other commands don't pay for it. layout.ts stays static: it needs only node:fs.
 
 /** [dashed name, TF Serving name, value placeholder, description, default]. Both spellings set the same option. */
 const FLAGS: [string, string, string | null, string, unknown][] = [
@@ -121,6 +116,8 @@ tensorflow_model_server launch scripts run unchanged. Examples:
     .option('--access-log', 'log every request')
     .addOption(new Option('--log-format <format>', 'log format').choices(['pretty', 'json']).default('pretty'))
     .action(async (basePathArg: string | undefined, o: Opts, command: Command) => {
+      const [{ default: chalk }, { defaultBatching, readBatchingParametersFile, readModelConfigFile, readMonitoringConfigFile }, { startServing }] =
+        await Promise.all([import('chalk'), import('../core/serving/config.js'), import('../core/serving/server.js')]);
       const get = (d: string, tf: string, def?: unknown): unknown => pick(o, d, tf) ?? def;
       // Unknown flags are kept by commander among the operands: warn about them, and take the base path from the rest.
       const unknown = command.args.filter((a) => a.startsWith('-'));

@@ -2,10 +2,9 @@
 // or the --json document, and exits 0 (all checks pass), 1 (a check failed) or 2 (usage).
 import { InvalidArgumentError, type Command } from 'commander';
 import type { BackendName } from '../core/engine/types.js';
-import { readGolden } from '../core/validate/golden.js';
-import { renderReport } from '../core/validate/report.js';
-import { validateTarget } from '../core/validate/validate.js';
-import { validateUrl } from '../core/validate/remote.js';
+
+// The core modules (the engine, protobufjs, undici, cli-table3) load inside the action, so `tfsvc --help` and the
+// other commands don't pay for them, and validating a directory never loads the HTTP client.
 
 interface ValidateFlags {
   batch: number;
@@ -33,17 +32,18 @@ export function register(program: Command): void {
     .option('--tag-set <tags>', 'meta graph tag set, comma-separated', 'serve')
     .option('--json', 'print one machine-readable JSON report (see docs/validate.md)')
     .action(async (target: string, flags: ValidateFlags) => {
-      const golden = flags.golden ? await readGolden(flags.golden) : undefined;
+      const golden = flags.golden ? await (await import('../core/validate/golden.js')).readGolden(flags.golden) : undefined;
       const report = /^https?:\/\//i.test(target)
-        ? await validateUrl(target, { batch: flags.batch, golden, signature: flags.signature })
-        : await validateTarget(target, {
-        batch: flags.batch,
-        golden,
-        signature: flags.signature,
-        backend: flags.backend,
-        tags: flags.tagSet?.split(',').map((t) => t.trim()).filter(Boolean),
-      });
-      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report));
+        ? await (await import('../core/validate/remote.js')).validateUrl(target, { batch: flags.batch, golden, signature: flags.signature })
+        : await (await import('../core/validate/validate.js')).validateTarget(target, {
+            batch: flags.batch,
+            golden,
+            signature: flags.signature,
+            backend: flags.backend,
+            tags: flags.tagSet?.split(',').map((t) => t.trim()).filter(Boolean),
+          });
+      if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else process.stdout.write((await import('../core/validate/report.js')).renderReport(report));
       if (!report.ok) process.exitCode = 1;
     });
 }

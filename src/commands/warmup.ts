@@ -1,14 +1,16 @@
-// `tfsvc warmup URL --model NAME [--batch 1,8] [--write DIR]`: sends a dummy request for every predict signature
-// at each batch size (from the endpoint's metadata) and prints a summary; --write saves them as a TF Serving warmup
+// `tfsvc warmup URL --model NAME [--batch 1,8] [--feature x=float] [--write DIR]`: sends a dummy request for every
+// predict signature (and classify/regress ones when --feature names their features) at each batch size (from the
+// endpoint's metadata) and prints a summary; --write saves them as a TF Serving warmup
 // file (DIR/assets.extra/tf_serving_warmup_requests). Exit 1 when any request failed, 2 on usage/connection errors.
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { TfsvcError, UsageError } from '../core/errors.js';
+import { examplePlain, parseFeatureFlag } from '../core/load/examples.js';
 import { fetchMetadata } from '../core/load/metadata.js';
 import { resolveTarget } from '../core/load/target.js';
 import { formatMs, parseDuration, parsePositiveInt } from '../core/load/units.js';
 import { runWarmup } from '../core/load/warmup.js';
-import { writeWarmupFile } from '../core/load/warmupfile.js';
+import { writeWarmupFile, type WarmupRequest } from '../core/load/warmupfile.js';
 
 interface WarmupFlags {
   model?: string;
@@ -21,6 +23,7 @@ interface WarmupFlags {
   seed: string;
   unknownDim: string;
   timeout: string;
+  feature: string[];
   write?: string;
 }
 
@@ -30,7 +33,7 @@ export function register(program: Command): void {
     .description('send dummy requests for every signature and batch size (from the metadata); optionally write a TF Serving warmup file')
     .argument('<url>', 'server (http://host:8501, with --model) or a .../v1/models/NAME[/versions/V] URL')
     .option('--model <name>', 'model name (when URL is a server)')
-    .option('--version <n>', 'model version (default: the server picks, normally the latest)')
+    .option('--version <n>', 'model version (default: the latest the server has)')
     .option('--model-version <n>', 'another name for --version')
     .option('--label <label>', 'model version label')
     .option('--signature <name>', 'only this signature (default: every signature)')
@@ -39,6 +42,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for the generated data', '1')
     .option('--unknown-dim <n>', 'size for unknown (-1) non-batch dimensions', '1')
     .option('--timeout <time>', 'per-request timeout', '60s')
+    .option('--feature <name=kind>', 'classify/regress signatures: a tf.Example feature to generate, repeatable: x=float, n=int64, w=bytes[3]', (v: string, prev: string[]) => [...prev, v], [])
     .option('--write <dir>', 'write the requests that succeeded to DIR/assets.extra/tf_serving_warmup_requests')
     .action(async (url: string, flags: WarmupFlags) => {
       const target = resolveTarget(url, flags);
@@ -56,21 +60,30 @@ export function register(program: Command): void {
         seed: Number.parseInt(flags.seed, 10) || 0,
         unknownDim: parsePositiveInt(flags.unknownDim, '--unknown-dim'),
         timeoutMs,
+        features: flags.feature.map(parseFeatureFlag),
+        examplesForAny: flags.signature !== undefined,
       });
       const table = new Table({ head: ['signature', 'batch', 'status', 'first', 'warm (median)', 'note'], style: { head: [], border: [] } });
       for (const r of rows) {
         table.push([r.signature, r.batch || '-', r.status || '-', formatMs(r.firstMs), formatMs(r.warmMs), (r.note ?? '').slice(0, 60)]);
       }
       process.stdout.write(`warmup ${target.modelPath}${meta.version ? ` (version ${meta.version})` : ''}\n${table.toString()}\n`);
-      const sent = rows.filter((r) => r.inputs);
+      const sent = rows.filter((r) => r.verb);
       const failed = sent.filter((r) => !r.ok);
       if (flags.write) {
-        const good = sent.filter((r) => r.ok);
+        const good = sent.filter((r) => r.ok && (r.inputs || r.examples));
         if (!good.length) throw new TfsvcError('no request succeeded; nothing to write');
-        const file = writeWarmupFile(flags.write, good.map((r) => ({ model: target.model, signature: r.signature, inputs: r.inputs! })));
+        const file = writeWarmupFile(
+          flags.write,
+          good.map((r): WarmupRequest =>
+            r.examples
+              ? { model: target.model, signature: r.signature, verb: r.verb as 'classify' | 'regress', examples: r.examples.map(examplePlain) }
+              : { model: target.model, signature: r.signature, inputs: r.inputs! },
+          ),
+        );
         process.stdout.write(`wrote ${good.length} requests to ${file}\n`);
       }
       if (failed.length) throw new TfsvcError(`${failed.length} of ${sent.length} warmup requests failed (see the table)`);
-      if (!sent.length) throw new UsageError('the model has no predict signature to warm up');
+      if (!sent.length) throw new UsageError('the model has no signature to warm up (classify/regress signatures need --feature)');
     });
 }

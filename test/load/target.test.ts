@@ -1,7 +1,7 @@
 // The endpoint can be named as a server plus --model/--version/--label or as a full TF Serving :predict URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveTarget } from '../../src/core/load/target.js';
+import { inferenceUrl, resolveTarget } from '../../src/core/load/target.js';
 import { UsageError } from '../../src/core/errors.js';
 
 test('server URL + --model [--version|--label] → TF Serving REST paths', () => {
@@ -25,7 +25,15 @@ test('contradictions and missing pieces are usage errors', () => {
   assert.throws(() => resolveTarget('http://h:1/v1/models/a:predict', { model: 'b' }), UsageError);
   assert.throws(() => resolveTarget('http://h:1', { model: 'm', version: '1', label: 'x' }), UsageError);
   assert.throws(() => resolveTarget('http://h:1', { model: 'm', version: 'latest' }), UsageError);
-  assert.throws(() => resolveTarget('http://h:1/v1/models/a:classify', {}), UsageError);
   assert.throws(() => resolveTarget('http://h:1/somewhere/else', { model: 'm' }), UsageError);
   assert.throws(() => resolveTarget('ftp://h:1', { model: 'm' }), UsageError);
+});
+
+test('a full :classify / :regress URL names the verb; inferenceUrl builds any verb\'s URL', () => {
+  const t = resolveTarget('http://h:1/v1/models/a/versions/3:regress', {});
+  assert.equal(t.verb, 'regress');
+  assert.equal(inferenceUrl(t, 'regress').href, 'http://h:1/v1/models/a/versions/3:regress');
+  assert.equal(inferenceUrl(t).href, 'http://h:1/v1/models/a/versions/3:predict');
+  assert.equal(resolveTarget('http://h:1/v1/models/a:classify', {}).verb, 'classify');
+  assert.equal(resolveTarget('http://h:1', { model: 'a' }).verb, undefined);
 });

@@ -7,6 +7,7 @@ import type { SignatureSpec } from './metadata.js';
 import { seededRandom } from './prng.js';
 import { restPredictBody } from './restbody.js';
 import { generateInputs } from './tensorgen.js';
+import type { InferenceVerb } from './target.js';
 import { readWarmupFile } from './warmupfile.js';
 
 export interface BodySet {
@@ -16,12 +17,16 @@ export interface BodySet {
   notes: string[];
   /** Rows per request, when known. */
   batch?: number;
+  /** The API the bodies are for (default predict): tf.Example bodies (`"examples"`) go to :classify or :regress. */
+  verb?: InferenceVerb;
+  /** JSONL bodies only: they hold `"examples"` (tf.Example requests), and the signature_name of the first one. */
+  examples?: { signature?: string };
 }
 
 /** `count` distinct generated bodies for `sig` (a different seed each, derived from `seed`). */
 export function generatedBodies(sig: SignatureSpec, o: { batch: number; seed: number; unknownDim: number; count: number; sendSignature: boolean }): BodySet {
   if (!sig.method.endsWith('/predict')) {
-    throw new UsageError(`signature ${sig.name} is a ${sig.method.split('/').pop()} signature (tf.Example input); bench the predict API with a predict signature or give --data`);
+    throw new UsageError(`signature ${sig.name} is a ${sig.method.split('/').pop()} signature (tf.Example input): its bodies come from --feature flags or --data, not from tensor metadata`);
   }
   const bodies: Buffer[] = [];
   let notes: string[] = [];
@@ -58,6 +63,8 @@ export function fileBodies(file: string, signature?: string): BodySet {
     };
   }
   const bodies: Buffer[] = [];
+  let examples: boolean | undefined;
+  let firstSignature: string | undefined;
   bytes.toString('utf8').split('\n').forEach((line, i) => {
     if (!line.trim()) return;
     let parsed: unknown;
@@ -67,8 +74,26 @@ export function fileBodies(file: string, signature?: string): BodySet {
       throw new UsageError(`--data ${file}: line ${i + 1} is not JSON: ${(err as Error).message}`);
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`--data ${file}: line ${i + 1} is not a JSON object`);
-    bodies.push(Buffer.from(JSON.stringify(withSignature(parsed as Record<string, unknown>))));
+    const body = withSignature(parsed as Record<string, unknown>);
+    // Send the line's own text, not a re-serialization: JSON.stringify would write 1.0 as 1, which TF Serving reads as
+    // an int64 feature in a tf.Example body (and would round int64s beyond 2^53).
+    const text = body === parsed ? line.trim() : withSignatureText(line.trim(), body.signature_name as string, Object.keys(parsed as object).length);
+    // One API per run: tf.Example bodies (classify/regress) and tensor bodies (predict) go to different URLs.
+    const isExamples = 'examples' in body;
+    if (examples === undefined) {
+      examples = isExamples;
+      firstSignature = typeof body.signature_name === 'string' ? body.signature_name : undefined;
+    } else if (examples !== isExamples) {
+      throw new UsageError(`--data ${file}: line ${i + 1} ${isExamples ? 'holds "examples" (a classify/regress body) among predict bodies' : 'is a predict body among "examples" (classify/regress) bodies'}; use one kind a file`);
+    }
+    bodies.push(Buffer.from(text));
   });
   if (!bodies.length) throw new UsageError(`--data ${file}: no request bodies (expected one JSON object per line)`);
-  return { bodies, source: `JSONL file ${file}: ${bodies.length} bodies`, notes: [] };
+  return { bodies, source: `JSONL file ${file}: ${bodies.length} bodies`, notes: [], ...(examples ? { examples: { signature: firstSignature } } : {}) };
+}
+
+/** `{...}` with `"signature_name": S` added first, as text (the rest of the body is sent as written). */
+function withSignatureText(objectText: string, signature: string, keys: number): string {
+  const head = `{"signature_name": ${JSON.stringify(signature)}`;
+  return keys === 0 ? `${head}}` : `${head}, ${objectText.slice(1)}`;
 }

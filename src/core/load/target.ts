@@ -1,5 +1,6 @@
 // Where the requests go. Accepts a server URL plus --model [--version|--label] [--signature], or a full
-// `.../v1/models/NAME[/versions/V|/labels/L]:predict` URL, and derives TF Serving's REST paths from either.
+// `.../v1/models/NAME[/versions/V|/labels/L][:predict|:classify|:regress]` URL, and derives TF Serving's REST paths
+// from either.
 import { UsageError } from '../errors.js';
 
 export interface TargetOptions {
@@ -20,8 +21,18 @@ export interface Target {
   signature?: string;
   /** `.../v1/models/NAME[/versions/V|/labels/L]` without the verb. */
   modelPath: string;
+  /** The verb a full URL named (`...:regress`); undefined when the URL names none (then the signature decides). */
+  verb?: InferenceVerb;
   predictUrl: URL;
   metadataUrl: URL;
+}
+
+/** TF Serving's REST inference APIs: :predict takes tensors, :classify and :regress take tf.Examples. */
+export type InferenceVerb = 'predict' | 'classify' | 'regress';
+
+/** `.../v1/models/NAME[/versions/V|/labels/L]:VERB` of `target`. */
+export function inferenceUrl(target: Target, verb: InferenceVerb = 'predict'): URL {
+  return new URL(`${target.modelPath}:${verb}`, target.origin);
 }
 
 const MODEL_PATH_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?::(predict|classify|regress))?\/?$/;
@@ -41,11 +52,12 @@ export function resolveTarget(urlText: string, opts: TargetOptions): Target {
   let version = opts.version ?? opts.modelVersion;
   if (version && opts.label) throw new UsageError('give --version or --label, not both');
   let model = opts.model;
+  let verb: InferenceVerb | undefined;
   let label = opts.label;
   if (url.pathname !== '/' && url.pathname !== '') {
     const m = MODEL_PATH_RE.exec(url.pathname);
     if (!m) throw new UsageError(`${urlText}: expected a server URL (http://host:8501) or a TF Serving model URL (.../v1/models/NAME[/versions/V]:predict)`);
-    if (m[4] && m[4] !== 'predict') throw new UsageError(`${urlText}: only :predict is supported (classify/regress need tf.Example inputs)`);
+    verb = m[4] as InferenceVerb | undefined;
     if (model && model !== m[1]) throw new UsageError(`--model ${model} disagrees with the model in the URL (${m[1]})`);
     model = decodeURIComponent(m[1]!);
     if ((m[2] && version && version !== m[2]) || (m[3] && label && label !== m[3])) throw new UsageError('--version/--label disagree with the URL');
@@ -63,6 +75,7 @@ export function resolveTarget(urlText: string, opts: TargetOptions): Target {
     label,
     signature: opts.signature,
     modelPath,
+    verb,
     predictUrl: new URL(`${modelPath}:predict`, url.origin),
     metadataUrl: new URL(`${modelPath}/metadata`, url.origin),
   };

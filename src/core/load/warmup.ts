@@ -1,5 +1,6 @@
 // `tfsvc warmup`: one dummy request (or --repeat N) for every predict signature at each batch size, from the
-// endpoint's metadata, with a summary of what answered and how fast. The same requests can be written as a TF
+// endpoint's metadata, with a summary of what answered and how fast. Classify/regress signatures are warmed through
+// :classify / :regress when --feature names their tf.Example features, and skipped (saying why) otherwise. The same requests can be written as a TF
 // Serving warmup file so the server replays them when it loads the model.
 import { performance } from 'node:perf_hooks';
 import type { HostTensor } from '../engine/types.js';
@@ -7,7 +8,8 @@ import { HttpClient } from './client.js';
 import type { SignatureSpec } from './metadata.js';
 import { seededRandom } from './prng.js';
 import { restPredictBody } from './restbody.js';
-import type { Target } from './target.js';
+import { examplesJson, generateExamples, planRequests, type FeatureSpec, type GeneratedExample } from './examples.js';
+import { inferenceUrl, type InferenceVerb, type Target } from './target.js';
 import { generateInputs } from './tensorgen.js';
 
 export interface WarmupRow {
@@ -21,7 +23,12 @@ export interface WarmupRow {
   /** Median of the repeats after the first (ms); NaN without repeats. */
   warmMs: number;
   note?: string;
+  /** The API the request went to; undefined when skipped. */
+  verb?: InferenceVerb;
+  /** The predict request's tensors (what --write saves). */
   inputs?: Record<string, HostTensor>;
+  /** The classify/regress request's examples (what --write saves). */
+  examples?: GeneratedExample[];
 }
 
 export interface WarmupOptions {
@@ -30,18 +37,46 @@ export interface WarmupOptions {
   seed: number;
   unknownDim: number;
   timeoutMs: number;
+  /** tf.Example features for classify/regress signatures (--feature); without them those signatures are skipped. */
+  features?: FeatureSpec[];
+  /**
+   * Send tf.Examples to classify/regress signatures whose input is not DT_STRING too (the user picked the signature
+   * with --signature); otherwise those get tensors through :predict (see planRequests).
+   */
+  examplesForAny?: boolean;
 }
 
 export async function runWarmup(target: Target, signatures: SignatureSpec[], o: WarmupOptions): Promise<WarmupRow[]> {
-  const client = new HttpClient(target.predictUrl, { connections: 1, timeoutMs: o.timeoutMs });
+  const features = o.features ?? [];
+  // One client per API: predict bodies go to :predict, tf.Example bodies to :classify / :regress.
+  const clients = new Map<InferenceVerb, HttpClient>();
+  const clientFor = (verb: InferenceVerb) => {
+    let c = clients.get(verb);
+    if (!c) clients.set(verb, (c = new HttpClient(inferenceUrl(target, verb), { connections: 1, timeoutMs: o.timeoutMs })));
+    return c;
+  };
   const rows: WarmupRow[] = [];
   try {
     for (const sig of signatures) {
-      if (!sig.method.endsWith('/predict')) {
-        rows.push({ signature: sig.name, batch: 0, status: 0, ok: true, firstMs: NaN, warmMs: NaN, note: `skipped: ${sig.method.split('/').pop()} signature (tf.Example input)` });
+      // --feature settles an ambiguous classify/regress signature (see planRequests) only when it was picked by name.
+      const plan = planRequests(sig, features.length > 0 && o.examplesForAny === true);
+      const verb = plan.verb === 'predict' ? undefined : plan.verb;
+      if (verb && !features.length) {
+        rows.push({ signature: sig.name, batch: 0, status: 0, ok: true, firstMs: NaN, warmMs: NaN, note: `skipped: ${verb}, tf.Example input (give --feature)` });
+        continue;
+      }
+      const known = ['predict', 'classify', 'regress'].some((m) => sig.method.endsWith(`/${m}`));
+      if (!known) {
+        rows.push({ signature: sig.name, batch: 0, status: 0, ok: true, firstMs: NaN, warmMs: NaN, note: `skipped: ${sig.method} signature` });
         continue;
       }
       for (const batch of o.batches) {
+        if (verb) {
+          const examples = generateExamples(features, batch, seededRandom(o.seed));
+          const timed = await timeRequests(clientFor(verb), Buffer.from(examplesJson(sig.name, examples)), o.repeat);
+          rows.push({ signature: sig.name, batch, verb, ...timed, note: timed.note ?? plan.shortNote, examples });
+          continue;
+        }
         let inputs: Record<string, HostTensor>;
         let notes: string[];
         try {
@@ -51,27 +86,33 @@ export async function runWarmup(target: Target, signatures: SignatureSpec[], o: 
           continue;
         }
         const body = Buffer.from(JSON.stringify(restPredictBody(sig.name, inputs)));
-        const times: number[] = [];
-        let status = 0;
-        let note = notes[0];
-        let ok = true;
-        for (let i = 0; i < o.repeat; i++) {
-          const t = performance.now();
-          const out = await client.send(body);
-          times.push(performance.now() - t);
-          status = out.status;
-          if (out.error) {
-            ok = false;
-            note = `${out.error === 'http' ? `HTTP ${out.status}` : out.error}: ${(out.message ?? '').replace(/\s+/g, ' ').slice(0, 160)}`;
-            break;
-          }
-        }
-        const rest = times.slice(1).sort((a, b) => a - b);
-        rows.push({ signature: sig.name, batch, status, ok, firstMs: times[0] ?? NaN, warmMs: rest.length ? rest[Math.floor(rest.length / 2)]! : NaN, note, inputs });
+        const timed = await timeRequests(clientFor('predict'), body, o.repeat);
+        rows.push({ signature: sig.name, batch, verb: 'predict', ...timed, note: timed.note ?? plan.shortNote ?? notes[0], inputs });
       }
     }
   } finally {
-    await client.close();
+    for (const c of clients.values()) await c.close();
   }
   return rows;
+}
+
+/** Sends `body` `repeat` times (stopping at the first failure): the first latency, the median of the rest. */
+async function timeRequests(client: HttpClient, body: Buffer, repeat: number): Promise<Pick<WarmupRow, 'status' | 'ok' | 'firstMs' | 'warmMs' | 'note'>> {
+  const times: number[] = [];
+  let status = 0;
+  let note: string | undefined;
+  let ok = true;
+  for (let i = 0; i < repeat; i++) {
+    const t = performance.now();
+    const out = await client.send(body);
+    times.push(performance.now() - t);
+    status = out.status;
+    if (out.error) {
+      ok = false;
+      note = `${out.error === 'http' ? `HTTP ${out.status}` : out.error}: ${(out.message ?? '').replace(/\s+/g, ' ').slice(0, 160)}`;
+      break;
+    }
+  }
+  const rest = times.slice(1).sort((a, b) => a - b);
+  return { status, ok, firstMs: times[0] ?? NaN, warmMs: rest.length ? rest[Math.floor(rest.length / 2)]! : NaN, note };
 }

@@ -1,5 +1,5 @@
 // TF Serving warmup files (SavedModel assets.extra/tf_serving_warmup_requests): a TFRecord file of PredictionLog
-// protos. `tfsvc warmup --write` writes one; `tfsvc bench --data FILE` replays its predict requests as REST bodies.
+// protos. `tfsvc warmup --write` writes one (predict logs, and classify/regress logs for tf.Example requests); `tfsvc bench --data FILE` replays its predict requests as REST bodies.
 // TFRecord framing is src/core/savedmodel/tfrecord.ts; the protos are proto/tensorflow_serving.proto.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -14,30 +14,23 @@ import { restPredictBody } from './restbody.js';
 const PROTO_FILE = 'tensorflow_serving.proto';
 export const WARMUP_FILE = path.join('assets.extra', 'tf_serving_warmup_requests');
 
-export interface WarmupRequest {
-  model: string;
-  signature: string;
-  inputs: Record<string, HostTensor>;
-}
+/** A predict request (tensors), or a classify/regress one (tf.Examples as plain tensorflow.Example objects). */
+export type WarmupRequest =
+  | { model: string; signature: string; inputs: Record<string, HostTensor> }
+  | { model: string; signature: string; verb: 'classify' | 'regress'; examples: Record<string, unknown>[] };
 
 /** Writes `requests` as DIR/assets.extra/tf_serving_warmup_requests; returns the file's path. */
 export function writeWarmupFile(dir: string, requests: WarmupRequest[]): string {
   const file = path.join(dir, WARMUP_FILE);
   mkdirSync(path.dirname(file), { recursive: true });
-  const records = requests.map((r) =>
-    encodePlain(
-      'tensorflow.serving.PredictionLog',
-      {
-        predictLog: {
-          request: {
-            modelSpec: { name: r.model, signatureName: r.signature },
-            inputs: Object.fromEntries(Object.entries(r.inputs).map(([k, t]) => [k, hostToTensorProto(t)])),
-          },
-        },
-      },
-      PROTO_FILE,
-    ),
-  );
+  const records = requests.map((r) => {
+    const modelSpec = { name: r.model, signatureName: r.signature };
+    const log =
+      'inputs' in r
+        ? { predictLog: { request: { modelSpec, inputs: Object.fromEntries(Object.entries(r.inputs).map(([k, t]) => [k, hostToTensorProto(t)])) } } }
+        : { [r.verb === 'classify' ? 'classifyLog' : 'regressLog']: { request: { modelSpec, input: { exampleList: { examples: r.examples } } } } };
+    return encodePlain('tensorflow.serving.PredictionLog', log, PROTO_FILE);
+  });
   writeTFRecordFile(file, records);
   return file;
 }

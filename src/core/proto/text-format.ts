@@ -4,11 +4,29 @@
 // repeated field written once is still an array, a message is parsed as a message and an unknown field is an error
 // that names the line and column, instead of a silently ignored typo.
 //
+// Two modes, as in protobuf's own TextFormat::Parser:
+//  - strict (the default, for TF Serving's config files): an unknown field is an error naming it, as TF Serving
+//    reports a typo in --model_config_file;
+//  - `skipUnknownFields` (for saved_model.pbtxt): fields tfsvc's schema (proto/tensorflow.proto) leaves out are
+//    skipped, whatever their value (scalar, string list, `[...]` list, nested message), the way decoding the binary
+//    saved_model.pb drops them. Real TF-written pbtxt files carry many (function_spec.fullargspec contents,
+//    experimental_debug_info, fields newer than the schema).
+//
 // Grammar accepted (protobuf's text_format): `name: value`, `name { ... }`, `name: { ... }`, `name < ... >`,
 // `name: [v1, v2]` for repeated fields, optional `,`/`;` separators, `#` comments, adjacent string concatenation,
 // C escapes in strings, numbers in decimal/hex/octal/float (`inf`, `nan`, `1.5f`), enums by name or number,
-// `true/false/t/f/True/False/1/0` for bools, and `[type.googleapis.com/x.Y] { ... }` Any expansions (kept as text).
+// `true/false/t/f/True/False/1/0` for bools, and `[type.googleapis.com/x.Y] { ... }` Any expansions: inside a
+// message named Any whose type x.Y is in the schema, the expansion becomes `{ typeUrl, value: <x.Y encoded> }` as in
+// the binary form; otherwise (and for `[extension]` fields) it is skipped in both modes.
+//
+// `formatTextProto` writes the same plain objects back as text format (field-number order, map keys sorted, strings
+// C-escaped, Any expanded), as Python's text_format.MessageToString prints a SavedModel.
 import protobuf from 'protobufjs';
+
+export interface TextParseOptions {
+  /** Skip fields the message type does not have instead of throwing (see the file comment). Default false. */
+  skipUnknownFields?: boolean;
+}
 
 export class TextFormatError extends Error {
   constructor(message: string, readonly line: number, readonly column: number) {
@@ -105,7 +123,10 @@ function camel(name: string): string {
 
 class Parser {
   private pos = 0;
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly skipUnknown = false,
+  ) {}
 
   private peek(): Token | undefined { return this.tokens[this.pos]; }
   private next(what: string): Token {
@@ -144,16 +165,22 @@ class Parser {
   private field(type: protobuf.Type, out: Record<string, unknown>): void {
     const nameTok = this.next('a field name');
     if (nameTok.kind === 'punct' && nameTok.text === '[') {
-      // Extension or Any expansion: `[domain/full.Type] { ... }`. Skip its value; tfsvc's configs never need them.
-      while (!this.isPunct(']')) this.next("']'");
-      this.pos++;
-      if (this.isPunct(':')) this.pos++;
-      this.skipValue();
+      // Extension or Any expansion: `[domain/full.Type] { ... }`.
+      const url = this.bracketedName();
+      if (this.anyExpansion(type, url, out)) return;
+      // An extension, or an Any of a type the schema lacks: tfsvc never needs its value.
+      this.skipFieldValue();
       return;
     }
     if (nameTok.kind !== 'ident') throw new TextFormatError(`expected a field name, got '${nameTok.text}'`, nameTok.line, nameTok.col);
     const field = type.fields[camel(nameTok.text)] ?? type.fields[nameTok.text] ?? Object.values(type.fields).find((f) => f.name === nameTok.text);
-    if (!field) throw new TextFormatError(`unknown field '${nameTok.text}' in ${type.fullName.replace(/^\./, '')}`, nameTok.line, nameTok.col);
+    if (!field) {
+      if (this.skipUnknown) {
+        this.skipFieldValue();
+        return;
+      }
+      throw new TextFormatError(`unknown field '${nameTok.text}' in ${type.fullName.replace(/^\./, '')}`, nameTok.line, nameTok.col);
+    }
     field.resolve();
     const key = field.name;
     const isMessage = field.resolvedType instanceof protobuf.Type || field.map;
@@ -270,29 +297,212 @@ class Parser {
       if (/inf/i.test(t.text)) return t.text.startsWith('-') ? -Infinity : Infinity;
       if (/nan/i.test(t.text)) return NaN;
       const text = t.text.replace(/[fF]$/, '');
-      return /^-?0[xX]/.test(text) ? parseInt(text, 16) : Number(text);
+      const n = /^-?0[xX]/.test(text) ? parseInt(text, 16) : Number(text);
+      // A float field holds a float32: "0.1" reads as the value decoding the binary form gives (0.10000000149...).
+      return typeName === 'float' ? Math.fround(n) : n;
     }
     return bad(`a value of type ${typeName}`);
   }
 
-  /** Skips one value of an unknown shape (used for extensions / Any expansions). */
-  private skipValue(): void {
-    const t = this.next('a value');
-    if (t.kind === 'punct' && (t.text === '{' || t.text === '<')) {
-      let depth = 1;
-      while (depth > 0) {
-        const u = this.next("'}'");
-        if (u.kind === 'punct' && (u.text === '{' || u.text === '<')) depth++;
-        if (u.kind === 'punct' && (u.text === '}' || u.text === '>')) depth--;
+  /** The name inside `[...]` after the '[' was read: an extension name or an Any type URL (`host/pkg.Type`). */
+  private bracketedName(): string {
+    let name = '';
+    for (;;) {
+      const t = this.next("']'");
+      if (t.kind === 'punct' && t.text === ']') break;
+      if (t.kind !== 'ident' && !(t.kind === 'punct' && (t.text === '.' || t.text === '/'))) {
+        throw new TextFormatError(`expected a type URL or extension name in [...], got '${t.text}'`, t.line, t.col);
+      }
+      name += t.text;
+    }
+    if (!name) throw new TextFormatError('empty [] field name', this.tokens[this.pos - 1]!.line, this.tokens[this.pos - 1]!.col);
+    return name;
+  }
+
+  /**
+   * `[type.googleapis.com/pkg.Type] { ... }` inside an Any message whose type the schema has: parses the body as that
+   * type and stores it encoded, as the binary form holds it. False (nothing consumed) otherwise.
+   */
+  private anyExpansion(type: protobuf.Type, url: string, out: Record<string, unknown>): boolean {
+    if (type.name !== 'Any' || !type.fields.typeUrl || !type.fields.value || !url.includes('/')) return false;
+    const found = type.root.lookup(url.slice(url.lastIndexOf('/') + 1));
+    if (!(found instanceof protobuf.Type)) return false;
+    const start = this.peek();
+    if (this.isPunct(':')) this.pos++;
+    const body = this.message(found, this.openBrace());
+    if ('typeUrl' in out || 'value' in out) {
+      throw new TextFormatError('an Any holds one value: expansion after type_url/value', start?.line ?? 1, start?.col ?? 1);
+    }
+    out.typeUrl = url;
+    out.value = Buffer.from(found.encode(found.fromObject(body)).finish());
+    return true;
+  }
+
+  /**
+   * Skips what follows an unknown field's name, as protobuf's TextFormat parser does with allow_unknown_field:
+   * `: scalar`, `: "concatenated" "strings"`, `: [values or messages]`, `: { ... }`, `{ ... }` or `< ... >`. The
+   * skipped text must still be well-formed.
+   */
+  private skipFieldValue(): void {
+    if (this.isPunct(':')) {
+      this.pos++;
+      if (this.isPunct('{') || this.isPunct('<')) this.skipMessage();
+      else this.skipScalarOrList();
+    } else {
+      this.skipMessage();
+    }
+  }
+
+  private skipMessage(): void {
+    const end = this.openBrace();
+    for (;;) {
+      const t = this.peek();
+      if (!t) throw new TextFormatError(`missing '${end}'`, this.tokens[this.tokens.length - 1]?.line ?? 1, 1);
+      if (t.kind === 'punct' && (t.text === '}' || t.text === '>')) {
+        this.expectPunct(end);
+        return;
+      }
+      const name = this.next('a field name');
+      if (name.kind === 'punct' && name.text === '[') this.bracketedName();
+      else if (name.kind !== 'ident') throw new TextFormatError(`expected a field name, got '${name.text}'`, name.line, name.col);
+      this.skipFieldValue();
+      if (this.isPunct(',') || this.isPunct(';')) this.pos++;
+    }
+  }
+
+  private skipScalarOrList(): void {
+    if (this.isPunct('[')) {
+      this.pos++;
+      if (this.isPunct(']')) {
+        this.pos++;
+        return;
+      }
+      for (;;) {
+        if (this.isPunct('{') || this.isPunct('<')) this.skipMessage();
+        else this.skipScalarOrList();
+        if (this.isPunct(']')) {
+          this.pos++;
+          return;
+        }
+        this.expectPunct(',');
       }
     }
+    const t = this.next('a value');
+    if (t.kind === 'string') {
+      while (this.peek()?.kind === 'string') this.pos++;
+      return;
+    }
+    // Numbers (the tokenizer keeps a leading '-'), identifiers (enum names, true/false, inf, nan).
+    if (t.kind === 'number' || t.kind === 'ident') return;
+    throw new TextFormatError(`cannot skip field value, unexpected '${t.text}'`, t.line, t.col);
   }
 }
 
 /**
  * Parses protobuf text format `src` as message `type` into a plain object (see the file comment). Throws
- * TextFormatError (`line:column: what`) on malformed text or a field the type does not have.
+ * TextFormatError (`line:column: what`) on malformed text, and on a field the type does not have unless
+ * `options.skipUnknownFields`.
  */
-export function parseTextProto<T = Record<string, unknown>>(src: string, type: protobuf.Type): T {
-  return new Parser(tokenize(src)).message(type) as T;
+export function parseTextProto<T = Record<string, unknown>>(src: string, type: protobuf.Type, options: TextParseOptions = {}): T {
+  return new Parser(tokenize(src), options.skipUnknownFields ?? false).message(type) as T;
+}
+
+/**
+ * Writes `value` (a plain object of message `type`, as `decodePlain` or `parseTextProto` return it) as protobuf text
+ * format: fields in field-number order, one per line, nested messages indented by two spaces, map entries sorted by
+ * key, strings and bytes C-escaped (non-ASCII bytes as octal, as Python's text_format does by default), float fields
+ * in the shortest form that reads back to the same float32, and Any values expanded when their type is in the schema.
+ * `parseTextProto(formatTextProto(v, T), T)` deep-equals `v`.
+ */
+export function formatTextProto(value: Record<string, unknown>, type: protobuf.Type): string {
+  const lines: string[] = [];
+  writeMessage(value, type, '', lines);
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** camelCase field name (protobufjs) back to the .proto spelling: `tensorShape` → `tensor_shape`, `int64Val` → `int64_val`. */
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+}
+
+function writeMessage(value: Record<string, unknown>, type: protobuf.Type, indent: string, lines: string[]): void {
+  if (type.name === 'Any' && typeof value.typeUrl === 'string' && value.value instanceof Uint8Array && type.fields.typeUrl) {
+    const url = value.typeUrl;
+    const inner = type.root.lookup(url.slice(url.lastIndexOf('/') + 1));
+    if (url.includes('/') && inner instanceof protobuf.Type) {
+      const decoded = inner.toObject(inner.decode(value.value), { longs: Number, enums: String, arrays: false, objects: false, defaults: false });
+      lines.push(`${indent}[${url}] {`);
+      writeMessage(decoded, inner, indent + '  ', lines);
+      lines.push(`${indent}}`);
+      return;
+    }
+  }
+  for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
+    const v = value[field.name];
+    if (v === undefined || v === null) continue;
+    field.resolve();
+    const name = snake(field.name);
+    if (field.map) {
+      const mf = field as unknown as protobuf.MapField;
+      const keys = Object.keys(v as object).sort(mf.keyType === 'string' ? undefined : (a, b) => Number(a) - Number(b));
+      for (const k of keys) {
+        lines.push(`${indent}${name} {`);
+        const keyText = mf.keyType === 'string' ? quote(Buffer.from(k, 'utf8')) : mf.keyType === 'bool' ? String(k === 'true') : k;
+        lines.push(`${indent}  key: ${keyText}`);
+        writeField('value', (v as Record<string, unknown>)[k], field, indent + '  ', lines);
+        lines.push(`${indent}}`);
+      }
+    } else if (field.repeated) {
+      for (const item of v as unknown[]) writeField(name, item, field, indent, lines);
+    } else {
+      writeField(name, v, field, indent, lines);
+    }
+  }
+}
+
+function writeField(name: string, v: unknown, field: protobuf.Field, indent: string, lines: string[]): void {
+  if (field.resolvedType instanceof protobuf.Type) {
+    lines.push(`${indent}${name} {`);
+    writeMessage(v as Record<string, unknown>, field.resolvedType, indent + '  ', lines);
+    lines.push(`${indent}}`);
+    return;
+  }
+  lines.push(`${indent}${name}: ${scalarText(v, field.type)}`);
+}
+
+function scalarText(v: unknown, typeName: string): string {
+  if (typeName === 'string') return quote(Buffer.from(String(v), 'utf8'));
+  if (typeName === 'bytes') return quote(Buffer.from(v as Uint8Array));
+  if (typeName === 'bool') return v ? 'true' : 'false';
+  if (typeof v === 'number' && (typeName === 'float' || typeName === 'double')) {
+    if (Number.isNaN(v)) return 'nan';
+    if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+    if (Object.is(v, -0)) return '-0';
+    if (typeName === 'float') {
+      // The shortest decimal that reads back to the same float32 (what Python prints), not the double's digits.
+      for (let p = 1; p <= 9; p++) {
+        const short = Number(v.toPrecision(p));
+        if (Math.fround(short) === v) return String(short);
+      }
+    }
+    return String(v);
+  }
+  // Integers (int64 already numbers), enum names or numbers.
+  return String(v);
+}
+
+/** A double-quoted C-escaped string of `bytes`: printable ASCII as is, \n \r \t \" \' \\, everything else octal. */
+function quote(bytes: Buffer): string {
+  let out = '"';
+  for (const b of bytes) {
+    if (b === 0x0a) out += '\\n';
+    else if (b === 0x0d) out += '\\r';
+    else if (b === 0x09) out += '\\t';
+    else if (b === 0x22) out += '\\"';
+    else if (b === 0x27) out += "\\'";
+    else if (b === 0x5c) out += '\\\\';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += '\\' + b.toString(8).padStart(3, '0');
+  }
+  return out + '"';
 }

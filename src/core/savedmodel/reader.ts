@@ -72,11 +72,15 @@ export function decodeSavedModel(bytes: Uint8Array, file: string): SavedModel {
   }
 }
 
-/** Parses saved_model.pbtxt with the shared text-format parser (src/core/proto/text-format.ts). */
+/**
+ * Parses saved_model.pbtxt with the shared text-format parser (src/core/proto/text-format.ts). Fields the schema
+ * leaves out are skipped, as decoding saved_model.pb drops them: TF writes many (function specs, debug info, fields
+ * newer than proto/tensorflow.proto) and none of them is needed to serve the model. Malformed text is still an error.
+ */
 async function parseSavedModelText(text: string, file: string): Promise<SavedModel> {
   const { parseTextProto } = await import('../proto/text-format.js');
   try {
-    return parseTextProto<SavedModel>(text, protoType('tensorflow.SavedModel'));
+    return parseTextProto<SavedModel>(text, protoType('tensorflow.SavedModel'), { skipUnknownFields: true });
   } catch (err) {
     // TextFormatError's message starts with "line:col: ".
     throw new ModelError(`${file}:${(err as Error).message}`, file, { cause: err });

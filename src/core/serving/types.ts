@@ -45,10 +45,25 @@ export interface ServableHandle {
   release(): void;
 }
 
-/** What REST and gRPC need from the Manager. Errors are RequestError with TF Serving's codes and texts. */
+/**
+ * What REST and gRPC need from the Manager. Errors are RequestError with TF Serving's codes and texts (its
+ * ServerCore/ServableStateMonitor answers), which clients and dashboards match on.
+ */
 export interface ServableLookup {
-  /** Throws RequestError NOT_FOUND (unknown model / version / label) or UNAVAILABLE (nothing loaded yet). */
+  /**
+   * A handle on the newest AVAILABLE version, or the one the selector names. Throws RequestError:
+   *  - INVALID_ARGUMENT "Unrecognized servable version label: L" for a label the model's config does not define
+   *    (also when the model is unknown);
+   *  - NOT_FOUND "Servable not found for request: Latest(M)" when no version of M is AVAILABLE: an unknown model, or
+   *    one whose versions are still loading, failed or were unloaded (TF Serving says NOT_FOUND here, not UNAVAILABLE);
+   *  - NOT_FOUND "Servable not found for request: Specific(M, V)" when version V (given, or a label's target) is not
+   *    AVAILABLE.
+   */
   acquire(name: string, selector?: VersionSelector): ServableHandle;
-  /** Status of every version of `name` (or just the selected one); throws RequestError NOT_FOUND for an unknown model. */
+  /**
+   * Status of every version of `name` the Manager knows, newest first (or just the selected one), whatever their state.
+   * Throws RequestError NOT_FOUND "Could not find any versions of model M" (unknown model, or none known yet),
+   * INVALID_ARGUMENT "Unrecognized servable version label: L", NOT_FOUND "Could not find version V of model M".
+   */
   status(name: string, selector?: VersionSelector): VersionStatus[];
 }

@@ -7,7 +7,36 @@
 
 /** A float32 value (any JS number holding a float32) as TF Serving prints it. */
 export function formatFloat32(v: number): string {
+  if (!sixDigitsMayRoundTrip32(v)) {
+    // Most float32 results (probabilities, activations) need 9 digits: skip formatting 6 of them just to find out.
+    const s = formatG(v, 9);
+    return s.includes('.') || s.includes('e') ? s : `${s}.0`;
+  }
   return formatDecimal(v, 9, (s) => Math.fround(Number(s)) === v);
+}
+
+// Exact powers of ten (10^0 .. 10^22 are exactly representable as doubles).
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const FLT_MIN = 1.1754943508222875e-38;
+
+/**
+ * False only when `v` (a finite float32) certainly does not survive "%.6g" (its nearest 6-significant-digit decimal
+ * lies outside v's float32 rounding interval); true when it may, and then the exact test decides. Computed in doubles:
+ * s = |v| * 10^k in [1e5, 1e6) carries an absolute error below 2^-33, far inside the 1e-9 margin, and the half-gap
+ * taken is the larger of the two (they differ at powers of two), so a doubtful case always gets the exact test.
+ */
+function sixDigitsMayRoundTrip32(v: number): boolean {
+  const a = v < 0 ? -v : v;
+  if (!(a >= FLT_MIN) || a === Infinity) return true; // zero, subnormal, NaN, infinite: the exact path
+  const k = 5 - Math.floor(Math.log10(a));
+  if (k < -22 || k > 22) return true;
+  const scale = k >= 0 ? POW10[k]! : 1 / POW10[-k]!;
+  const s = k >= 0 ? a * POW10[k]! : a / POW10[-k]!;
+  if (s < 1e5 || s >= 1e6) return true; // log10 was off by one near a power of ten
+  f64[0] = a;
+  const e2 = ((u32[LITTLE_ENDIAN ? 1 : 0]! >>> 20) & 0x7ff) - 1023;
+  const halfGap = 2 ** (e2 - 24) * scale; // half of float32's spacing above |v|, scaled like s
+  return Math.abs(s - Math.round(s)) <= halfGap + 1e-9;
 }
 
 /** A float64 value as TF Serving prints it. */
@@ -84,6 +113,11 @@ function tieIsPossible(a: number, precision: number): boolean {
   const mhi = (hi & 0xfffff) | (biased === 0 ? 0 : 0x100000);
   E += lo !== 0 ? ctz(lo) : 32 + ctz(mhi);
   if (E >= 0) return a >= 10 ** precision;
+  // A tie needs floor(log10 a) === precision + E. The binary exponent e2 bounds log10 a to
+  // [e2 * log10(2), (e2 + 1) * log10(2)): outside that (with a margin of one) there is no tie, and no logarithm to take.
+  const target = precision + E;
+  const e2 = (biased === 0 ? 1 : biased) - 1023;
+  if (target < Math.floor(e2 * 0.30102999566398120) - 1 || target > Math.ceil((e2 + 1) * 0.30102999566398120) + 1) return false;
   let e10 = Math.floor(Math.log10(a));
   if (10 ** e10 > a) e10--;
   else if (10 ** (e10 + 1) <= a) e10++;

@@ -468,7 +468,13 @@ function writeValues(w: PrettyJsonWriter, t: HostTensor, dim: number, index: num
   w.startArray();
   const n = t.shape[dim];
   if (dim === rank - 1) {
-    for (let i = 0; i < n; i++) writeElement(w, t, index++, asBytes, name);
+    if (t.dtype === 'DT_FLOAT') {
+      // The innermost rows of float outputs are most of any response: no per-element dtype dispatch.
+      const d = t.data as Float32Array;
+      for (let i = 0; i < n; i++) w.raw(formatFloat32(d[index++]));
+    } else {
+      for (let i = 0; i < n; i++) writeElement(w, t, index++, asBytes, name);
+    }
   } else {
     for (let i = 0; i < n; i++) index = writeValues(w, t, dim + 1, index, asBytes, name);
   }

@@ -10,25 +10,28 @@ interface Level {
   count: number;
 }
 
+/** Indentation by depth, 4 spaces a level (precomputed for the depths any tensor response reaches). */
+const INDENTS = Array.from({ length: 16 }, (_, d) => ' '.repeat(4 * d));
+
 export class PrettyJsonWriter {
-  private readonly out: string[] = [];
+  // Appending to one string (V8 builds a rope and flattens it once) is cheaper than collecting parts and joining.
+  private out = '';
   private readonly stack: Level[] = [];
-  private size = 0;
   /** rapidjson's kFormatSingleLineArray, read at each call like rapidjson does. */
   singleLineArrays = false;
 
   /** Characters written so far (TF Serving truncates debug strings by this). */
   get length(): number {
-    return this.size;
+    return this.out.length;
   }
 
   private put(s: string): void {
-    this.out.push(s);
-    this.size += s.length;
+    this.out += s;
   }
 
   private indent(): void {
-    if (this.stack.length > 0) this.put(' '.repeat(4 * this.stack.length));
+    const depth = this.stack.length;
+    if (depth > 0) this.out += depth < INDENTS.length ? INDENTS[depth]! : ' '.repeat(4 * depth);
   }
 
   private prefix(): void {
@@ -103,7 +106,7 @@ export class PrettyJsonWriter {
   }
 
   toString(): string {
-    return this.out.join('');
+    return this.out;
   }
 }
 

@@ -15,6 +15,7 @@ import { parseJsonBody } from './json-parse.js';
 import { decodePredictRequest, encodeErrorJson, encodePredictResponse, requestSignatureName, signatureNotFoundError } from './json-tensor.js';
 import { checkClassifySignature, checkRegressSignature, decodeExamplesRequest, encodeClassifyResponse, encodeRegressResponse } from './example-json.js';
 import { encodeMetadataResponse, encodeStatusResponse } from './metadata-json.js';
+import { decodePredictFast } from './predict-fast-path.js';
 
 export interface RouteContext {
   lookup: ServableLookup;
@@ -74,8 +75,17 @@ function signatureOf(handle: ServableHandle, name: string): SignatureInfo {
   return sig;
 }
 
-async function runInference(verb: string, handle: ServableHandle, text: string, signal: AbortSignal): Promise<{ body: string; examples?: number }> {
-  const body = parseJsonBody(text);
+async function runInference(verb: string, handle: ServableHandle, bytes: Buffer, signal: AbortSignal): Promise<{ body: string; examples?: number }> {
+  if (verb === 'predict') {
+    // The common body (one float input, plain lists of numbers) is read straight from the bytes; anything else, errors
+    // included, takes the general path below.
+    const fast = decodePredictFast(bytes, handle.signatures, DEFAULT_SIGNATURE);
+    if (fast) {
+      const outputs = await handle.run(fast.signatureName, fast.inputs, { signal });
+      return { body: encodePredictResponse(outputs, fast.format, handle.signatures[fast.signatureName]) };
+    }
+  }
+  const body = parseJsonBody(bytes.toString('utf8'));
   if (verb === 'predict') {
     const name = requestSignatureName(body) || DEFAULT_SIGNATURE;
     const sig = signatureOf(handle, name);
@@ -123,7 +133,7 @@ export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promi
       const handle = ctx.lookup.acquire(model, selectorOf(m[2], m[3]));
       version = handle.version;
       try {
-        const out = await runInference(verb, handle, req.body.toString('utf8'), req.signal);
+        const out = await runInference(verb, handle, req.body, req.signal);
         examples = out.examples;
         return finish({ status: 200, body: out.body }, 'OK');
       } finally {

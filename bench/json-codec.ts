@@ -1,0 +1,78 @@
+// bench/json-codec: main-thread cost of TF Serving's JSON codec per request, in microseconds, for the body of
+// bench/serve.ts (one 28x28 MNIST instance) and a batch of 32: decoding through the general path (parseJsonBody +
+// decodePredictRequest) and through the fast path (predict-fast-path.ts), and encoding a [rows, 10] float32 softmax
+// output. Both decoders run side by side in one process, so their ratio is what to read on a busy machine.
+// Usage: node dist/bench/json-codec.js [--ms 1000]
+import type { HostTensor, SignatureInfo } from '../src/core/engine/types.js';
+import { decodePredictRequest, encodePredictResponse, parseJsonBody } from '../src/core/serving/rest/json-tensor.js';
+import { decodePredictFast } from '../src/core/serving/rest/predict-fast-path.js';
+
+const ms = Number(process.argv.includes('--ms') ? process.argv[process.argv.indexOf('--ms') + 1] : 1000);
+
+function body(rows: number): Buffer {
+  const instances: number[][][] = [];
+  for (let r = 0; r < rows; r++) {
+    const img: number[][] = [];
+    for (let i = 0; i < 28; i++) {
+      const row: number[] = [];
+      for (let j = 0; j < 28; j++) row.push((((i * 31 + j * 17 + r) % 10) / 10));
+      img.push(row);
+    }
+    instances.push(img);
+  }
+  return Buffer.from(JSON.stringify({ instances }).replace(/(\[|,)(0|1)(?=[,\]])/g, '$1$2.0'));
+}
+
+const sig: SignatureInfo = {
+  key: 'serving_default',
+  methodName: 'tensorflow/serving/predict',
+  inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', shape: [-1, 28, 28] } },
+  outputs: { y: { name: 'y:0', dtype: 'DT_FLOAT', shape: [-1, 10] } },
+};
+const sigs = { serving_default: sig };
+
+/** Microseconds per call of `fn`, best of 5 runs of `ms`/5 each (the least disturbed). */
+function time(fn: () => unknown): number {
+  let best = Infinity;
+  for (let k = 0; k < 5; k++) {
+    let n = 0;
+    const t0 = performance.now();
+    const end = t0 + ms / 5;
+    let t = t0;
+    while (t < end) {
+      for (let j = 0; j < 50; j++) fn();
+      n += 50;
+      t = performance.now();
+    }
+    best = Math.min(best, ((t - t0) * 1000) / n);
+  }
+  return best;
+}
+
+function softmax(rows: number): HostTensor {
+  const data = new Float32Array(rows * 10);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let k = 0; k < 10; k++) sum += data[r * 10 + k] = Math.exp(Math.sin(r * 10 + k) * 4);
+    for (let k = 0; k < 10; k++) data[r * 10 + k]! /= sum;
+  }
+  return { dtype: 'DT_FLOAT', shape: [rows, 10], data };
+}
+
+for (const rows of [1, 32]) {
+  const b = body(rows);
+  // Both paths must agree before their timings mean anything.
+  const slow = decodePredictRequest(parseJsonBody(b.toString('utf8')), sig).inputs.x!;
+  const fast = decodePredictFast(b, sigs, 'serving_default')!.inputs.x!;
+  if (String(slow.shape) !== String(fast.shape) || Buffer.compare(Buffer.from((slow.data as Float32Array).buffer), Buffer.from((fast.data as Float32Array).buffer)) !== 0) {
+    throw new Error('fast and general decoding disagree');
+  }
+  const tParse = time(() => JSON.parse(b.toString('utf8')));
+  const tGeneral = time(() => decodePredictRequest(parseJsonBody(b.toString('utf8')), sig));
+  const tFast = time(() => decodePredictFast(b, sigs, 'serving_default'));
+  const out = { y: softmax(rows) };
+  const tEncode = time(() => encodePredictResponse(out, 'row', sig));
+  console.log(
+    `${String(rows).padStart(2)} instance(s), body ${b.length} B: JSON.parse alone ${tParse.toFixed(1)} us | decode general ${tGeneral.toFixed(1)} us, fast ${tFast.toFixed(1)} us (x${(tGeneral / tFast).toFixed(1)}) | encode [${rows},10] float32 ${tEncode.toFixed(1)} us`,
+  );
+}
