@@ -1,5 +1,5 @@
 // bench/json-codec: main-thread cost of TF Serving's JSON codec per request, in microseconds, for the body of
-// bench/serve.ts (one 28x28 MNIST instance) and a batch of 32: decoding through the general path (parseJsonBody +
+// bench/serve.ts (one 28x28 MNIST instance, or 28x28x1 for the CNN) and a batch of 32: decoding through the general path (parseJsonBody +
 // decodePredictRequest) and through the fast path (predict-fast-path.ts), and encoding a [rows, 10] float32 softmax
 // output. Both decoders run side by side in one process, so their ratio is what to read on a busy machine.
 // Usage: node dist/bench/json-codec.js [--ms 1000]
@@ -9,13 +9,16 @@ import { decodePredictFast } from '../src/core/serving/rest/predict-fast-path.js
 
 const ms = Number(process.argv.includes('--ms') ? process.argv[process.argv.indexOf('--ms') + 1] : 1000);
 
-function body(rows: number): Buffer {
-  const instances: number[][][] = [];
+function body(rows: number, channel: boolean): Buffer {
+  const instances: unknown[][][] = [];
   for (let r = 0; r < rows; r++) {
-    const img: number[][] = [];
+    const img: unknown[][] = [];
     for (let i = 0; i < 28; i++) {
-      const row: number[] = [];
-      for (let j = 0; j < 28; j++) row.push((((i * 31 + j * 17 + r) % 10) / 10));
+      const row: unknown[] = [];
+      for (let j = 0; j < 28; j++) {
+        const v = ((i * 31 + j * 17 + r) % 10) / 10;
+        row.push(channel ? [v] : v);
+      }
       img.push(row);
     }
     instances.push(img);
@@ -23,13 +26,12 @@ function body(rows: number): Buffer {
   return Buffer.from(JSON.stringify({ instances }).replace(/(\[|,)(0|1)(?=[,\]])/g, '$1$2.0'));
 }
 
-const sig: SignatureInfo = {
+const sigOf = (shape: number[]): SignatureInfo => ({
   key: 'serving_default',
   methodName: 'tensorflow/serving/predict',
-  inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', shape: [-1, 28, 28] } },
+  inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', shape } },
   outputs: { y: { name: 'y:0', dtype: 'DT_FLOAT', shape: [-1, 10] } },
-};
-const sigs = { serving_default: sig };
+});
 
 /** Microseconds per call of `fn`, best of 5 runs of `ms`/5 each (the least disturbed). */
 function time(fn: () => unknown): number {
@@ -59,8 +61,10 @@ function softmax(rows: number): HostTensor {
   return { dtype: 'DT_FLOAT', shape: [rows, 10], data };
 }
 
-for (const rows of [1, 32]) {
-  const b = body(rows);
+for (const [rows, channel] of [[1, false], [32, false], [1, true]] as const) {
+  const b = body(rows, channel);
+  const sig = sigOf(channel ? [-1, 28, 28, 1] : [-1, 28, 28]);
+  const sigs = { serving_default: sig };
   // Both paths must agree before their timings mean anything.
   const slow = decodePredictRequest(parseJsonBody(b.toString('utf8')), sig).inputs.x!;
   const fast = decodePredictFast(b, sigs, 'serving_default')!.inputs.x!;
@@ -73,6 +77,6 @@ for (const rows of [1, 32]) {
   const out = { y: softmax(rows) };
   const tEncode = time(() => encodePredictResponse(out, 'row', sig));
   console.log(
-    `${String(rows).padStart(2)} instance(s), body ${b.length} B: JSON.parse alone ${tParse.toFixed(1)} us | decode general ${tGeneral.toFixed(1)} us, fast ${tFast.toFixed(1)} us (x${(tGeneral / tFast).toFixed(1)}) | encode [${rows},10] float32 ${tEncode.toFixed(1)} us`,
+    `${String(rows).padStart(2)} instance(s) ${channel ? '28x28x1' : '28x28'}, body ${b.length} B: JSON.parse alone ${tParse.toFixed(1)} us | decode general ${tGeneral.toFixed(1)} us, fast ${tFast.toFixed(1)} us (x${(tGeneral / tFast).toFixed(1)}) | encode [${rows},10] float32 ${tEncode.toFixed(1)} us`,
   );
 }

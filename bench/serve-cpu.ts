@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { makeBody } from './mnist-body.js';
 
 const here = fileURLToPath(import.meta.url);
 const root = (() => {
@@ -27,21 +28,6 @@ function arg(name: string, def: string): string {
   if (i < 0) return def;
   const a = process.argv[i]!;
   return a.includes('=') ? a.slice(a.indexOf('=') + 1) : process.argv[i + 1]!;
-}
-
-/** The same body as bench/serve.ts: one 28x28 MNIST-like instance with one-decimal pixels. */
-function makeBody(modelDir: string): string {
-  const cnn = /cnn/.test(modelDir);
-  const rows: unknown[] = [];
-  for (let i = 0; i < 28; i++) {
-    const row: unknown[] = [];
-    for (let j = 0; j < 28; j++) {
-      const v = ((i * 31 + j * 17) % 10) / 10;
-      row.push(cnn ? [v] : v);
-    }
-    rows.push(row);
-  }
-  return JSON.stringify({ instances: [rows] }).replace(/(\[|,)(0|1)(?=[,\]])/g, '$1$2.0');
 }
 
 interface ThreadCpu {

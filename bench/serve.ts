@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import * as hdr from 'hdr-histogram-js';
+import { makeBody } from './mnist-body.js';
 
 const here = fileURLToPath(import.meta.url);
 const root = (() => {
@@ -94,21 +95,6 @@ interface RunResult {
   seconds: number;
   p50: number;
   p99: number;
-}
-
-function makeBody(modelDir: string): string {
-  // One MNIST-like instance (28x28x1 or 28x28, by the model): deterministic pseudo-pixels with one decimal.
-  const cnn = /cnn/.test(modelDir);
-  const rows: unknown[] = [];
-  for (let i = 0; i < 28; i++) {
-    const row: unknown[] = [];
-    for (let j = 0; j < 28; j++) {
-      const v = ((i * 31 + j * 17) % 10) / 10;
-      row.push(cnn ? [v] : v);
-    }
-    rows.push(row);
-  }
-  return JSON.stringify({ instances: [rows] }).replace(/(\[|,)(0|1)(?=[,\]])/g, '$1$2.0');
 }
 
 async function closedLoop(port: number, body: string, connections: number, seconds: number): Promise<RunResult> {

@@ -3,29 +3,18 @@
 // Exit codes: 0 pass, 1 SLO failed (or --strict and the generator fell behind), 2 usage or connection error.
 import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { preflight, runBench } from '../core/load/bench.js';
-import { ScheduleMissedError, SloFailedError } from '../core/load/errors.js';
-import { findMax } from '../core/load/findmax.js';
-import { checkRun, failureSummary } from '../core/load/gate.js';
 import type { Snapshot } from '../core/load/live.js';
-import { mergeResultFiles, readResultFile } from '../core/load/merge.js';
 import type { Metrics } from '../core/load/metrics.js';
-import { writeOutputs } from '../core/load/outputs.js';
-import { prepareBodies } from '../core/load/prepare.js';
-import { progressLine } from '../core/load/report/lines.js';
-import { renderTable } from '../core/load/report/text.js';
 import type { Schedule } from '../core/load/schedule.js';
-import { parseSlo, type Check, type Slo } from '../core/load/slo.js';
-import { parseFeatureFlag } from '../core/load/examples.js';
-import { inferenceUrl, resolveTarget } from '../core/load/target.js';
-import { formatRate, parseDuration, parsePercent, parsePositiveInt, parsePositiveNumber } from '../core/load/units.js';
+import type { Check, Slo } from '../core/load/slo.js';
+import type { TargetOptions } from '../core/load/target.js';
+import { addFeatureOption, addTargetOptions } from './target-options.js';
 
-interface BenchFlags {
-  model?: string;
-  version?: string;
-  modelVersion?: string;
-  label?: string;
-  signature?: string;
+// The load generator and its reports (undici, hdr-histogram-js, cli-table3, protobufjs) load inside the actions, so
+// `tfsvc --help` and the other commands don't pay for them (src/cli.ts registers every command on each start).
+// Only type imports, erased at compile time, stay static here.
+
+interface BenchFlags extends TargetOptions {
   qps?: string;
   concurrency?: string;
   arrival: 'constant' | 'poisson';
@@ -75,14 +64,12 @@ function addReportOptions(cmd: Command): Command {
 }
 
 export function register(program: Command): void {
-  const bench = program
-    .command('bench')
-    .description('load-test a TF Serving REST endpoint (tfsvc serve or TensorFlow Serving) and gate on SLOs')
-    .argument('[url]', 'server (http://host:8501, with --model) or a full .../v1/models/NAME[/versions/V]:predict (or :classify, :regress) URL')
-    .option('--model <name>', 'model name (when URL is a server)')
-    .option('--version <n>', 'model version (default: the latest the server has)')
-    .option('--model-version <n>', 'another name for --version')
-    .option('--label <label>', 'model version label')
+  const bench = addTargetOptions(
+    program
+      .command('bench')
+      .description('load-test a TF Serving REST endpoint (tfsvc serve or TensorFlow Serving) and gate on SLOs')
+      .argument('[url]', 'server (http://host:8501, with --model) or a full .../v1/models/NAME[/versions/V]:predict (or :classify, :regress) URL'),
+  )
     .option('--signature <name>', 'signature to call (default: serving_default)')
     .option('--qps <n>', 'open loop: requests per second on a fixed schedule (latency counted from the intended start)')
     .option('--concurrency <n>', 'closed loop: this many requests in flight, each sent when the previous answers')
@@ -95,8 +82,8 @@ export function register(program: Command): void {
     .option('--batch <n>', 'rows per generated request', '1')
     .option('--seed <n>', 'seed for generated data and Poisson arrivals', '1')
     .option('--unknown-dim <n>', 'size for unknown (-1) non-batch dimensions in generated data', '1')
-    .option('--data <file>', 'request bodies: JSONL (one JSON body a line) or a TF Serving warmup file (TFRecord)')
-    .option('--feature <name=kind>', 'classify/regress signatures: a tf.Example feature to generate, repeatable: x=float, n=int64, w=bytes[3]', collect, [])
+    .option('--data <file>', 'request bodies: JSONL (one JSON body a line) or a TF Serving warmup file (TFRecord)');
+  addFeatureOption(bench)
     .option('--strict', 'exit 1 when the load generator cannot keep its schedule')
     .option('--find-max', 'search for the highest --qps that meets every --slo (starts at --qps, default 100)')
     .option('--max-qps <n>', '--find-max: never try above this rate', '100000')
@@ -113,18 +100,28 @@ export function register(program: Command): void {
       .argument('<files...>', 'result files written by tfsvc bench --json'),
   ).action(async (files: string[], flags: ReportFlags) => {
     // Positional options (src/cli.ts) give every flag written after `merge` to merge itself, not to `bench`.
-    const merged = mergeResultFiles(files);
-    finish(merged, flags);
+    const { mergeResultFiles } = await import('../core/load/merge.js');
+    await finish(mergeResultFiles(files), flags);
   });
 }
 
-function parseSlos(flags: ReportFlags): Slo[] {
+async function parseSlos(flags: ReportFlags): Promise<Slo[]> {
+  const { parseSlo } = await import('../core/load/slo.js');
   return flags.slo.map(parseSlo);
 }
 
 /** Prints the report, writes outputs, and throws to set the exit code when a gate fails. */
-function finish(m: Metrics, flags: ReportFlags, extra: Check[] = []): void {
-  const slos = parseSlos(flags);
+async function finish(m: Metrics, flags: ReportFlags, extra: Check[] = []): Promise<void> {
+  const [{ checkRun, failureSummary }, { readResultFile }, { writeOutputs }, { renderTable }, { parsePercent }, { ScheduleMissedError, SloFailedError }] =
+    await Promise.all([
+      import('../core/load/gate.js'),
+      import('../core/load/merge.js'),
+      import('../core/load/outputs.js'),
+      import('../core/load/report/text.js'),
+      import('../core/load/units.js'),
+      import('../core/load/errors.js'),
+    ]);
+  const slos = await parseSlos(flags);
   const baseline = flags.baseline ? { metrics: readResultFile(flags.baseline), maxRegression: parsePercent(flags.maxRegression, '--max-regression') } : undefined;
   const checks = [...extra, ...checkRun(m, slos, baseline)];
   process.stdout.write(renderTable(m, checks));
@@ -136,6 +133,29 @@ function finish(m: Metrics, flags: ReportFlags, extra: Check[] = []): void {
 
 async function benchAction(url: string | undefined, flags: BenchFlags): Promise<void> {
   if (!url) throw new UsageError('bench: give the endpoint URL (http://host:8501 --model NAME, or a full :predict URL)');
+  const [
+    { preflight, runBench },
+    { SloFailedError },
+    { findMax },
+    { checkRun },
+    { readResultFile },
+    { prepareBodies },
+    { renderTable },
+    { parseFeatureFlag },
+    { inferenceUrl, resolveTarget },
+    { formatRate, parseDuration, parsePercent, parsePositiveInt, parsePositiveNumber },
+  ] = await Promise.all([
+    import('../core/load/bench.js'),
+    import('../core/load/errors.js'),
+    import('../core/load/findmax.js'),
+    import('../core/load/gate.js'),
+    import('../core/load/merge.js'),
+    import('../core/load/prepare.js'),
+    import('../core/load/report/text.js'),
+    import('../core/load/examples.js'),
+    import('../core/load/target.js'),
+    import('../core/load/units.js'),
+  ]);
   const target = resolveTarget(url, flags);
   if (flags.qps && flags.concurrency) throw new UsageError('give --qps (open loop) or --concurrency (closed loop), not both');
   if (!flags.qps && !flags.concurrency && !flags.findMax) throw new UsageError('give --qps N (open loop, fixed rate) or --concurrency N (closed loop)');
@@ -143,7 +163,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
   if (flags.findMax && flags.slo.length === 0) throw new UsageError('--find-max needs at least one --slo to search against');
   if (flags.duration && flags.requests) throw new UsageError('give --duration or --requests, not both');
   // Fail on a bad SLO expression or baseline file before sending anything.
-  const slos = parseSlos(flags);
+  const slos = await parseSlos(flags);
   if (flags.baseline) readResultFile(flags.baseline);
   parsePercent(flags.maxRegression, '--max-regression');
   const durationMs = flags.requests ? Infinity : parseDuration(flags.duration ?? (flags.findMax ? '5s' : '10s'), '--duration');
@@ -200,7 +220,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     const schedule: Schedule = flags.concurrency
       ? { kind: 'closed', concurrency: parsePositiveInt(flags.concurrency, '--concurrency') }
       : scheduleFor(parsePositiveNumber(flags.qps!, '--qps'));
-    finish(await run(schedule, endpoint.href), flags);
+    await finish(await run(schedule, endpoint.href), flags);
     return;
   }
 
@@ -222,7 +242,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     throw new SloFailedError(`find-max: no rate down to ${formatRate(lowest.rate)} meets the SLO (${lowest.reason})`);
   }
   process.stdout.write(`find-max: highest rate meeting the SLO: ${formatRate(result.best.rate)} (${result.trials.length} trials)\n`);
-  finish(result.best.metrics, flags);
+  await finish(result.best.metrics, flags);
 }
 
 /** The live view: ink on a TTY, plain lines otherwise (both on stderr). */
@@ -231,5 +251,6 @@ async function progressSink(label: string, totalMs: number | undefined): Promise
     const { startLiveView } = await import('../core/load/report/live-view.js');
     return startLiveView(`tfsvc bench ${label}`, totalMs);
   }
+  const { progressLine } = await import('../core/load/report/lines.js');
   return { update: (s) => process.stderr.write(`${progressLine(s)}\n`), stop: () => {} };
 }

@@ -2,22 +2,17 @@
 // predict signature (and classify/regress ones when --feature names their features) at each batch size (from the
 // endpoint's metadata) and prints a summary; --write saves them as a TF Serving warmup
 // file (DIR/assets.extra/tf_serving_warmup_requests). Exit 1 when any request failed, 2 on usage/connection errors.
-import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { TfsvcError, UsageError } from '../core/errors.js';
-import { examplePlain, parseFeatureFlag } from '../core/load/examples.js';
-import { fetchMetadata } from '../core/load/metadata.js';
-import { resolveTarget } from '../core/load/target.js';
-import { formatMs, parseDuration, parsePositiveInt } from '../core/load/units.js';
-import { runWarmup } from '../core/load/warmup.js';
-import { writeWarmupFile, type WarmupRequest } from '../core/load/warmupfile.js';
+import type { TargetOptions } from '../core/load/target.js';
+import type { WarmupRequest } from '../core/savedmodel/warmup-file.js';
+import { addFeatureOption, addTargetOptions } from './target-options.js';
 
-interface WarmupFlags {
-  model?: string;
-  version?: string;
-  modelVersion?: string;
-  label?: string;
-  signature?: string;
+// The HTTP client, cli-table3 and protobufjs (for --write) load inside the action, so `tfsvc --help` and the other
+// commands don't pay for them (src/cli.ts registers every command on each start). Static imports: types (erased at
+// compile time) and modules every start loads anyway.
+
+interface WarmupFlags extends TargetOptions {
   batch: string;
   repeat: string;
   seed: string;
@@ -28,23 +23,30 @@ interface WarmupFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('warmup')
-    .description('send dummy requests for every signature and batch size (from the metadata); optionally write a TF Serving warmup file')
-    .argument('<url>', 'server (http://host:8501, with --model) or a .../v1/models/NAME[/versions/V] URL')
-    .option('--model <name>', 'model name (when URL is a server)')
-    .option('--version <n>', 'model version (default: the latest the server has)')
-    .option('--model-version <n>', 'another name for --version')
-    .option('--label <label>', 'model version label')
+  const cmd = addTargetOptions(
+    program
+      .command('warmup')
+      .description('send dummy requests for every signature and batch size (from the metadata); optionally write a TF Serving warmup file')
+      .argument('<url>', 'server (http://host:8501, with --model) or a .../v1/models/NAME[/versions/V] URL'),
+  )
     .option('--signature <name>', 'only this signature (default: every signature)')
     .option('--batch <sizes>', 'comma-separated batch sizes', '1')
     .option('--repeat <n>', 'requests per signature and batch size (the first is the cold one)', '1')
     .option('--seed <n>', 'seed for the generated data', '1')
     .option('--unknown-dim <n>', 'size for unknown (-1) non-batch dimensions', '1')
-    .option('--timeout <time>', 'per-request timeout', '60s')
-    .option('--feature <name=kind>', 'classify/regress signatures: a tf.Example feature to generate, repeatable: x=float, n=int64, w=bytes[3]', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--timeout <time>', 'per-request timeout', '60s');
+  addFeatureOption(cmd)
     .option('--write <dir>', 'write the requests that succeeded to DIR/assets.extra/tf_serving_warmup_requests')
     .action(async (url: string, flags: WarmupFlags) => {
+      const [{ parseFeatureFlag }, { fetchMetadata }, { resolveTarget }, { formatMs, parseDuration, parsePositiveInt }, { runWarmup }, { default: Table }] =
+        await Promise.all([
+          import('../core/load/examples.js'),
+          import('../core/load/metadata.js'),
+          import('../core/load/target.js'),
+          import('../core/load/units.js'),
+          import('../core/load/warmup.js'),
+          import('cli-table3'),
+        ]);
       const target = resolveTarget(url, flags);
       const batches = flags.batch.split(',').map((b) => parsePositiveInt(b.trim(), '--batch'));
       const timeoutMs = parseDuration(flags.timeout, '--timeout');
@@ -73,12 +75,16 @@ export function register(program: Command): void {
       if (flags.write) {
         const good = sent.filter((r) => r.ok && (r.inputs || r.examples));
         if (!good.length) throw new TfsvcError('no request succeeded; nothing to write');
+        const [{ encodeExample }, { writeWarmupFile }] = await Promise.all([
+          import('../core/engine/example.js'),
+          import('../core/savedmodel/warmup-file.js'),
+        ]);
         const file = writeWarmupFile(
           flags.write,
           good.map((r): WarmupRequest =>
             r.examples
-              ? { model: target.model, signature: r.signature, verb: r.verb as 'classify' | 'regress', examples: r.examples.map(examplePlain) }
-              : { model: target.model, signature: r.signature, inputs: r.inputs! },
+              ? { kind: r.verb as 'classify' | 'regress', model: target.model, signature: r.signature, examples: r.examples.map(encodeExample) }
+              : { kind: 'predict', model: target.model, signature: r.signature, inputs: r.inputs! },
           ),
         );
         process.stdout.write(`wrote ${good.length} requests to ${file}\n`);

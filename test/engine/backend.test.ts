@@ -29,3 +29,11 @@ test('tensorflow without @tensorflow/tfjs-node is a usage error naming the packa
   await assert.rejects(initBackend('tensorflow'), (err) => err instanceof UsageError && /needs @tensorflow\/tfjs-node-gpu or @tensorflow\/tfjs-node installed/.test(err.message));
   assert.equal(await initBackend('auto'), 'wasm');
 });
+
+test('concurrent initialisations on one thread all succeed (several models loading at once)', async () => {
+  await initBackend('cpu');
+  const results = await Promise.all([initBackend('wasm'), initBackend('wasm'), initBackend(), initBackend('wasm')]);
+  assert.deepEqual(results, ['wasm', 'wasm', 'wasm', 'wasm']);
+  // A switch requested while another is under way runs after it, in call order.
+  assert.deepEqual(await Promise.all([initBackend('cpu'), initBackend('wasm')]), ['cpu', 'wasm']);
+});

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Metrics } from '../../src/core/load/metrics.js';
 import { recordedValues, sameHistogram } from '../../src/core/load/histogram.js';
-import { seededRandom } from '../../src/core/load/prng.js';
+import { seededRandom } from '../../src/core/prng.js';
 import type { Result } from '../../src/core/load/result.js';
 import { runCli } from './cli-helper.js';
 

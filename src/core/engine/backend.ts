@@ -52,12 +52,31 @@ async function importNative(): Promise<string | undefined> {
   return undefined;
 }
 
+// tfjs's setBackend is not safe to call again while a backend is still initialising: the later calls resolve false
+// (seen as "the wasm backend failed to initialise" when several models loaded at once). So initialisations run one at a
+// time on this thread, and concurrent callers asking for the same backend share the one in progress.
+let initChain: Promise<unknown> = Promise.resolve();
+const initInProgress = new Map<BackendName, Promise<string>>();
+
 /**
  * Initialises `name` on this thread and returns the backend actually running ('wasm', 'cpu' or 'tensorflow').
  * 'auto' prefers @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node, then wasm. UsageError when 'tensorflow' is
- * asked for and neither native package is installed.
+ * asked for and neither native package is installed. Safe to call concurrently and repeatedly (cheap once done).
  */
-export async function initBackend(name: BackendName = 'wasm'): Promise<string> {
+export function initBackend(name: BackendName = 'wasm'): Promise<string> {
+  const pending = initInProgress.get(name);
+  if (pending) return pending;
+  const p = initChain.then(() => initBackendNow(name));
+  initChain = p.catch(() => undefined);
+  initInProgress.set(name, p);
+  const done = (): void => {
+    if (initInProgress.get(name) === p) initInProgress.delete(name);
+  };
+  p.then(done, done);
+  return p;
+}
+
+async function initBackendNow(name: BackendName): Promise<string> {
   // Production mode: no debug checks, no "install tfjs-node" banner from the cpu backend on every thread.
   tf.env().set('PROD', true);
   switch (name) {

@@ -29,6 +29,12 @@ interface PreparedSignature {
   graph: GraphSummary;
   model: GraphModel;
   async: boolean;
+  /**
+   * Ids of the model's weight tensors. A result can be a weight itself (a While that runs zero times returns its
+   * initial arguments, an If branch may return its argument unchanged: tfjs passes those tensors through without a
+   * copy), and disposing it would break every later request.
+   */
+  weightIds: Set<number>;
 }
 
 /** An ExecutableGraph without its artifacts (a loaded model does not keep a second copy of the weights). */
@@ -80,7 +86,8 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
       const keys = weightKeys(artifacts);
       const model = await loadGraphModel(tf.io.fromMemory(artifacts));
       sharing.adopt(model, keys);
-      prepared.set(key, { info: fedSignatureInfo(key, src.meta.signatureDef![key]!, summary), graph: summary, model, async: false });
+      const weightIds = new Set(Object.values(model.weights).flatMap((ts) => ts.map((w) => w.id)));
+      prepared.set(key, { info: fedSignatureInfo(key, src.meta.signatureDef![key]!, summary), graph: summary, model, async: false, weightIds });
     }
     if (prepared.size === 0) {
       const detail = Object.entries(unavailable).map(([k, why]) => `${k} ${why}`).join('; ');
@@ -147,7 +154,8 @@ class TfjsModel implements EngineModel {
       aliases.forEach((a, i) => {
         out[a] = fromTfjs(results[i]!, info.outputs[a]!.dtype);
       });
-      for (const t of results) if (!Object.values(feeds).includes(t)) t.dispose();
+      const fed = Object.values(feeds);
+      for (const t of new Set(results)) if (!fed.includes(t) && !sig.weightIds.has(t.id)) t.dispose();
       return out;
     } catch (err) {
       if (err instanceof RequestError) throw err;

@@ -160,21 +160,36 @@ export class WorkerPool implements Executor {
     await Promise.allSettled(this.slots.map((s) => this.send(s, { op: 'unload', key })));
   }
 
-  async run(key: string, signature: string, inputs: Record<string, HostTensor>, outputFilter?: string[]): Promise<Record<string, HostTensor>> {
-    const slot = this.slots.find((s) => !s.busy && s.ready);
-    if (!slot) throw new RequestError('UNAVAILABLE', 'no idle inference worker');
+  run(key: string, signature: string, inputs: Record<string, HostTensor>, outputFilter?: string[]): Promise<Record<string, HostTensor>> {
+    let slot: Slot | undefined;
+    for (const s of this.slots) {
+      if (!s.busy && s.ready) {
+        slot = s;
+        break;
+      }
+    }
+    if (!slot) return Promise.reject(new RequestError('UNAVAILABLE', 'no idle inference worker'));
     const transfer = new Set<ArrayBuffer>();
     const moved: Record<string, HostTensor> = {};
-    for (const [k, t] of Object.entries(inputs)) moved[k] = compact(t, transfer);
+    for (const k in inputs) moved[k] = compact(inputs[k]!, transfer);
     slot.busy = true;
-    try {
-      return (await this.send(slot, { op: 'run', key, signature, inputs: moved, outputFilter }, [...transfer])) as Record<string, HostTensor>;
-    } finally {
-      slot.busy = false;
-      // Deliver this result before the freed worker takes the next batch.
-      queueMicrotask(() => this.notifyIdle());
-    }
+    const free = slot;
+    // The worker's answer settles the returned promise directly (no async wrapper: this is once per batch on the HTTP
+    // thread). The freed worker is offered the next batch only after this result was delivered.
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      const settle = (ok: boolean, v: unknown): void => {
+        free.busy = false;
+        if (ok) resolve(v as Record<string, HostTensor>);
+        else reject(v);
+        queueMicrotask(this.notifyIdleBound);
+      };
+      free.pending.set(id, { resolve: (v) => settle(true, v), reject: (e) => settle(false, e) });
+      free.worker.postMessage({ op: 'run', key, signature, inputs: moved, outputFilter, id }, transfer.size > 0 ? [...transfer] : undefined);
+    });
   }
+
+  private readonly notifyIdleBound = (): void => this.notifyIdle();
 
   async close(): Promise<void> {
     this.closed = true;

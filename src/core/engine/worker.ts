@@ -95,8 +95,8 @@ async function handle(msg: Message): Promise<{ result: unknown; transfer?: Array
   }
 }
 
-// Loads run one at a time per worker: engine initialisation and model preparation are not safe to interleave (and
-// one at a time bounds memory during a reload). Runs and unloads are not queued behind loads.
+// Loads run one at a time per worker. Backend initialisation is safe to run concurrently now (backend.ts serialises
+// it), but one load at a time still bounds memory during a reload. Runs and unloads are not queued behind loads.
 let loadChain: Promise<unknown> = Promise.resolve();
 
 parentPort?.on('message', (msg: Message) => {

@@ -87,7 +87,6 @@ export class GraphBuilder {
  * attributes that release knows, and every TF from 2.4 on accepts this producer (min_consumer 12 is TF's own value).
  */
 export const GRAPH_VERSIONS = { producer: 561, minConsumer: 12 } as const;
-export const TARGET_TF_VERSION = '2.4.1';
 
 /** TF node names match [A-Za-z0-9.][A-Za-z0-9_.\-/>]*; anything else becomes '_'. */
 export function sanitizeName(s: string): string {

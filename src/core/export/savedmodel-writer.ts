@@ -9,7 +9,6 @@ import { ModelError, UsageError } from '../errors.js';
 import { encodePlain } from '../proto/schema.js';
 import type { MetaGraphDef, SavedModel } from '../savedmodel/types.js';
 import { version } from '../../version.js';
-import { TARGET_TF_VERSION } from './graph-builder.js';
 import type { FrozenGraph } from './types.js';
 
 /** The SavedModel proto for `frozen`, one meta graph with tags `tags` (default ['serve']). */
@@ -25,8 +24,11 @@ export function savedModelProto(frozen: FrozenGraph, tags: string[] = ['serve'])
     metaInfoDef: {
       metaGraphVersion: '',
       tags,
-      // The TF release whose op registry the graph targets (GraphDef producer version); the writer is tfsvc.
-      tensorflowVersion: TARGET_TF_VERSION,
+      // tensorflow_version names the TF release that wrote the file; none did, so it stays empty (proto3 default, not
+      // written). TF's loaders only copy these two strings onto the loaded object (load.py / load_v1_in_v2.py
+      // `root.tensorflow_version`) and gate on nothing but graph_def.versions, which does record the op set targeted:
+      // producer 561 = TF 2.4.1's GRAPH_DEF_VERSION (graph-builder.ts GRAPH_VERSIONS). tensorflow_git_version says
+      // which program wrote the file, as TF puts its own build there.
       tensorflowGitVersion: `tfsvc ${version}`,
       strippedDefaultAttrs: false,
     },

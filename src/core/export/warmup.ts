@@ -1,15 +1,14 @@
 // `--warmup N`: writes assets.extra/tf_serving_warmup_requests, the TFRecord file of PredictionLog protos that TF
 // Serving (and `tfsvc serve`) replays before a version goes AVAILABLE. Requests are generated from the signatures:
 // batch 1, dtype/shape aware, seeded (record i uses seed i+1), round-robin over the predict signatures that run.
+import { generateInputs } from '../engine/generate-inputs.js';
 import { loadModel } from '../engine/model.js';
 import type { BackendName } from '../engine/types.js';
 import { ModelError } from '../errors.js';
-import { writeWarmupFile, type WarmupRequest } from '../load/warmupfile.js';
+import { seededRandom } from '../prng.js';
+import { exampleInputs } from '../savedmodel/example-features.js';
 import { readSavedModel, selectMetaGraph } from '../savedmodel/reader.js';
-import { exampleFeatures, generateSignatureInputs, stringPlaceholders } from '../validate/inputs.js';
-
-/** TF Serving refuses warmup files with more records than this (servables/tensorflow/saved_model_warmup_util.cc). */
-export const MAX_WARMUP_RECORDS = 1000;
+import { MAX_WARMUP_RECORDS, writeWarmupFile, type WarmupRequest } from '../savedmodel/warmup-file.js';
 
 export interface WarmupWriteResult {
   file: string;
@@ -33,12 +32,12 @@ export async function writeGeneratedWarmup(dir: string, modelName: string, count
       .map(([k]) => k)
       .sort((a, b) => (a === 'serving_default' ? -1 : b === 'serving_default' ? 1 : a.localeCompare(b)));
     if (!keys.length) throw new ModelError(`${dir}: no predict signature to generate warmup requests for (warmup files here hold PredictLogs)`);
-    const features = exampleFeatures(meta);
-    const strings = stringPlaceholders(meta);
+    const examples = exampleInputs(meta);
     const requests: WarmupRequest[] = [];
     for (let i = 0; i < count; i++) {
       const key = keys[i % keys.length]!;
-      const { inputs } = generateSignatureInputs(model.signatures[key]!, { batch: 1, seed: i + 1, features, stringPlaceholders: strings });
+      const sig = model.signatures[key]!;
+      const { inputs } = generateInputs(sig.inputs, { batch: 1, values: seededRandom(i + 1), examples: { method: sig.methodName, ...examples } });
       if (i < keys.length) {
         try {
           await model.run(key, inputs);
@@ -46,7 +45,7 @@ export async function writeGeneratedWarmup(dir: string, modelName: string, count
           throw new ModelError(`warmup request for signature ${key} fails on this model: ${(err as Error).message}`, dir, { cause: err });
         }
       }
-      requests.push({ model: modelName, signature: key, inputs });
+      requests.push({ kind: 'predict', model: modelName, signature: key, inputs });
     }
     const file = writeWarmupFile(dir, requests);
     return { file, records: requests.length, signatures: keys };

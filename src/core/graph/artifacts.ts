@@ -9,6 +9,7 @@ import type { io } from '@tensorflow/tfjs-core';
 import type { HostTensor } from '../engine/types.js';
 import type { NodeDef, TensorInfo } from '../savedmodel/types.js';
 import { ModelError } from '../errors.js';
+import type { LoweredFunction } from './control-flow.js';
 import { constValue, graphDefRef, type WorkGraph } from './work-graph.js';
 
 export type TfjsDtype = 'float32' | 'int32' | 'bool' | 'string';
@@ -36,22 +37,45 @@ export interface ArtifactSignature {
   outputs: Record<string, TensorInfo>;
 }
 
-/** Builds the ModelArtifacts of `g`. Node order follows the map's insertion order. */
-export function toArtifacts(g: WorkGraph, signature: ArtifactSignature | undefined, producer = 0): io.ModelArtifacts {
-  const nodes: unknown[] = [];
+/**
+ * Builds the ModelArtifacts of `g`. Node order follows the map's insertion order. `functions` (the cond/body/branch
+ * functions of While/If nodes, see control-flow.ts) go to `modelTopology.library.function`, in the FunctionDef JSON
+ * form tfjs-converter's operation mapper reads (signature.inputArg/outputArg, nodeDef, ret); their Const nodes are
+ * weights like the main graph's, one weight per name (a function reading a frozen variable uses the variable's own
+ * weight name, so the value is stored once).
+ */
+export function toArtifacts(g: WorkGraph, signature: ArtifactSignature | undefined, producer = 0, functions: LoweredFunction[] = []): io.ModelArtifacts {
   const specs: io.WeightsManifestEntry[] = [];
   const chunks: Uint8Array[] = [];
-  for (const node of g.nodes.values()) {
-    if (node.op === 'Const') {
-      const value = constValue(g, node.name!);
-      const { spec, bytes } = encodeWeight(node.name!, value);
-      specs.push(spec);
-      chunks.push(bytes);
-      nodes.push({ name: node.name, op: 'Const', attr: { dtype: { type: value.dtype } } });
-      continue;
+  const weights = new Set<string>();
+  const emitNodes = (graph: WorkGraph, skip: (n: NodeDef) => boolean): unknown[] => {
+    const nodes: unknown[] = [];
+    for (const node of graph.nodes.values()) {
+      if (skip(node)) continue;
+      if (node.op === 'Const') {
+        const value = constValue(graph, node.name!);
+        if (!weights.has(node.name!)) {
+          const { spec, bytes } = encodeWeight(node.name!, value);
+          specs.push(spec);
+          chunks.push(bytes);
+          weights.add(node.name!);
+        }
+        nodes.push({ name: node.name, op: 'Const', attr: { dtype: { type: value.dtype } } });
+        continue;
+      }
+      nodes.push(nodeJson(node));
     }
-    nodes.push(nodeJson(node));
-  }
+    return nodes;
+  };
+  const nodes = emitNodes(g, () => false);
+  const library = functions.map((fn) => {
+    const args = new Set(fn.inputArgs.map((a) => a.name));
+    return {
+      signature: { name: fn.name, inputArg: fn.inputArgs, outputArg: fn.outputArgs },
+      nodeDef: emitNodes(fn.graph, (n) => args.has(n.name!)),
+      ret: Object.fromEntries(Object.entries(fn.ret).map(([k, r]) => [k, graphDefRef(r)])),
+    };
+  });
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
   const weightData = new Uint8Array(total);
   let off = 0;
@@ -63,7 +87,7 @@ export function toArtifacts(g: WorkGraph, signature: ArtifactSignature | undefin
     format: 'graph-model',
     generatedBy: 'tfsvc',
     convertedBy: 'tfsvc',
-    modelTopology: { node: nodes, library: {}, versions: { producer } },
+    modelTopology: { node: nodes, library: library.length > 0 ? { function: library } : {}, versions: { producer } },
     weightSpecs: specs,
     weightData: weightData.buffer,
     ...(signature ? { signature: jsonValue(signature) as {} } : {}),

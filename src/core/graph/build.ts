@@ -2,7 +2,8 @@
 //   copy the meta graph's top-level nodes (control edges dropped, stripped default attrs restored)
 //   → feeds become Placeholders → prune to the outputs → inline function calls recursively → prune again
 //   → freeze variables from the checkpoint → name the outputs → [identity removal → constant folding → fusion]
-//   → check every op is one tfjs runs → tfjs ModelArtifacts.
+//   → convert the cond/body/branch functions of While/If nodes (control-flow.ts) → check every op (functions
+//   included) is one tfjs runs → tfjs ModelArtifacts (functions in modelTopology.library).
 // One graph per signature: signatures of one SavedModel may feed tensors that another computes (TF1 half_plus_two
 // feeds `x:0` to serving_default, which classify_x_to_y computes from tf.Example), so they cannot share a graph.
 import type { io } from '@tensorflow/tfjs-core';
@@ -13,8 +14,9 @@ import { readSavedModel, selectMetaGraph, type SavedModelFiles } from '../savedm
 import { tensorSpec } from '../savedmodel/signatures.js';
 import type { FunctionDef, MetaGraphDef, NodeDef, SignatureDef, TensorInfo } from '../savedmodel/types.js';
 import { toArtifacts, type ArtifactSignature } from './artifacts.js';
+import { lowerControlFlow } from './control-flow.js';
 import { foldConstants } from './fold.js';
-import { freezeVariables, variableKeys } from './freeze.js';
+import { freezeVariables, variableKeys, variableWrites } from './freeze.js';
 import { inlineCalls } from './inline.js';
 import { OpRegistry } from './opdefs.js';
 import { foldBatchNorms, fuseBiasActivation, removeIdentities } from './optimize.js';
@@ -79,6 +81,8 @@ export interface BuildStats {
   /** Inference batch norms folded into the convolution before them (part of `fuse`). */
   batchNormsFolded: number;
   fused: number;
+  /** Functions of While/If nodes emitted in the artifacts' library (nested ones and per-binding copies included). */
+  functions: number;
 }
 
 /** The runnable form of one signature. */
@@ -134,7 +138,9 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
   pruneTo(g, [...outputRefs, ...feeds]);
   const alias = inlineCalls(g, src.library, src.ops);
   outputRefs = outputRefs.map((r) => resolveRef(alias, r));
-  pruneTo(g, [...outputRefs, ...feeds]);
+  // Variable writes inside the called functions (reached only by control edges) stay, so the op check refuses them.
+  const writes = variableWrites(g);
+  pruneTo(g, [...outputRefs, ...feeds, ...writes]);
   const exampleInputs = retypeExampleFeeds(g, def, inputAliases, placeholders);
   const variablesFrozen = freezeVariables(g, src.variableKeys, src.checkpoint, src.variableCache);
 
@@ -153,11 +159,11 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
     outputNodes.push(name);
   });
   const outRefs = outputNodes.map((n) => `${n}:0`);
-  const roots = [...outRefs, ...feeds];
+  const roots = [...outRefs, ...feeds, ...writes];
   const keep = new Set([...outputNodes, ...placeholders]);
 
   const callsInlined = new Set([...alias.keys()].map((r) => splitRef(r)[0])).size;
-  const stats: BuildStats = { nodes: 0, callsInlined, variablesFrozen, identitiesRemoved: 0, constantsFolded: 0, batchNormsFolded: 0, fused: 0 };
+  const stats: BuildStats = { nodes: 0, callsInlined, variablesFrozen, identitiesRemoved: 0, constantsFolded: 0, batchNormsFolded: 0, fused: 0, functions: 0 };
   if (opt.identities) stats.identitiesRemoved += removeIdentities(g, keep);
   if (opt.fold) {
     stats.constantsFolded = await foldConstants(g, keep);
@@ -169,9 +175,12 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
     stats.fused = fuseBiasActivation(g, keep);
   }
   pruneTo(g, roots);
+  // While/If keep their functions (run per iteration/branch by tfjs), converted like the main graph.
+  const functions = lowerControlFlow(g, src);
   stats.nodes = g.nodes.size;
+  stats.functions = functions.length;
 
-  const unsupported = findUnsupportedOps(g.nodes.values());
+  const unsupported = findUnsupportedOps([g.nodes.values(), ...functions.map((f) => f.graph.nodes.values())].flatMap((it) => [...it]));
   if (unsupported.length > 0 && !opts.allowUnsupported) {
     throw new ModelError(`signature ${key} uses ops TensorFlow.js cannot run: ${describeUnsupported(unsupported)}`, src.files.file);
   }
@@ -190,7 +199,7 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
   return {
     signatureKey: key,
     methodName: def.methodName ?? '',
-    artifacts: toArtifacts(g, signature, producer),
+    artifacts: toArtifacts(g, signature, producer, functions),
     inputs,
     outputs,
     unsupported,

@@ -4,8 +4,9 @@
 // as a plain constant. Folding runs the subgraph on tfjs itself (the current backend), so folded values are exactly
 // what the graph would have computed per request.
 //
-// Not folded: ops that produce fresh values per run (random ops), ops that expand small inputs into big outputs (Fill,
-// Tile, BroadcastTo, ...: folding would bloat the weights), ops tfjs lacks, and ParseExample (its input is a request).
+// Not folded: ops that produce fresh values per run (random ops), control flow and handles (TensorList/TensorArray),
+// ops that expand small inputs into big outputs (Fill, Tile, BroadcastTo, ...: folding would bloat the weights), ops
+// tfjs lacks, and ParseExample (its input is a request).
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { io } from '@tensorflow/tfjs-core';
@@ -21,6 +22,14 @@ const NEVER_FOLD = new Set([
   'LookupTableImportV2', 'InitializeTableV2', 'TensorArrayV3', 'Enter', 'Exit', 'Merge', 'Switch', 'NextIteration', 'LoopCond',
   'If', 'StatelessIf', 'While', 'StatelessWhile',
 ]);
+
+/**
+ * TensorList/TensorArray ops return handles into per-execution state (Keras RNNs reserve their output lists from
+ * constant shapes): a folded handle would point at nothing.
+ */
+function neverFold(op: string): boolean {
+  return NEVER_FOLD.has(op) || op.startsWith('TensorList') || op.startsWith('TensorArray');
+}
 
 /** tfjs dtype → the TF dtype a folded constant is recorded with. */
 const TF_DTYPE: Record<string, string> = { float32: 'DT_FLOAT', int32: 'DT_INT32', bool: 'DT_BOOL', string: 'DT_STRING' };
@@ -39,7 +48,7 @@ export async function foldConstants(g: WorkGraph, keep: Set<string>): Promise<nu
     changed = false;
     for (const n of g.nodes.values()) {
       const name = n.name!;
-      if (constant.has(name) || foldable.has(name) || NEVER_FOLD.has(n.op ?? '') || !tfjsSupports(n.op ?? '')) continue;
+      if (constant.has(name) || foldable.has(name) || neverFold(n.op ?? '') || !tfjsSupports(n.op ?? '')) continue;
       if ((n.input ?? []).length === 0) continue;
       if ((n.input ?? []).every((r) => constant.has(splitRef(r)[0]) || foldable.has(splitRef(r)[0]))) {
         foldable.add(name);

@@ -17,6 +17,28 @@ import type { WorkGraph } from './work-graph.js';
 
 export const VARIABLE_OPS = new Set(['VariableV2', 'Variable', 'VarHandleOp']);
 
+const WRITE_OPS = new Set([
+  'Assign', 'AssignAdd', 'AssignSub', 'AssignVariableOp', 'AssignAddVariableOp', 'AssignSubVariableOp',
+  'ScatterUpdate', 'ScatterAdd', 'ScatterSub', 'ScatterMul', 'ScatterDiv', 'ScatterMin', 'ScatterMax',
+  'ScatterNdUpdate', 'ScatterNdAdd', 'ScatterNdSub', 'StridedSliceAssign', 'ResourceStridedSliceAssign',
+]);
+const WRITE_PREFIXES = ['ResourceScatter', 'ResourceApply', 'ResourceSparseApply', 'Apply', 'SparseApply'];
+
+/** Whether `op` writes a variable (assignments, scatter updates, optimizer steps). */
+export function writesVariable(op: string | undefined): boolean {
+  return op !== undefined && (WRITE_OPS.has(op) || WRITE_PREFIXES.some((p) => op.startsWith(p)));
+}
+
+/**
+ * Nodes of `g` that write a variable. Freezing is only right for variables nothing writes: a function that assigns a
+ * variable (a counter, a stateful RNN's state) and reads it later, ordered by control edges, would silently compute
+ * with the stale value once control edges are dropped. So these nodes are kept in the graph (as extra prune roots)
+ * and, being no tfjs op, make the signature fail the op check with the write named.
+ */
+export function variableWrites(g: WorkGraph): string[] {
+  return [...g.nodes.values()].filter((n) => writesVariable(n.op)).map((n) => `${n.name}:0`);
+}
+
 /**
  * Checkpoint keys of the top-level variable nodes of a meta graph: `VarHandleOp` name → key through bound inputs, and
  * TF1 `VariableV2` name → the same name. Handles it cannot place are absent (freeze then tries fallbacks).

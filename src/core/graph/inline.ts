@@ -2,6 +2,7 @@
 // calling graph, recursively, so the graph tfjs executes is flat. A body node `n` of a call node `c` becomes `c/n`;
 // references to the function's arguments become the caller's inputs; function-internal names `n:out_arg:i` become flat
 // `c/n:k` through the op registry; and consumers of the call's outputs `c:j` are redirected to what the body returns.
+// The functions of While/If nodes are not calls: they run per iteration or branch and stay functions (control-flow.ts).
 import type { FunctionDef, NodeDef } from '../savedmodel/types.js';
 import { ModelError } from '../errors.js';
 import { UnknownOpError, type OpRegistry } from './opdefs.js';
@@ -39,8 +40,13 @@ export function inlineCalls(g: WorkGraph, library: Map<string, FunctionDef>, ops
   return alias;
 }
 
-/** Body nodes of `fn` renamed under `call`, with inputs rewritten; records `call:j` → return value in `alias`. */
-function inlineOne(call: NodeDef, fn: FunctionDef, ops: OpRegistry, alias: Map<string, string>): NodeDef[] {
+/**
+ * Body nodes of `fn` renamed under `call` (`call/n`), with inputs rewritten: argument names become the call's inputs,
+ * `n:out_arg:i` becomes flat `call/n:k`, control inputs are dropped, stripped default attrs are restored. Records
+ * `call:j` → what output j returns in `alias`. Also used to instantiate the functions control flow keeps (the call is
+ * then a stand-in whose inputs are the function's own argument placeholders).
+ */
+export function inlineOne(call: NodeDef, fn: FunctionDef, ops: OpRegistry, alias: Map<string, string>): NodeDef[] {
   const prefix = call.name!;
   const sig = fn.signature ?? {};
   const callInputs = call.input ?? [];

@@ -53,6 +53,14 @@ const BUILTIN_OUTPUTS: Record<string, OutArg[]> = {
     ['dense_values', 'l:Tdense'], ['ragged_values', 'l:ragged_value_types'], ['ragged_row_splits', 'l:ragged_split_types'],
   ],
   PartitionedCall: [['output', 'l:Tout']], StatefulPartitionedCall: [['output', 'l:Tout']],
+  While: [['output', 'l:T']], StatelessWhile: [['output', 'l:T']], If: [['output', 'l:Tout']], StatelessIf: [['output', 'l:Tout']],
+  EmptyTensorList: ['handle'], TensorListReserve: ['handle'], TensorListFromTensor: ['output_handle'],
+  TensorListSetItem: ['output_handle'], TensorListGetItem: ['item'], TensorListPushBack: ['output_handle'],
+  TensorListPopBack: ['output_handle', 'tensor'], TensorListStack: ['tensor'], TensorListLength: ['length'],
+  TensorListConcat: ['tensor', 'lengths'], TensorListConcatV2: ['tensor', 'lengths'], TensorListSplit: ['output_handle'],
+  TensorListGather: ['values'], TensorListScatter: ['output_handle'], TensorListScatterV2: ['output_handle'],
+  TensorListResize: ['output_handle'], TensorListElementShape: ['element_shape'],
+  Enter: out, Exit: out, NextIteration: out, LoopCond: out, Merge: ['output', 'value_index'], Switch: ['output_false', 'output_true'],
   NoOp: [],
 };
 

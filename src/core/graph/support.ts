@@ -3,25 +3,21 @@
 import type { NodeDef } from '../savedmodel/types.js';
 import { tfjsSupports } from './tfjs-ops.js';
 
-/**
- * Functional control flow (tf.while_loop / tf.cond in TF2, Keras RNN layers): tfjs can run these only with their
- * branch/body functions in the model's function library, which tfsvc does not convert yet, so they are refused at load
- * time like missing ops rather than failing on the first request.
- */
-const FUNCTIONAL_CONTROL_FLOW = new Set(['While', 'StatelessWhile', 'If', 'StatelessIf']);
-
 export interface UnsupportedOp {
   op: string;
   /** Names of the nodes using it (after inlining: `call/inner` paths). */
   nodes: string[];
 }
 
-/** Ops of `nodes` tfjs lacks, sorted by op name; empty when everything can run. */
+/**
+ * Ops of `nodes` tfjs lacks, sorted by op name; empty when everything can run. Pass the nodes of the control-flow
+ * functions too (their node names are `<function>/<node>`): a body op tfjs lacks fails the load like any other.
+ */
 export function findUnsupportedOps(nodes: Iterable<Pick<NodeDef, 'name' | 'op'>>): UnsupportedOp[] {
   const missing = new Map<string, string[]>();
   for (const n of nodes) {
     const op = n.op ?? '';
-    if (tfjsSupports(op) && !FUNCTIONAL_CONTROL_FLOW.has(op)) continue;
+    if (tfjsSupports(op)) continue;
     let list = missing.get(op);
     if (!list) missing.set(op, (list = []));
     list.push(n.name ?? '?');

@@ -49,7 +49,13 @@ function renderSummary(r: InspectReport, c: ChalkInstance): string {
     rows.push(['file', `${basename(r.file ?? '')} · schema ${r.savedModelSchemaVersion ?? 0} · meta graphs ${tagSets}`]);
     const p = r.producer;
     const producer = [
-      p.tensorflowVersion ? `TensorFlow ${p.tensorflowVersion}` : 'TensorFlow version not recorded',
+      // TF writes both strings; a file with only the git version was written by something else (tfsvc's exports
+      // record "tfsvc <version>" there), so say what it names.
+      p.tensorflowVersion
+        ? `TensorFlow ${p.tensorflowVersion}`
+        : p.tensorflowGitVersion
+          ? `TensorFlow version not recorded (git version "${p.tensorflowGitVersion}")`
+          : 'TensorFlow version not recorded',
       p.graphProducer !== null ? `graph producer ${p.graphProducer}` : '',
       p.kerasVersion ? `Keras ${p.kerasVersion}` : '',
     ].filter(Boolean);

@@ -2,13 +2,13 @@
 // TF Serving warmup file. Bodies are prepared before the run and sent round-robin, so building them costs the
 // generator nothing while it keeps the schedule.
 import { readFileSync } from 'node:fs';
+import { generateInputs } from '../engine/generate-inputs.js';
 import { UsageError } from '../errors.js';
+import { seededRandom } from '../prng.js';
+import { readWarmupFile } from '../savedmodel/warmup-file.js';
 import type { SignatureSpec } from './metadata.js';
-import { seededRandom } from './prng.js';
 import { restPredictBody } from './restbody.js';
-import { generateInputs } from './tensorgen.js';
 import type { InferenceVerb } from './target.js';
-import { readWarmupFile } from './warmupfile.js';
 
 export interface BodySet {
   bodies: Buffer[];
@@ -32,7 +32,7 @@ export function generatedBodies(sig: SignatureSpec, o: { batch: number; seed: nu
   let notes: string[] = [];
   let rows = o.batch;
   for (let i = 0; i < o.count; i++) {
-    const g = generateInputs(sig, { batch: o.batch, unknownDim: o.unknownDim, random: seededRandom(o.seed + i * 7919) });
+    const g = generateInputs(sig.inputs, { batch: o.batch, unknownDim: o.unknownDim, values: seededRandom(o.seed + i * 7919) });
     notes = g.notes;
     // A fixed first dimension wins over --batch (see concreteShape); report the rows actually sent.
     rows = Object.values(g.inputs)[0]?.shape[0] ?? o.batch;
@@ -55,7 +55,7 @@ export function fileBodies(file: string, signature?: string): BodySet {
   const first = bytes.toString('utf8', 0, Math.min(bytes.length, 64)).trimStart();
   const withSignature = (b: Record<string, unknown>) => (signature && b.signature_name === undefined ? { signature_name: signature, ...b } : b);
   if (file.endsWith('tf_serving_warmup_requests') || !(first.startsWith('{') || first === '')) {
-    const { bodies, skipped } = readWarmupFile(file);
+    const { bodies, skipped } = warmupFileBodies(file);
     return {
       bodies: bodies.map((b) => Buffer.from(JSON.stringify(withSignature(b)))),
       source: `warmup file ${file}: ${bodies.length} predict requests`,
@@ -90,6 +90,18 @@ export function fileBodies(file: string, signature?: string): BodySet {
   });
   if (!bodies.length) throw new UsageError(`--data ${file}: no request bodies (expected one JSON object per line)`);
   return { bodies, source: `JSONL file ${file}: ${bodies.length} bodies`, notes: [], ...(examples ? { examples: { signature: firstSignature } } : {}) };
+}
+
+/**
+ * A warmup file's predict requests as REST predict bodies (JSON objects). Classify, regress and other records are
+ * counted in `skipped` (they go to other endpoints). UsageError when nothing is usable; any number of records is read.
+ */
+export function warmupFileBodies(file: string): { bodies: Array<Record<string, unknown>>; skipped: number } {
+  const records = readWarmupFile(file, (m) => new UsageError(`${file}: ${m}`), Infinity);
+  const bodies: Array<Record<string, unknown>> = [];
+  for (const r of records) if (r.kind === 'predict') bodies.push(restPredictBody(r.signature, r.inputs));
+  if (bodies.length === 0) throw new UsageError(`${file}: no predict requests in ${records.length} records`);
+  return { bodies, skipped: records.length - bodies.length };
 }
 
 /** `{...}` with `"signature_name": S` added first, as text (the rest of the body is sent as written). */

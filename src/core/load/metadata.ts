@@ -1,15 +1,10 @@
 // Reads a model's signatures from TF Serving's metadata endpoint (GET .../v1/models/NAME[/versions/V]/metadata),
 // the same JSON from TF Serving and tfsvc serve. Connection failures raise ConnectionError (exit 2).
 import { request } from 'undici';
+import type { InputSpec } from '../engine/generate-inputs.js';
 import { UsageError } from '../errors.js';
 import { ConnectionError } from './errors.js';
 import type { Target } from './target.js';
-
-export interface InputSpec {
-  dtype: string;
-  /** -1 for unknown dims; null for unknown rank. */
-  shape: number[] | null;
-}
 
 export interface SignatureSpec {
   name: string;

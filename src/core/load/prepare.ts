@@ -3,9 +3,10 @@
 // and regress signatures take tf.Examples, whose features the metadata does not name: they get examples built from
 // --feature flags, and a clear usage error without them. A :classify / :regress URL forces that API; otherwise the
 // signature's method_name decides.
+import { exampleVerb, type ExampleVerb, type FeatureSpec } from '../engine/generate-inputs.js';
 import { UsageError } from '../errors.js';
 import { fileBodies, generatedBodies, type BodySet } from './bodies.js';
-import { exampleVerb, featuresNeeded, generatedExampleBodies, planRequests, type ExampleVerb, type FeatureSpec } from './examples.js';
+import { featuresNeeded, generatedExampleBodies, planRequests } from './examples.js';
 import { fetchMetadata, pickSignature } from './metadata.js';
 import type { Target } from './target.js';
 

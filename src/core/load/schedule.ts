@@ -2,7 +2,7 @@
 // the start of the run); the attack sends on it and measures latency from these times, so a stalled server cannot
 // slow the schedule down (no coordinated omission). Closed loop has no intended times: each worker sends when its
 // previous answer arrives.
-import { seededRandom } from './prng.js';
+import { seededRandom } from '../prng.js';
 
 export type Schedule =
   | { kind: 'constant'; rate: number }

@@ -3,14 +3,14 @@
 // :classify / :regress when --feature names their tf.Example features, and skipped (saying why) otherwise. The same requests can be written as a TF
 // Serving warmup file so the server replays them when it loads the model.
 import { performance } from 'node:perf_hooks';
+import { generateExamples, generateInputs, type FeatureSpec, type GeneratedExample } from '../engine/generate-inputs.js';
 import type { HostTensor } from '../engine/types.js';
+import { seededRandom } from '../prng.js';
 import { HttpClient } from './client.js';
 import type { SignatureSpec } from './metadata.js';
-import { seededRandom } from './prng.js';
 import { restPredictBody } from './restbody.js';
-import { examplesJson, generateExamples, planRequests, type FeatureSpec, type GeneratedExample } from './examples.js';
+import { examplesJson, planRequests } from './examples.js';
 import { inferenceUrl, type InferenceVerb, type Target } from './target.js';
-import { generateInputs } from './tensorgen.js';
 
 export interface WarmupRow {
   signature: string;
@@ -80,7 +80,7 @@ export async function runWarmup(target: Target, signatures: SignatureSpec[], o: 
         let inputs: Record<string, HostTensor>;
         let notes: string[];
         try {
-          ({ inputs, notes } = generateInputs(sig, { batch, unknownDim: o.unknownDim, random: seededRandom(o.seed) }));
+          ({ inputs, notes } = generateInputs(sig.inputs, { batch, unknownDim: o.unknownDim, values: seededRandom(o.seed) }));
         } catch (err) {
           rows.push({ signature: sig.name, batch, status: 0, ok: false, firstMs: NaN, warmMs: NaN, note: (err as Error).message });
           continue;

@@ -8,9 +8,18 @@
 //   footer   = meta-index handle, index handle (each varint64 offset + varint64 size), zero padding to 40 bytes,
 //              then the 8-byte magic 0xdb4775248b80fb57 (little-endian)
 // The index block maps a separator key to each data block's handle. Everything is read eagerly: indexes are small.
-import snappy from 'snappy';
+import { createRequire } from 'node:module';
 import { ModelError } from '../errors.js';
 import { crc32c, unmaskCrc } from './crc32c.js';
+
+// snappy is a native addon that costs 20-35 ms to load, and only older checkpoints need it: TensorFlow's BundleWriter
+// has written index blocks uncompressed since TF 1.x's later releases (tensor_bundle.cc sets kNoCompression), while
+// early TF1 checkpoints compressed them. So it loads on the first compressed block, synchronously like the rest.
+let snappy: typeof import('snappy') | undefined;
+function uncompress(contents: Buffer): Buffer {
+  snappy ??= createRequire(import.meta.url)('snappy') as typeof import('snappy');
+  return snappy.uncompressSync(contents) as Buffer;
+}
 
 export interface TableEntry {
   key: Buffer;
@@ -97,7 +106,7 @@ function readBlock(bytes: Buffer, handle: BlockHandle, limit: number, fail: (wha
   if (type === 0) return contents;
   if (type === 1) {
     try {
-      return snappy.uncompressSync(contents) as Buffer;
+      return uncompress(contents);
     } catch (err) {
       throw fail(`snappy block at offset ${handle.offset} does not decompress: ${(err as Error).message}`);
     }

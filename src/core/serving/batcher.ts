@@ -15,6 +15,7 @@ import { RequestError } from '../errors.js';
 import type { Executor } from '../engine/pool.js';
 import type { HostTensor } from '../engine/types.js';
 import type { BatchingConfig } from './config.js';
+import type { CancelSignal } from './cancel.js';
 
 export interface BatchObserver {
   /** One batch finished (or failed): rows (before padding), padded size, per-task queue delays, inference time. */
@@ -38,7 +39,7 @@ interface Task {
   /** Compatibility key: tasks batch together only when equal. */
   shapeKey: string;
   enqueuedAt: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   resolve: (v: Record<string, HostTensor>) => void;
   reject: (e: unknown) => void;
 }
@@ -174,7 +175,7 @@ export class BatchScheduler {
    * Queues one request and resolves with its outputs. Rejects with UNAVAILABLE when the queue is full, CANCELLED when
    * `signal` aborts before the batch starts, or with the engine's error.
    */
-  submit(id: QueueId, inputs: Record<string, HostTensor>, outputFilter?: string[], signal?: AbortSignal): Promise<Record<string, HostTensor>> {
+  submit(id: QueueId, inputs: Record<string, HostTensor>, outputFilter?: string[], signal?: CancelSignal): Promise<Record<string, HostTensor>> {
     if (signal?.aborted) return Promise.reject(cancelled());
     const described = describeTask(inputs, outputFilter);
     const size = this.config.enabled ? described.size : -1;

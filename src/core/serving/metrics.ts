@@ -2,8 +2,11 @@
 // into ':' (`/tensorflow/serving/request_count` → `:tensorflow:serving:request_count`), and prom-client accepts those
 // names as they are, so dashboards built for TF Serving keep working: same names, labels, units (microseconds) and
 // buckets (exponential, 10 × 1.8^i, 33 buckets). tfsvc's own metrics are prefixed `tfsvc_` and use seconds.
+// The metrics updated per request or per batch are bound-metrics.ts's (label sets bound once, same exposition text);
+// the rare ones (model loads) are prom-client's own.
 import client from 'prom-client';
 import type { QueueId } from './batcher.js';
+import { BoundCounter, BoundGauge, BoundHistogram } from './bound-metrics.js';
 
 const TF_BUCKETS = client.exponentialBuckets(10, 1.8, 33);
 const SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -12,34 +15,34 @@ export type ApiName = 'Predict' | 'Classify' | 'Regress' | 'GetModelMetadata' | 
 
 export class ServingMetrics {
   readonly registry = new client.Registry();
-  private readonly requestCount = new client.Counter({
+  private readonly requestCount = new BoundCounter({
     name: ':tensorflow:serving:request_count',
     help: 'The total number of requests.',
     labelNames: ['model_name', 'status'],
     registers: [this.registry],
   });
-  private readonly requestLatency = new client.Histogram({
+  private readonly requestLatency = new BoundHistogram({
     name: ':tensorflow:serving:request_latency',
     help: 'Distribution of wall time (in microseconds) for Tensorflow Serving request.',
     labelNames: ['model_name', 'API', 'entrypoint'],
     buckets: TF_BUCKETS,
     registers: [this.registry],
   });
-  private readonly runtimeLatency = new client.Histogram({
+  private readonly runtimeLatency = new BoundHistogram({
     name: ':tensorflow:serving:runtime_latency',
     help: 'Distribution of wall time (in microseconds) for Tensorflow runtime.',
     labelNames: ['model_name', 'API', 'runtime'],
     buckets: TF_BUCKETS,
     registers: [this.registry],
   });
-  private readonly exampleCounts = new client.Histogram({
+  private readonly exampleCounts = new BoundHistogram({
     name: ':tensorflow:serving:request_example_counts',
     help: 'The number of tensorflow.Examples per request.',
     labelNames: ['model'],
     buckets: client.exponentialBuckets(1, 2, 15),
     registers: [this.registry],
   });
-  private readonly exampleCountTotal = new client.Counter({
+  private readonly exampleCountTotal = new BoundCounter({
     name: ':tensorflow:serving:request_example_count_total',
     help: 'The total number of tensorflow.Examples.',
     labelNames: ['model'],
@@ -64,40 +67,40 @@ export class ServingMetrics {
     buckets: TF_BUCKETS,
     registers: [this.registry],
   });
-  private readonly queueDelay = new client.Histogram({
+  private readonly queueDelay = new BoundHistogram({
     name: 'tfsvc_queue_delay_seconds',
     help: 'Time a request waited in its batch queue before its batch started.',
     labelNames: ['model_name', 'version', 'signature'],
     buckets: SECONDS,
     registers: [this.registry],
   });
-  private readonly batchSize = new client.Histogram({
+  private readonly batchSize = new BoundHistogram({
     name: 'tfsvc_batch_size',
     help: 'Rows per executed batch (before padding).',
     labelNames: ['model_name', 'signature'],
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
     registers: [this.registry],
   });
-  private readonly paddingRows = new client.Counter({
+  private readonly paddingRows = new BoundCounter({
     name: 'tfsvc_batch_padding_rows_total',
     help: 'Rows added to batches to reach an allowed batch size.',
     labelNames: ['model_name', 'signature'],
     registers: [this.registry],
   });
-  private readonly inference = new client.Histogram({
+  private readonly inference = new BoundHistogram({
     name: 'tfsvc_inference_seconds',
     help: 'Time a worker spent on one batch, including the transfer to and from the worker.',
     labelNames: ['model_name', 'version', 'signature'],
     buckets: SECONDS,
     registers: [this.registry],
   });
-  private readonly rejected = new client.Counter({
+  private readonly rejected = new BoundCounter({
     name: 'tfsvc_batch_queue_rejections_total',
     help: 'Requests refused because their batch queue was full (HTTP 503).',
     labelNames: ['model_name', 'signature'],
     registers: [this.registry],
   });
-  private readonly inFlight = new client.Gauge({
+  private readonly inFlight = new BoundGauge({
     name: 'tfsvc_in_flight_requests',
     help: 'Requests being processed (received, not yet answered).',
     labelNames: ['model_name'],
@@ -117,30 +120,32 @@ export class ServingMetrics {
   });
 
   request(model: string, api: ApiName, entrypoint: 'REST' | 'GRPC', status: string, latencyMicros: number, examples?: number): void {
-    this.requestCount.inc({ model_name: model, status });
-    this.requestLatency.observe({ model_name: model, API: api, entrypoint }, latencyMicros);
+    this.requestCount.labels(model, status).inc();
+    this.requestLatency.labels(model, api, entrypoint).observe(latencyMicros);
     if (examples !== undefined) {
-      this.exampleCounts.observe({ model }, examples);
-      this.exampleCountTotal.inc({ model }, examples);
+      this.exampleCounts.labels(model).observe(examples);
+      this.exampleCountTotal.labels(model).inc(examples);
     }
   }
 
   requestStarted(model: string): () => void {
-    this.inFlight.inc({ model_name: model });
-    return () => this.inFlight.dec({ model_name: model });
+    const g = this.inFlight.labels(model);
+    g.inc();
+    return () => g.dec();
   }
 
   batch(q: QueueId, info: { size: number; paddedSize: number; queueDelaysMs: number[]; inferenceMs: number }): void {
     const v = String(q.version);
-    for (const d of info.queueDelaysMs) this.queueDelay.observe({ model_name: q.name, version: v, signature: q.signature }, d / 1000);
-    this.batchSize.observe({ model_name: q.name, signature: q.signature }, info.size);
-    if (info.paddedSize > info.size) this.paddingRows.inc({ model_name: q.name, signature: q.signature }, info.paddedSize - info.size);
-    this.inference.observe({ model_name: q.name, version: v, signature: q.signature }, info.inferenceMs / 1000);
-    this.runtimeLatency.observe({ model_name: q.name, API: 'Predict', runtime: 'tfsvc' }, info.inferenceMs * 1000);
+    const delay = this.queueDelay.labels(q.name, v, q.signature);
+    for (const d of info.queueDelaysMs) delay.observe(d / 1000);
+    this.batchSize.labels(q.name, q.signature).observe(info.size);
+    if (info.paddedSize > info.size) this.paddingRows.labels(q.name, q.signature).inc(info.paddedSize - info.size);
+    this.inference.labels(q.name, v, q.signature).observe(info.inferenceMs / 1000);
+    this.runtimeLatency.labels(q.name, 'Predict', 'tfsvc').observe(info.inferenceMs * 1000);
   }
 
   queueRejected(q: QueueId): void {
-    this.rejected.inc({ model_name: q.name, signature: q.signature });
+    this.rejected.labels(q.name, q.signature).inc();
   }
 
   versionLoaded(name: string, version: number, modelPath: string, loadMs: number, warmupMs: number, warmedUp: boolean): void {

@@ -1,6 +1,7 @@
 // The contract between the model lifecycle (Manager, owned by src/core/serving) and the protocol front ends
 // (REST routes, gRPC service) that look models up and run them.
 import type { HostTensor, SignatureInfo } from '../engine/types.js';
+import type { CancelSignal } from './cancel.js';
 
 /** Which version of a model a request names: none (latest available), a number, or a label. */
 export interface VersionSelector {
@@ -24,7 +25,7 @@ export interface RunOptions {
   /** Output aliases to return (TF Serving's output_filter); all when absent. */
   outputFilter?: string[];
   /** Aborted when the client goes away or the request times out; queued work is dropped, not run. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /**

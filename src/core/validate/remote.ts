@@ -5,11 +5,12 @@
 //   golden:S   (--golden F) the golden request's outputs match within tolerances
 // Classify/regress signatures are listed as skipped: they need real tf.Example features the metadata does not give.
 import { request } from 'undici';
+import { generateInputs } from '../engine/generate-inputs.js';
 import type { HostTensor, SignatureInfo } from '../engine/types.js';
 import { inspectUrl, modelUrl } from '../inspect/remote.js';
 import { tensorToJson } from '../load/restbody.js';
+import { seededRandom } from '../prng.js';
 import { compareGolden, type Golden } from './golden.js';
-import { generateSignatureInputs } from './inputs.js';
 import { finishReport, type CheckResult, type ValidationReport, type VersionReport } from './report.js';
 
 export interface RemoteValidateOptions {
@@ -36,7 +37,7 @@ export async function validateUrl(raw: string, opts: RemoteValidateOptions = {})
       report.checks.push({ check: `predict:${key}`, status: 'skip', detail: `${sig.methodName.split('/').pop()} signature: needs real tf.Example features` });
       continue;
     }
-    const { inputs } = generateSignatureInputs(sig, { batch: opts.batch ?? 2 });
+    const { inputs } = generateInputs(sig.inputs, { batch: opts.batch ?? 2, values: seededRandom(1) });
     const body = { signature_name: key, inputs: Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, tensorToJson(t)])) };
     report.checks.push(await predictCheck(`${url.href}:predict`, `predict:${key}`, sig, body, timeoutMs, inputs));
     const golden = opts.golden?.[key];

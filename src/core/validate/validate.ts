@@ -9,16 +9,18 @@
 // Nothing here prints: callers render the ValidationReport.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { generateInputs, type ExampleInputs } from '../engine/generate-inputs.js';
 import { loadModel, type EngineModel } from '../engine/model.js';
 import type { BackendName, HostTensor, SignatureInfo } from '../engine/types.js';
 import { TfsvcError, UsageError } from '../errors.js';
+import { seededRandom } from '../prng.js';
 import { openCheckpoint } from '../savedmodel/checkpoint.js';
 import { baseDtype } from '../savedmodel/dtype.js';
+import { exampleInputs } from '../savedmodel/example-features.js';
 import { isSavedModelDir, listVersions, parseVersionName } from '../savedmodel/layout.js';
 import { readSavedModel, selectMetaGraph } from '../savedmodel/reader.js';
 import type { MetaGraphDef } from '../savedmodel/types.js';
 import { compareGolden, goldenInputs, type Golden } from './golden.js';
-import { exampleFeatures, generateSignatureInputs, stringPlaceholders, type DenseFeature } from './inputs.js';
 import { warmupCheck } from './warmup-check.js';
 import { finishReport, type CheckResult, type ValidationReport, type VersionReport } from './report.js';
 
@@ -160,7 +162,7 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
   }
 
   try {
-    const gen = { features: exampleFeatures(meta), strings: stringPlaceholders(meta) };
+    const gen = exampleInputs(meta);
     const batch = opts.batch ?? 2;
     for (const [key, sig] of Object.entries(model.signatures)) {
       add(await inferenceCheck(model, key, sig, batch, gen, recordedOutputShapes(meta, key)));
@@ -193,14 +195,14 @@ async function inferenceCheck(
   key: string,
   sig: SignatureInfo,
   batch: number,
-  gen: { features: DenseFeature[]; strings: Set<string> },
+  gen: ExampleInputs,
   shapedOutputs: Set<string>,
 ): Promise<CheckResult> {
   const check = `inference:${key}`;
   let inputs: Record<string, HostTensor>;
   let notes: string[];
   try {
-    ({ inputs, notes } = generateSignatureInputs(sig, { batch, features: gen.features, stringPlaceholders: gen.strings }));
+    ({ inputs, notes } = generateInputs(sig.inputs, { batch, values: seededRandom(1), examples: { method: sig.methodName, ...gen } }));
   } catch (err) {
     return { check, status: 'skip', detail: `cannot generate inputs: ${message(err)}` };
   }

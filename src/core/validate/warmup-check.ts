@@ -4,49 +4,28 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineModel } from '../engine/model.js';
-import type { HostTensor } from '../engine/types.js';
-import { ModelError } from '../errors.js';
-import { decodePlain } from '../proto/schema.js';
-import { tensorProtoToHost } from '../savedmodel/tensor.js';
-import { readTFRecordFile } from '../savedmodel/tfrecord.js';
-import type { TensorProto } from '../savedmodel/types.js';
+import { decodeWarmupRecord, readWarmupRecords, WARMUP_FILE } from '../savedmodel/warmup-file.js';
 import type { CheckResult } from './report.js';
-
-export const WARMUP_RELATIVE = path.join('assets.extra', 'tf_serving_warmup_requests');
-const MAX_RECORDS = 1000;
-
-interface PredictionLogPlain {
-  predictLog?: { request?: { modelSpec?: { signatureName?: string }; inputs?: Record<string, TensorProto>; outputFilter?: string[] } };
-}
 
 /** undefined when the version has no warmup file. */
 export async function warmupCheck(dir: string, model: EngineModel): Promise<CheckResult | undefined> {
-  const file = path.join(dir, WARMUP_RELATIVE);
+  const file = path.join(dir, WARMUP_FILE);
   if (!existsSync(file)) return undefined;
   const check = 'warmup';
   const t0 = performance.now();
   try {
-    const records = readTFRecordFile(file);
-    if (records.length > MAX_RECORDS) return { check, status: 'fail', detail: `${records.length} records; TF Serving accepts at most ${MAX_RECORDS} and refuses the model` };
+    const records = readWarmupRecords(file);
     let replayed = 0;
     let other = 0;
     for (const [i, rec] of records.entries()) {
-      let log: PredictionLogPlain;
-      try {
-        log = decodePlain<PredictionLogPlain>('tensorflow.serving.PredictionLog', rec, 'tensorflow_serving.proto');
-      } catch (err) {
-        return { check, status: 'fail', detail: `record ${i} is not a PredictionLog: ${(err as Error).message}` };
-      }
-      const req = log.predictLog?.request;
-      if (!req) {
+      const req = decodeWarmupRecord(rec, i);
+      if (req.kind !== 'predict') {
         other++; // classify/regress/multi-inference records: replayed by serve, not checked here
         continue;
       }
-      const key = req.modelSpec?.signatureName || 'serving_default';
-      const inputs: Record<string, HostTensor> = {};
-      for (const [alias, t] of Object.entries(req.inputs ?? {})) inputs[alias] = tensorProtoToHost(t, (m) => new ModelError(`record ${i}, input ${alias}: ${m}`));
+      const key = req.signature ?? 'serving_default';
       try {
-        await model.run(key, inputs, req.outputFilter?.length ? req.outputFilter : undefined);
+        await model.run(key, req.inputs, req.outputFilter);
       } catch (err) {
         return { check, status: 'fail', detail: `record ${i} (signature ${key}) fails: ${(err as Error).message}; TF Serving would refuse to load this version` };
       }

@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { RequestError, type ErrorCodeName } from '../../errors.js';
-import type { HostTensor } from '../../engine/types.js';
+import type { HostTensor, SignatureInfo } from '../../engine/types.js';
 import { PLAIN, protoRoot } from '../../proto/schema.js';
 import { tensorProtoToHost } from '../../savedmodel/tensor.js';
 import type { TensorProto } from '../../savedmodel/types.js';
@@ -136,6 +136,27 @@ function unary(fn: (call: grpc.ServerUnaryCall<Plain, Plain>) => Promise<Plain>)
   };
 }
 
+/**
+ * Classify and Regress: checks the signature (`check` gives its one tf.Example input), feeds it the request's
+ * serialized Examples, runs only `wanted` outputs and builds the response from them (`n`: the example count).
+ */
+function runExamples(
+  lookup: ServableLookup,
+  call: grpc.ServerUnaryCall<Plain, Plain>,
+  check: (sig: SignatureInfo) => string,
+  wanted: (sig: SignatureInfo) => string[],
+  respond: (h: ServableHandle, key: string, outputs: Record<string, HostTensor>, n: number) => Plain,
+): Promise<Plain> {
+  return withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
+    const key = sigName || 'serving_default';
+    const sig = examplesSignature(h.signatures, key);
+    const input = check(sig);
+    const examples = examplesFromInput(call.request.input);
+    const outputs = await h.run(key, { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, { outputFilter: wanted(sig), signal });
+    return respond(h, key, outputs, examples.length);
+  });
+}
+
 function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplementation {
   return {
     Predict: unary((call) =>
@@ -154,17 +175,8 @@ function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplement
       }),
     ),
     Classify: unary((call) =>
-      withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
-        const key = sigName || 'serving_default';
-        const sig = examplesSignature(h.signatures, key);
-        const input = checkClassifySignature(sig);
-        const examples = examplesFromInput(call.request.input);
-        const wanted = ['classes', 'scores'].filter((a) => a in sig.outputs);
-        const outputs = await h.run(key, { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, {
-          outputFilter: wanted,
-          signal,
-        });
-        const result = classificationResult(outputs, examples.length);
+      runExamples(lookup, call, checkClassifySignature, (sig) => ['classes', 'scores'].filter((a) => a in sig.outputs), (h, key, outputs, n) => {
+        const result = classificationResult(outputs, n);
         // proto3 leaves default values off the wire (an absent label, a zero score), as TF Serving's C++ does.
         const classifications = result.classifications.map((c) => ({
           classes: c.classes.map((cl) => ({ ...(cl.label ? { label: cl.label } : {}), ...(cl.score !== 0 ? { score: cl.score } : {}) })),
@@ -173,17 +185,10 @@ function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplement
       }),
     ),
     Regress: unary((call) =>
-      withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
-        const key = sigName || 'serving_default';
-        const sig = examplesSignature(h.signatures, key);
-        const input = checkRegressSignature(sig);
-        const examples = examplesFromInput(call.request.input);
-        const outputs = await h.run(key, { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, {
-          outputFilter: ['outputs'],
-          signal,
-        });
-        return { modelSpec: responseSpec(h, key), result: regressionResult(outputs, examples.length) };
-      }),
+      runExamples(lookup, call, checkRegressSignature, () => ['outputs'], (h, key, outputs, n) => ({
+        modelSpec: responseSpec(h, key),
+        result: regressionResult(outputs, n),
+      })),
     ),
     MultiInference: unary(async () => {
       throw new RequestError('UNIMPLEMENTED', 'MultiInference is not supported by tfsvc');

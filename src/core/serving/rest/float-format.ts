@@ -60,8 +60,24 @@ export function formatG(v: number, precision: number): string {
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
   const neg = v < 0;
   const a = neg ? -v : v;
+  const tie = tieIsPossible(a, precision);
+  if (!tie && precision <= 21) {
+    // No tie, so JS's rounding is C's. toPrecision writes fixed notation for decimal exponents -6..precision-1 and
+    // %g for -4..precision-1, with the same digits: where both are fixed, %g's text is toPrecision's without trailing
+    // zeros (exponents -6 and -5 show as "0.0000..." and take the general path below).
+    const t = a.toPrecision(precision);
+    if (!t.includes('e') && !t.startsWith('0.0000')) {
+      let end = t.length;
+      if (t.includes('.')) {
+        while (t.charCodeAt(end - 1) === 48) end--;
+        if (t.charCodeAt(end - 1) === 46) end--;
+      }
+      const out = end === t.length ? t : t.slice(0, end);
+      return neg ? `-${out}` : out;
+    }
+  }
   let t = a.toExponential(precision - 1);
-  if (tieIsPossible(a, precision)) {
+  if (tie) {
     // A tie: the exact value has precision+1 significant digits, the last a 5.
     const longer = a.toExponential(precision);
     const e = longer.indexOf('e');

@@ -9,6 +9,7 @@
 // metadata-json.ts); this file only looks servables up, runs them and maps errors.
 import { RequestError } from '../../errors.js';
 import type { SignatureInfo } from '../../engine/types.js';
+import type { CancelSignal } from '../cancel.js';
 import type { ApiName, ServingMetrics } from '../metrics.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
 import { parseJsonBody } from './json-parse.js';
@@ -29,7 +30,7 @@ export interface RouteRequest {
   /** Path without the query string. */
   path: string;
   body: Buffer;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export interface RouteResult {
@@ -75,7 +76,7 @@ function signatureOf(handle: ServableHandle, name: string): SignatureInfo {
   return sig;
 }
 
-async function runInference(verb: string, handle: ServableHandle, bytes: Buffer, signal: AbortSignal): Promise<{ body: string; examples?: number }> {
+async function runInference(verb: string, handle: ServableHandle, bytes: Buffer, signal: CancelSignal): Promise<{ body: string; examples?: number }> {
   if (verb === 'predict') {
     // The common body (one float input, plain lists of numbers) is read straight from the bytes; anything else, errors
     // included, takes the general path below.

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RequestError } from '../../errors.js';
+import { Cancellation } from '../cancel.js';
 import { errorBody, handleRequest, type RouteContext, type RouteResult } from './routes.js';
 
 export interface AccessLogEntry {
@@ -52,26 +53,43 @@ const CORS_HEADERS = {
 
 class BodyTooLarge extends Error {}
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? -1);
-    if (declared > limit) {
-      reject(new BodyTooLarge());
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Reads the whole body and calls `done` exactly once: with the body, or with BodyTooLarge / the stream's error. A body
+ * that arrives in one chunk (most do) is used as it is, without a copy.
+ */
+function readBody(req: http.IncomingMessage, limit: number, done: (err: unknown, body?: Buffer) => void): void {
+  const declared = Number(req.headers['content-length'] ?? -1);
+  if (declared > limit) {
+    done(new BodyTooLarge());
+    return;
+  }
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let settled = false;
+  req.on('data', (c: Buffer) => {
+    if (settled) return;
+    size += c.length;
+    if (size > limit) {
+      settled = true;
+      req.pause();
+      done(new BodyTooLarge());
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new BodyTooLarge());
-        req.pause();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
+    if (first === undefined) first = c;
+    else (chunks ??= [first]).push(c);
+  });
+  req.on('end', () => {
+    if (settled) return;
+    settled = true;
+    done(null, chunks ? Buffer.concat(chunks, size) : first ?? EMPTY);
+  });
+  req.on('error', (err) => {
+    if (settled) return;
+    settled = true;
+    done(err);
   });
 }
 
@@ -89,10 +107,11 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
     const method = req.method ?? 'GET';
-    const controller = new AbortController();
+    const controller = new Cancellation();
     let requestBytes = 0;
     let finished = false;
     let result: RouteResult | undefined;
+    let timer: NodeJS.Timeout | undefined;
 
     // The client went away before the answer: drop its queued work.
     res.on('close', () => {
@@ -102,6 +121,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
     const send = (r: RouteResult): void => {
       if (finished) return;
       finished = true;
+      clearTimeout(timer);
       result = r;
       const headers: Record<string, string | number> = { 'Content-Type': r.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(r.body) };
       if (options.cors) Object.assign(headers, CORS_HEADERS);
@@ -137,7 +157,6 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       return;
     }
 
-    let timer: NodeJS.Timeout | undefined;
     if (timeoutMs > 0) {
       timer = setTimeout(() => {
         const err = new RequestError('DEADLINE_EXCEEDED', 'Deadline Exceeded');
@@ -146,21 +165,23 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       }, timeoutMs);
     }
 
-    readBody(req, limit)
-      .then((body) => {
-        requestBytes = body.length;
-        return handleRequest(options, { method, path, body, signal: controller.signal });
-      })
-      .then(send, (err: unknown) => {
-        if (err instanceof BodyTooLarge) {
-          const msg = `Request body too large: the limit is ${limit} bytes`;
-          send({ status: 413, body: errorBody(msg), error: msg, closeConnection: true });
-          return;
-        }
-        const msg = (err as Error)?.message ?? String(err);
-        send({ status: 500, body: errorBody(msg), error: msg });
-      })
-      .finally(() => clearTimeout(timer));
+    const fail = (err: unknown): void => {
+      if (err instanceof BodyTooLarge) {
+        const msg = `Request body too large: the limit is ${limit} bytes`;
+        send({ status: 413, body: errorBody(msg), error: msg, closeConnection: true });
+        return;
+      }
+      const msg = (err as Error)?.message ?? String(err);
+      send({ status: 500, body: errorBody(msg), error: msg });
+    };
+    readBody(req, limit, (err, body) => {
+      if (err !== null) {
+        fail(err);
+        return;
+      }
+      requestBytes = body!.length;
+      handleRequest(options, { method, path, body: body!, signal: controller }).then(send, fail);
+    });
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
