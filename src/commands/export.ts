@@ -5,9 +5,10 @@
 // Parses flags, calls one core function, prints what was written.
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { BackendName } from '../core/engine/types.js';
 import { UsageError } from '../core/errors.js';
+import { BACKEND_NAMES, parseBackend, parseNonNegativeInt, parseVersion } from './options.js';
 
 // The core modules (the engine, the graph converter, protobufjs) load inside the action, so `tfsvc --help` and the
 // other commands don't pay for them, and each job loads only what it uses.
@@ -26,11 +27,6 @@ interface ExportFlags {
   json?: boolean;
 }
 
-function nonNegativeInt(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
-  return Number(v);
-}
-
 export function register(program: Command): void {
   program
     .command('export')
@@ -39,14 +35,14 @@ export function register(program: Command): void {
     .argument('[out]', 'output directory for --format tfjs|savedmodel')
     .option('--repo <dir>', 'model repository to publish into (TF Serving layout: DIR/NAME/VERSION)')
     .option('--name <name>', 'model name in the repository')
-    .option('--version <n>', 'version number to publish (refused if it exists)', nonNegativeInt)
+    .option('--version <n>', 'version number to publish (refused if it exists)', parseVersion)
     .option('--next', 'publish as the newest version + 1 (default with --repo)')
-    .option('--warmup <n>', 'write assets.extra/tf_serving_warmup_requests with N generated predict requests', nonNegativeInt)
+    .option('--warmup <n>', 'write assets.extra/tf_serving_warmup_requests with N generated predict requests', parseNonNegativeInt)
     .option('--no-validate', 'publish without running the validate checks first')
     .addOption(new Option('--format <format>', 'convert to this format into OUT').choices(['tfjs', 'savedmodel']))
     .option('--signature <name>', 'signature to export as a tfjs graph model (default serving_default)')
     .option('--no-optimize', 'tfjs: keep the graph as converted (no identity removal, folding or fusion)')
-    .option('--backend <name>', 'engine backend for validation and warmup: wasm, cpu, tensorflow or auto', 'wasm')
+    .option('--backend <name>', `engine backend for validation and warmup: ${BACKEND_NAMES.join(', ')}`, parseBackend, 'wasm')
     .option('--json', 'print the result as JSON')
     .action(async (src: string, out: string | undefined, flags: ExportFlags) => {
       const print = (human: string, json: unknown) => process.stdout.write(flags.json ? JSON.stringify(json, null, 2) + '\n' : human + '\n');

@@ -1,8 +1,9 @@
 // `tfsvc inspect [PATH]`: what is in a SavedModel (or a served model), without Python or libtensorflow.
 // Parses flags, builds an InspectReport (src/core/inspect/report.ts or remote.ts), renders text or JSON.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { InspectReport } from '../core/inspect/report.js';
+import { parseTags, parseVersion } from './options.js';
 
 // The core modules load on use (protobufjs, undici, chalk, cli-table3), so `tfsvc --help` and the other commands don't
 // pay for them, and inspecting a directory never loads the HTTP client.
@@ -15,17 +16,6 @@ interface InspectFlags {
   json?: boolean;
   version?: number;
   verify: boolean;
-}
-
-function parseVersion(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a version is a non-negative integer, e.g. 123');
-  return Number(v);
-}
-
-function parseTags(v: string): string[] {
-  const tags = v.split(',').map((t) => t.trim()).filter(Boolean);
-  if (tags.length === 0) throw new InvalidArgumentError('give one or more tags, e.g. serve or serve,gpu');
-  return tags;
 }
 
 export function register(program: Command): void {

@@ -1,17 +1,12 @@
 // `tfsvc run MODEL --input JSON | --input-file F`: one offline prediction printed as TF Serving would answer it.
 // Parses flags and reads the input; the work is src/core/engine/run-once.ts.
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { BackendName } from '../core/engine/types.js';
+import { BACKEND_NAMES, parseBackend, parseTags, parseVersion } from './options.js';
 
 // The engine (tfjs, protobufjs) loads inside the action, so `tfsvc --help` and the other commands don't pay for it.
-// For the same reason the backend names are listed here rather than imported from engine/backend.ts (which loads
-// tfjs-core); the two checks below keep this list and the BackendName type equal.
-const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'auto'] as const satisfies readonly BackendName[];
-type MissingBackend = Exclude<BackendName, (typeof BACKEND_NAMES)[number]>;
-const everyBackendListed: [MissingBackend] extends [never] ? true : false = true;
-void everyBackendListed;
 
 interface RunFlags {
   signature?: string;
@@ -21,22 +16,6 @@ interface RunFlags {
   inputFile?: string;
   version?: number;
   verbose?: boolean;
-}
-
-function parseBackend(v: string): BackendName {
-  if (!(BACKEND_NAMES as readonly string[]).includes(v)) throw new InvalidArgumentError(`choose one of ${BACKEND_NAMES.join(', ')}`);
-  return v as BackendName;
-}
-
-function parseVersion(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a version is a non-negative integer, e.g. 123');
-  return Number(v);
-}
-
-function parseTags(v: string): string[] {
-  const tags = v.split(',').map((t) => t.trim()).filter(Boolean);
-  if (tags.length === 0) throw new InvalidArgumentError('give one or more tags, e.g. serve or serve,gpu');
-  return tags;
 }
 
 export function register(program: Command): void {

@@ -30,6 +30,7 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
   ['rest-api-timeout-in-ms', 'rest_api_timeout_in_ms', '<ms>', 'REST request timeout (504 after it; 0: none)', '30000'],
   ['enable-model-warmup', 'enable_model_warmup', '[bool]', 'warm each version up before it serves', undefined],
   ['num-request-iterations-for-warmup', 'num_request_iterations_for_warmup', '<n>', 'replays of each warmup record', '1'],
+  ['allow-version-labels-for-unavailable-models', 'allow_version_labels_for_unavailable_models', '[bool]', 'let a new version label name a version that is not AVAILABLE yet', undefined],
   ['rest-api-num-threads', 'rest_api_num_threads', '<n>', 'accepted for compatibility (Node serves HTTP on one thread)', undefined],
 ];
 
@@ -41,7 +42,7 @@ const IGNORED_TF_FLAGS = [
   'enable_signature_method_name_check', 'xla_cpu_compilation_enabled', 'enable_profiler', 'tensorflow_session_config_file',
   'use_tflite_model', 'prefer_tflite_model', 'num_tflite_pools', 'num_tflite_interpreters_per_pool',
   'thread_pool_factory_config_file', 'mixed_precision', 'skip_initialize_tpu', 'remove_unused_fields_from_bundle_metagraph',
-  'enable_grpc_healthcheck_service', 'allow_version_labels_for_unavailable_models', 'flush_filesystem_caches',
+  'enable_grpc_healthcheck_service', 'flush_filesystem_caches',
   'rest_api_enable_cors_support',
 ];
 
@@ -205,6 +206,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         cors: Boolean(o.enableCors),
         accessLog,
         warmup,
+        allowVersionLabelsForUnavailableModels: boolFlag(get('allow-version-labels-for-unavailable-models', 'allow_version_labels_for_unavailable_models'), 'allow_version_labels_for_unavailable_models'),
         warmupIterations: intFlag(get('num-request-iterations-for-warmup', 'num_request_iterations_for_warmup', '1'), 'num_request_iterations_for_warmup', 1),
         loadOptions: { backend: o.backend as BackendName, tags },
         loaderModule: process.env.TFSVC_LOADER_MODULE,

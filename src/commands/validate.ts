@@ -1,7 +1,8 @@
 // `tfsvc validate MODEL|REPO`: the CI gate before a model ships. Parses flags, runs src/core/validate, renders a table
 // or the --json document, and exits 0 (all checks pass), 1 (a check failed) or 2 (usage).
-import { InvalidArgumentError, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { BackendName } from '../core/engine/types.js';
+import { BACKEND_NAMES, parseBackend, parsePositiveInt, parseTags } from './options.js';
 
 // The core modules (the engine, protobufjs, undici, cli-table3) load inside the action, so `tfsvc --help` and the
 // other commands don't pay for them, and validating a directory never loads the HTTP client.
@@ -12,12 +13,7 @@ interface ValidateFlags {
   json?: boolean;
   signature?: string;
   backend: BackendName;
-  tagSet?: string;
-}
-
-function positiveInt(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer');
-  return Number(v);
+  tagSet: string[];
 }
 
 export function register(program: Command): void {
@@ -25,11 +21,11 @@ export function register(program: Command): void {
     .command('validate')
     .description('check a model before it ships: layout, checksums, op support, a real inference of every signature, golden outputs')
     .argument('<path>', 'SavedModel directory, model base directory (numeric versions), repository of model base directories, or http://host:8501/v1/models/NAME')
-    .option('--batch <n>', 'rows for unknown batch dimensions of generated inputs', positiveInt, 2)
+    .option('--batch <n>', 'rows for unknown batch dimensions of generated inputs', parsePositiveInt, 2)
     .option('--golden <file>', 'JSON of inputs and expected outputs per signature, with tolerances (see docs/validate.md)')
     .option('--signature <name>', 'only this signature (default: every signature)')
-    .option('--backend <name>', 'engine backend: wasm, cpu, tensorflow or auto', 'wasm')
-    .option('--tag-set <tags>', 'meta graph tag set, comma-separated', 'serve')
+    .option('--backend <name>', `engine backend: ${BACKEND_NAMES.join(', ')}`, parseBackend, 'wasm')
+    .addOption(new Option('--tag-set <tags>', 'meta graph tag set, comma-separated').argParser(parseTags).default(['serve'], 'serve'))
     .option('--json', 'print one machine-readable JSON report (see docs/validate.md)')
     .action(async (target: string, flags: ValidateFlags) => {
       const golden = flags.golden ? await (await import('../core/validate/golden.js')).readGolden(flags.golden) : undefined;
@@ -40,7 +36,7 @@ export function register(program: Command): void {
             golden,
             signature: flags.signature,
             backend: flags.backend,
-            tags: flags.tagSet?.split(',').map((t) => t.trim()).filter(Boolean),
+            tags: flags.tagSet,
           });
       if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else process.stdout.write((await import('../core/validate/report.js')).renderReport(report));

@@ -12,7 +12,8 @@ import type { MetaGraphDef, NodeDef, TensorProto } from '../../src/core/savedmod
 const strings = (...s: string[]): TensorProto => ({ dtype: 'DT_STRING', tensorShape: { dim: [{ size: s.length }] }, stringVal: s.map((x) => Buffer.from(x)) });
 const constNode = (name: string, dtype: string, tensor: TensorProto): NodeDef => ({ name, op: 'Const', attr: { dtype: { type: dtype }, value: { tensor } } });
 
-function meta(): MetaGraphDef {
+/** `aLength`: values per example of float feature a. */
+function meta(aLength = 1): MetaGraphDef {
   const t = (type: string) => ({ type });
   return {
     metaInfoDef: { tags: ['serve'] },
@@ -32,7 +33,7 @@ function meta(): MetaGraphDef {
           attr: {
             num_sparse: { i: 0 },
             Tdense: { list: { type: ['DT_FLOAT', 'DT_INT64', 'DT_STRING'] } },
-            dense_shapes: { list: { shape: [{ dim: [{ size: 1 }] }, { dim: [{ size: 2 }] }, { dim: [{ size: 1 }] }] } },
+            dense_shapes: { list: { shape: [{ dim: [{ size: aLength }] }, { dim: [{ size: 2 }] }, { dim: [{ size: 1 }] }] } },
             sparse_types: { list: {} }, ragged_value_types: { list: {} }, ragged_split_types: { list: {} },
           },
         },
@@ -54,19 +55,23 @@ function meta(): MetaGraphDef {
 let model: Awaited<ReturnType<typeof loadGraphModel>>;
 let outputs: Record<string, string>;
 
+async function load(aLength = 1): Promise<typeof model> {
+  const m = meta(aLength);
+  const g = await buildExecutableGraph(modelSourceFrom({ dir: '/m', file: '/m/saved_model.pb', savedModel: { metaGraphs: [m] }, assets: [], assetsExtra: [] }, m), 'parse');
+  outputs = Object.fromEntries(Object.entries(g.outputs).map(([k, v]) => [k, v.tensor]));
+  return loadGraphModel(tf.io.fromMemory(g.artifacts));
+}
+
 before(async () => {
   await initBackend('cpu');
   registerCustomOps();
-  const m = meta();
-  const g = await buildExecutableGraph(modelSourceFrom({ dir: '/m', file: '/m/saved_model.pb', savedModel: { metaGraphs: [m] }, assets: [], assetsExtra: [] }, m), 'parse');
-  model = await loadGraphModel(tf.io.fromMemory(g.artifacts));
-  outputs = Object.fromEntries(Object.entries(g.outputs).map(([k, v]) => [k, v.tensor]));
+  model = await load();
 });
 
-function parse(records: Uint8Array[]): tf.Tensor[] {
+function parse(records: Uint8Array[], m = model): tf.Tensor[] {
   const input = tf.tensor(records, [records.length], 'string');
   try {
-    return model.execute({ serialized: input }, [outputs.a!, outputs.b!, outputs.c!]) as tf.Tensor[];
+    return m.execute({ serialized: input }, [outputs.a!, outputs.b!, outputs.c!]) as tf.Tensor[];
   } finally {
     input.dispose();
   }
@@ -89,4 +94,19 @@ test("a required feature that is missing, the wrong type, or the wrong count fai
   assert.throws(() => parse([encodeExample({ a: { kind: 'int64', values: [1] } })]), /Key: a, Index: 0\.  Data types don't match\. Expected type: float, Actual type: int64/);
   assert.throws(() => parse([encodeExample({ a: { kind: 'float', values: [1, 2] } })]), /Key: a, Index: 0\.  Number of float values != expected\.  Values size: 2 but output shape: \[1\]/);
   assert.throws(() => parse([Uint8Array.of(0xff, 0xff, 0xff)]), /Could not parse example input, value: '0'/);
+});
+
+test('an int64 feature outside int32 is refused, not wrapped', () => {
+  const a = { kind: 'float' as const, values: [1] };
+  assert.throws(() => parse([encodeExample({ a, b: { kind: 'int64', values: [1, 2 ** 31] } })]), /Key: b, Index: 0\.  int64 value 2147483648 does not fit the 32-bit integers/);
+  assert.deepEqual(Array.from(parse([encodeExample({ a, b: { kind: 'int64', values: [-(2 ** 31), 2 ** 31 - 1] } })])[1]!.dataSync()), [-(2 ** 31), 2 ** 31 - 1]);
+});
+
+test('a feature of 300k values per example (an image) parses', async () => {
+  const big = await load(300_000);
+  const values = Array.from({ length: 300_000 }, (_, i) => i % 7);
+  const [a] = parse([encodeExample({ a: { kind: 'float', values } })], big);
+  assert.deepEqual(a!.shape, [1, 300_000]);
+  assert.equal(a!.dataSync()[300_000 - 1], (300_000 - 1) % 7);
+  big.dispose();
 });

@@ -24,6 +24,9 @@ describe('run() rejects bad requests before running', needsShared, () => {
   test('missing and extra inputs', async () => {
     await assert.rejects(m.run('serving_default', { x }), invalid(/input size does not match signature: 1!=2 .*Missing but required: \{y\}/));
     await assert.rejects(m.run('serving_default', { x, y: x, z: x }), invalid(/Sent extra: \{z\}/));
+    // Names that plain objects inherit are aliases like any other, neither present nor accepted by default.
+    await assert.rejects(m.run('serving_default', { x, toString: x }), invalid(/Sent extra: \{toString\}\. Missing but required: \{y\}/));
+    await assert.rejects(m.run('serving_default', { x, y: x }, ['constructor']), invalid(/output tensor alias not found in signature: constructor/));
   });
 
   test('wrong dtype', async () => {
@@ -38,5 +41,6 @@ describe('run() rejects bad requests before running', needsShared, () => {
   test('unknown output alias in the filter, unknown signature', async () => {
     await assert.rejects(m.run('serving_default', { x, y: x }, ['nope']), invalid(/output tensor alias not found in signature: nope/));
     await assert.rejects(m.run('nope', { x, y: x }), invalid(/Serving signature name: "nope" not found in signature def/));
+    await assert.rejects(m.run('constructor', { x, y: x }), invalid(/Serving signature name: "constructor" not found in signature def/));
   });
 });

@@ -100,3 +100,13 @@ test('hostToTensorProto round trips through protobuf encoding for every HostTens
     }
   }
 });
+
+test('the int64 limits in int64_val/uint64_val (decoded as rounded numbers) come back exactly, not wrapped', () => {
+  // A scalar tf.int64.max/min constant is stored in int64_val; decoding rounds it to ±2^63 (2^64 for uint64 max).
+  const decode = (fields: Record<string, unknown>) =>
+    tensorProtoToHost(decodePlain<TensorProto>('tensorflow.TensorProto', encodePlain('tensorflow.TensorProto', { tensorShape: {}, ...fields }))).data;
+  assert.deepEqual([...(decode({ dtype: 'DT_INT64', int64Val: ['9223372036854775807'] }) as BigInt64Array)], [2n ** 63n - 1n]);
+  assert.deepEqual([...(decode({ dtype: 'DT_INT64', int64Val: ['-9223372036854775808'] }) as BigInt64Array)], [-(2n ** 63n)]);
+  assert.deepEqual([...(decode({ dtype: 'DT_UINT64', uint64Val: ['18446744073709551615'] }) as BigUint64Array)], [2n ** 64n - 1n]);
+  assert.deepEqual([...(decode({ dtype: 'DT_INT64', tensorShape: shape(2), int64Val: [-5, 2 ** 40] }) as BigInt64Array)], [-5n, 2n ** 40n]);
+});

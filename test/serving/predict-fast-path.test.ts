@@ -135,13 +135,16 @@ describe('predict fast path', () => {
   });
 
   test('random corruptions of a valid body: the fast path never answers differently from the general path', () => {
-    const base = '{"signature_name": "serving_default", "instances": [[0.5, -1.25, 3e1], [4, 5.0, 6E-2]]}';
+    const bases = [
+      '{"signature_name": "serving_default", "instances": [[0.5, -1.25, 3e1], [4, 5.0, 6E-2]]}',
+      '{"instances": [[[[0.5], [1]], [[2], [3]]], [[[4], [5]], [[6], [7.5]]]]}',
+    ];
     const alphabet = '[]{},:." -+.eE0123456789abNIX\\';
     let seed = 11;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
     let answered = 0;
-    for (let i = 0; i < 5000; i++) {
-      let s = base;
+    for (let i = 0; i < 6000; i++) {
+      let s = bases[i % 2]!;
       for (let k = 0, edits = 1 + rand(3); k < edits; k++) {
         const at = rand(s.length + 1);
         const op = rand(3);

@@ -73,11 +73,15 @@ function parseDense(serialized: tf.Tensor, keys: string[], defaults: tf.Tensor[]
     const def = defaults[k];
     const defVals = def && def.size > 0 ? (dtype === 'string' ? stringBytes(def) : Array.from(def.dataSync() as ArrayLike<number>)) : undefined;
     const values: (number | Uint8Array)[] = [];
+    // A loop, not push(...v): spreading a feature of ~100k values (an image) overflows the call stack.
+    const append = (v: ArrayLike<number | Uint8Array>) => {
+      for (let j = 0; j < v.length; j++) values.push(v[j]!);
+    };
     examples.forEach((ex, i) => {
       const f = ex.get(key);
       if (!f) {
         if (!defVals) throw new ExampleParseError(`Name: <unknown>, Feature: ${key} (data type: ${tfTypeName(dtype)}) is required but could not be found.`);
-        values.push(...(defVals as (number | Uint8Array)[]));
+        append(defVals);
         return;
       }
       const want = dtype === 'float32' ? 'float' : dtype === 'int32' ? 'int64' : 'bytes';
@@ -87,7 +91,12 @@ function parseDense(serialized: tf.Tensor, keys: string[], defaults: tf.Tensor[]
       if (f.values.length !== size) {
         throw new ExampleParseError(`Name: <unknown>, Key: ${key}, Index: ${i}.  Number of ${want === 'bytes' ? 'bytes' : want} values != expected.  Values size: ${f.values.length} but output shape: [${shape.join(',')}]`);
       }
-      values.push(...(f as FeatureValues).values);
+      if (dtype === 'int32') {
+        // int64 features compute as int32 (see host-tensor.ts): a value outside it is refused, never wrapped.
+        const bad = (f.values as number[]).find((v) => v > 2147483647 || v < -2147483648);
+        if (bad !== undefined) throw new ExampleParseError(`Name: <unknown>, Key: ${key}, Index: ${i}.  int64 value ${bad} does not fit the 32-bit integers the TensorFlow.js engine computes int64 in`);
+      }
+      append((f as FeatureValues).values);
     });
     const outShape = [...batchShape, ...shape];
     if (dtype === 'string') return tf.tensor(values as Uint8Array[], outShape, 'string');

@@ -16,6 +16,7 @@ import { initBackend } from './backend.js';
 import { ExampleParseError, registerCustomOps } from './custom-ops.js';
 import { fromTfjs, toTfjs } from './host-tensor.js';
 import { WeightSharing, weightKeys } from './shared-weights.js';
+import { AsyncRunCleanup } from './async-cleanup.js';
 import type { HostTensor, LoadedModel, LoadOptions, SignatureInfo, TensorSpec } from './types.js';
 
 /** Extra knobs for tests and benchmarks; LoadOptions is the public contract. */
@@ -28,7 +29,12 @@ interface PreparedSignature {
   info: SignatureInfo;
   graph: GraphSummary;
   model: GraphModel;
+  /** Fixed per signature, so worked out once at load rather than per request. */
+  inputs: { alias: string; spec: TensorSpec; node: string }[];
+  outputAliases: string[];
   async: boolean;
+  /** Frees what an executeAsync run that throws leaves allocated (tfjs-converter frees it only on success). */
+  asyncCleanup: AsyncRunCleanup;
   /**
    * Ids of the model's weight tensors. A result can be a weight itself (a While that runs zero times returns its
    * initial arguments, an If branch may return its argument unchanged: tfjs passes those tensors through without a
@@ -87,7 +93,17 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
       const model = await loadGraphModel(tf.io.fromMemory(artifacts));
       sharing.adopt(model, keys);
       const weightIds = new Set(Object.values(model.weights).flatMap((ts) => ts.map((w) => w.id)));
-      prepared.set(key, { info: fedSignatureInfo(key, src.meta.signatureDef![key]!, summary), graph: summary, model, async: false, weightIds });
+      const info = fedSignatureInfo(key, src.meta.signatureDef![key]!, summary);
+      prepared.set(key, {
+        info,
+        graph: summary,
+        model,
+        inputs: Object.entries(info.inputs).map(([alias, spec]) => ({ alias, spec, node: summary.inputs[alias]!.node })),
+        outputAliases: Object.keys(info.outputs),
+        async: false,
+        asyncCleanup: new AsyncRunCleanup(model),
+        weightIds,
+      });
     }
     if (prepared.size === 0) {
       const detail = Object.entries(unavailable).map(([k, why]) => `${k} ${why}`).join('; ');
@@ -127,42 +143,41 @@ class TfjsModel implements EngineModel {
   async run(signature: string, inputs: Record<string, HostTensor>, outputFilter?: string[]): Promise<Record<string, HostTensor>> {
     const sig = this.prepared.get(signature);
     if (!sig) {
-      const why = this.unavailable[signature];
+      const why = Object.hasOwn(this.unavailable, signature) ? this.unavailable[signature] : undefined;
       if (why) throw new RequestError('FAILED_PRECONDITION', `Serving signature key "${signature}" is not available: it ${why}`);
       throw new RequestError('INVALID_ARGUMENT', `Serving signature name: "${signature}" not found in signature def`);
     }
     const { info, graph } = sig;
-    checkInputAliases(signature, info, inputs);
-    const aliases = outputFilter && outputFilter.length > 0 ? outputFilter : Object.keys(info.outputs);
+    checkInputAliases(info, inputs);
+    const aliases = outputFilter && outputFilter.length > 0 ? outputFilter : sig.outputAliases;
     for (const a of aliases) {
-      if (!info.outputs[a]) {
-        throw new RequestError('INVALID_ARGUMENT', `output tensor alias not found in signature: ${a} Outputs expected to be in the set {${Object.keys(info.outputs).join(',')}}.`);
+      if (!Object.hasOwn(info.outputs, a)) {
+        throw new RequestError('INVALID_ARGUMENT', `output tensor alias not found in signature: ${a} Outputs expected to be in the set {${sig.outputAliases.join(',')}}.`);
       }
     }
     const feeds: Record<string, tf.Tensor> = {};
-    const inputAliases = Object.keys(info.inputs);
+    let results: tf.Tensor[] = [];
     try {
-      inputAliases.forEach((alias, i) => {
-        const spec = info.inputs[alias]!;
+      sig.inputs.forEach(({ alias, spec, node }, i) => {
         const h = inputs[alias]!;
         checkInput(alias, i, spec, h);
-        feeds[graph.inputs[alias]!.node] = toTfjs(h, spec.dtype, `input ${alias}`);
+        feeds[node] = toTfjs(h, spec.dtype, `input ${alias}`);
       });
-      const fetch = aliases.map((a) => graph.outputs[a]!.tensor);
-      const results = await this.execute(sig, feeds, fetch);
+      results = await this.execute(sig, feeds, aliases.map((a) => graph.outputs[a]!.tensor));
       const out: Record<string, HostTensor> = {};
       aliases.forEach((a, i) => {
         out[a] = fromTfjs(results[i]!, info.outputs[a]!.dtype);
       });
-      const fed = Object.values(feeds);
-      for (const t of new Set(results)) if (!fed.includes(t) && !sig.weightIds.has(t.id)) t.dispose();
       return out;
     } catch (err) {
       if (err instanceof RequestError) throw err;
       if (err instanceof ExampleParseError) throw new RequestError('INVALID_ARGUMENT', err.message, { cause: err });
       throw new RequestError('INVALID_ARGUMENT', `running signature ${signature} failed: ${(err as Error).message}`, { cause: err });
     } finally {
+      // A result may be a feed (an output that is an input) or appear twice (two aliases of one tensor): disposing a
+      // tensor twice is a no-op in tfjs. A weight can be a result too and must live on.
       for (const t of Object.values(feeds)) t.dispose();
+      for (const t of results) if (!sig.weightIds.has(t.id)) t.dispose();
     }
   }
 
@@ -177,7 +192,7 @@ class TfjsModel implements EngineModel {
         sig.async = true;
       }
     }
-    const r = await sig.model.executeAsync(feeds, fetch);
+    const r = await sig.asyncCleanup.run(() => sig.model.executeAsync(feeds, fetch), sig.weightIds);
     return Array.isArray(r) ? r : [r];
   }
 
@@ -188,19 +203,20 @@ class TfjsModel implements EngineModel {
 }
 
 /** TF Serving's check that a request names exactly the signature's inputs. */
-function checkInputAliases(signature: string, info: SignatureInfo, inputs: Record<string, HostTensor>): void {
-  const want = Object.keys(info.inputs).sort();
-  const got = Object.keys(inputs).sort();
-  const missing = want.filter((a) => !(a in inputs));
-  const extra = got.filter((a) => !(a in info.inputs));
-  if (missing.length || extra.length) {
-    throw new RequestError(
-      'INVALID_ARGUMENT',
-      `input size does not match signature: ${got.length}!=${want.length} len({${got.join(',')}}) != len({${want.join(',')}}). ` +
-        `Sent extra: {${extra.join(',')}}. Missing but required: {${missing.join(',')}}.`,
-    );
-  }
-  void signature;
+function checkInputAliases(info: SignatureInfo, inputs: Record<string, HostTensor>): void {
+  const want = Object.keys(info.inputs);
+  const got = Object.keys(inputs);
+  // hasOwn, not `in`: an alias such as "constructor" must not be found on Object.prototype.
+  if (got.length === want.length && want.every((a) => Object.hasOwn(inputs, a))) return;
+  want.sort();
+  got.sort();
+  const missing = want.filter((a) => !Object.hasOwn(inputs, a));
+  const extra = got.filter((a) => !Object.hasOwn(info.inputs, a));
+  throw new RequestError(
+    'INVALID_ARGUMENT',
+    `input size does not match signature: ${got.length}!=${want.length} len({${got.join(',')}}) != len({${want.join(',')}}). ` +
+      `Sent extra: {${extra.join(',')}}. Missing but required: {${missing.join(',')}}.`,
+  );
 }
 
 function shortType(dtype: string): string {

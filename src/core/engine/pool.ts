@@ -106,7 +106,12 @@ export class WorkerPool implements Executor {
       const fresh = this.spawn();
       fresh.ready = false;
       this.slots[i] = fresh;
-      const reloads = [...this.loaded].map(([key, l]) => this.send(fresh, { op: 'load', key, dir: l.dir, options: l.options }).catch(() => undefined));
+      const reloads = [...this.loaded].map(([key, l]) =>
+        this.send(fresh, { op: 'load', key, dir: l.dir, options: l.options }).then(
+          // Unloaded while this copy was loading: the unload reached the fresh worker first, so free the copy now.
+          () => (this.loaded.has(key) ? undefined : this.send(fresh, { op: 'unload', key })),
+        ).catch(() => undefined),
+      );
       void Promise.all(reloads).then(() => {
         fresh.ready = true;
         this.notifyIdle();
@@ -185,7 +190,14 @@ export class WorkerPool implements Executor {
         queueMicrotask(this.notifyIdleBound);
       };
       free.pending.set(id, { resolve: (v) => settle(true, v), reject: (e) => settle(false, e) });
-      free.worker.postMessage({ op: 'run', key, signature, inputs: moved, outputFilter, id }, transfer.size > 0 ? [...transfer] : undefined);
+      try {
+        free.worker.postMessage({ op: 'run', key, signature, inputs: moved, outputFilter, id }, transfer.size > 0 ? [...transfer] : undefined);
+      } catch (err) {
+        // Inputs that cannot be posted (a detached buffer, a value structured clone refuses): the worker never saw the
+        // message, so free it here rather than leave it busy forever.
+        free.pending.delete(id);
+        settle(false, new RequestError('INVALID_ARGUMENT', `cannot send the request to an inference worker: ${(err as Error).message}`));
+      }
     });
   }
 

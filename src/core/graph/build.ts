@@ -180,7 +180,9 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
   stats.nodes = g.nodes.size;
   stats.functions = functions.length;
 
-  const unsupported = findUnsupportedOps([g.nodes.values(), ...functions.map((f) => f.graph.nodes.values())].flatMap((it) => [...it]));
+  const allNodes = [g, ...functions.map((f) => f.graph)].flatMap((graph) => [...graph.nodes.values()]);
+  refuseUnfilledTables(key, allNodes, src.files.file);
+  const unsupported = findUnsupportedOps(allNodes);
   if (unsupported.length > 0 && !opts.allowUnsupported) {
     throw new ModelError(`signature ${key} uses ops TensorFlow.js cannot run: ${describeUnsupported(unsupported)}`, src.files.file);
   }
@@ -253,6 +255,27 @@ function retypeExampleFeeds(g: WorkGraph, def: SignatureDef, aliases: string[], 
     retyped.push(alias);
   });
   return retyped;
+}
+
+const TABLE_OPS = new Set([
+  'HashTable', 'HashTableV2', 'MutableHashTable', 'MutableHashTableV2', 'MutableHashTableOfTensors',
+  'MutableHashTableOfTensorsV2', 'MutableDenseHashTable', 'MutableDenseHashTableV2',
+]);
+
+/**
+ * Lookup tables (tf.lookup, Keras StringLookup/IntegerLookup, feature-column vocabularies) are filled by the model's
+ * init op when it loads, from constants or from files in assets/, and a lookup reaches its table only through the
+ * handle: the filling is ordered by control edges, which the graph no longer has, and tfsvc does not run init ops. A
+ * signature that still holds a table would answer every key with the default value, so it is refused (ModelError).
+ */
+function refuseUnfilledTables(key: string, nodes: NodeDef[], file: string): void {
+  const tables = nodes.filter((n) => TABLE_OPS.has(n.op ?? '')).map((n) => n.name!);
+  if (tables.length === 0) return;
+  throw new ModelError(
+    `signature ${key} looks keys up in lookup table ${tables.join(', ')}, which the model fills when it loads (its init op, ` +
+      'from constants or assets/); tfsvc does not run init ops, so every lookup would return the default value',
+    file,
+  );
 }
 
 function normalizeOptimize(o: BuildOptions['optimize']): Required<OptimizeOptions> {

@@ -72,8 +72,12 @@ export async function foldConstants(g: WorkGraph, keep: Set<string>): Promise<nu
   if (!tf.env().getBool('PROD')) tf.env().set('PROD', true);
   await import('@tensorflow/tfjs-backend-cpu');
   await tf.ready();
+  // Only the constants the folded nodes read: the others (most of a model's weights) would be copied into tfjs for
+  // nothing, and on wasm the heap they grow stays grown for the life of the process.
+  const needed = new Set(foldable);
+  for (const name of foldable) for (const r of g.nodes.get(name)!.input ?? []) needed.add(splitRef(r)[0]);
   const sub: WorkGraph = { nodes: new Map(), values: g.values };
-  for (const n of g.nodes.values()) if (foldable.has(n.name!) || constant.has(n.name!)) sub.nodes.set(n.name!, n);
+  for (const n of g.nodes.values()) if (needed.has(n.name!)) sub.nodes.set(n.name!, n);
   const refs = [...boundary];
   let results: tf.Tensor[];
   try {

@@ -84,7 +84,7 @@ export function freezeVariables(g: WorkGraph, keys: Map<string, string>, checkpo
       let value = cache.get(key);
       if (!value) {
         if (!checkpoint) throw new ModelError(`variable ${node.name} has no checkpoint: the SavedModel has no variables/ directory`);
-        value = checkpoint.read(key);
+        value = readVariable(checkpoint, node.name!, key);
         cache.set(key, value);
       }
       node.op = 'Const';
@@ -112,6 +112,18 @@ export function freezeVariables(g: WorkGraph, keys: Map<string, string>, checkpo
     }
   }
   return frozen;
+}
+
+/**
+ * The checkpoint value of `key`. A TF1 partitioned variable `w` is graph nodes `w/part_0`, `w/part_1`, ... while the
+ * checkpoint stores `w` as slices under encoded keys: say that, rather than that `w/part_0` is missing.
+ */
+function readVariable(checkpoint: Checkpoint, name: string, key: string): HostTensor {
+  const whole = key.replace(/\/part_\d+$/, '');
+  if (whole !== key && !checkpoint.has(key) && checkpoint.has(whole) && checkpoint.entry(whole).slices?.length) {
+    throw new ModelError(`variable ${name} is a partition of variable ${whole}, which the checkpoint stores in slices; tfsvc does not read partitioned variables`, checkpoint.indexFile);
+  }
+  return checkpoint.read(key);
 }
 
 function keyFor(node: NodeDef, keys: Map<string, string>, checkpoint: Checkpoint | undefined): string {

@@ -32,6 +32,9 @@ export function inlineCalls(g: WorkGraph, library: Map<string, FunctionDef>, ops
     if (++inlined > 100000) throw new ModelError(`function inlining does not terminate (recursive function ${fname}?)`);
     g.nodes.delete(call.name!);
     for (const node of inlineOne(call, fn, ops, alias)) {
+      // TF names nodes uniquely by scope, so this does not happen in exported graphs; if it did, overwriting the other
+      // node would compute the wrong tensors silently.
+      if (g.nodes.has(node.name!)) throw new ModelError(`inlining ${call.name} (function ${fname}) would create node ${node.name}, which the graph already has`);
       g.nodes.set(node.name!, node);
       if (calledFunction(node, library) !== undefined) work.push(node);
     }

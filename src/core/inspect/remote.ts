@@ -6,10 +6,6 @@ import { UsageError } from '../errors.js';
 import type { SignatureInfo, TensorSpec } from '../engine/types.js';
 import { REPORT_FORMAT, type InspectReport } from './report.js';
 
-export function isModelUrl(p: string): boolean {
-  return /^https?:\/\//i.test(p);
-}
-
 interface MetadataTensorInfo {
   name?: string;
   dtype?: string;

@@ -145,9 +145,9 @@ function renderOps(r: InspectReport, c: ChalkInstance): string {
   const items = ops.map((o) => `${o.op} ${c.dim('×' + o.count)}`);
   const lines: string[] = [];
   let line = ' ';
+  // Wrap at ~100 visible characters (ANSI codes don't count).
+  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
   for (const item of items) {
-    // Wrap at ~100 visible characters (ANSI codes don't count).
-    const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
     if (visible(line) + visible(item) + 2 > 100 && line.trim()) {
       lines.push(line);
       line = ' ';

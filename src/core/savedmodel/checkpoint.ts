@@ -8,7 +8,7 @@
 //   [varint64 length of each element][4-byte masked CRC32C of the lengths][element bytes, concatenated]
 // and their entry CRC covers the lengths (each as a little-endian uint32, or uint64 when it doesn't fit), the stored
 // length checksum, then the element bytes. Every entry's CRC is checked on read, as TensorFlow does.
-import { openSync, readSync, closeSync, existsSync } from 'node:fs';
+import { openSync, readSync, closeSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { decodePlain } from '../proto/schema.js';
 import { ModelError } from '../errors.js';
@@ -150,12 +150,6 @@ export async function openCheckpoint(prefix: string): Promise<Checkpoint> {
     },
   };
   return checkpoint;
-}
-
-/** The checkpoint prefix of a SavedModel directory (`<dir>/variables/variables`), or undefined when it has none. */
-export function savedModelCheckpointPrefix(dir: string): string | undefined {
-  const prefix = `${dir}/variables/variables`;
-  return existsSync(`${prefix}.index`) ? prefix : undefined;
 }
 
 function pad5(n: number): string {

@@ -97,10 +97,7 @@ export function resolveModelDir(p: string, version?: number): ResolvedModelDir {
 
   const { versions, ignored } = listVersions(abs);
   if (versions.length === 0) {
-    if (existsSync(path.join(abs, 'variables'))) {
-      const file = path.join(abs, 'saved_model.pb');
-      throw new ModelError(`${file}: missing (the directory has variables/ but no saved_model.pb or saved_model.pbtxt)`, file);
-    }
+    if (existsSync(path.join(abs, 'variables'))) throw missingGraphFile(abs);
     const note = ignored.length ? ` (ignored non-numeric subdirectories: ${ignored.join(', ')})` : '';
     throw new UsageError(`${p}: not a SavedModel directory (no saved_model.pb or saved_model.pbtxt) and no numeric version subdirectories${note}`);
   }
@@ -112,6 +109,12 @@ export function resolveModelDir(p: string, version?: number): ResolvedModelDir {
     chosen = versions[versions.length - 1]!;
   }
   return { dir: chosen.dir, version: chosen.version, baseDir: abs, versions, ignored };
+}
+
+/** The error for `dir` that has variables/ but neither saved_model.pb nor .pbtxt: a SavedModel missing its graph. */
+export function missingGraphFile(dir: string): ModelError {
+  const file = path.join(dir, 'saved_model.pb');
+  return new ModelError(`${file}: missing (the directory has variables/ but no saved_model.pb or saved_model.pbtxt)`, file);
 }
 
 /** 'no such file or directory' etc. from a Node fs error. */

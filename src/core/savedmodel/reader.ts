@@ -6,7 +6,7 @@ import path from 'node:path';
 import { decodePlain, protoType } from '../proto/schema.js';
 import { ModelError, UsageError } from '../errors.js';
 import type { MetaGraphDef, SavedModel } from './types.js';
-import { describeFsError } from './layout.js';
+import { describeFsError, missingGraphFile } from './layout.js';
 
 export interface SavedModelFiles {
   /** The SavedModel directory (absolute). */
@@ -45,7 +45,7 @@ export async function readSavedModel(dir: string): Promise<SavedModelFiles> {
     file = pbtxt;
     savedModel = await parseSavedModelText((await readOrThrow(pbtxt)).toString('utf8'), pbtxt);
   } else if (existsSync(path.join(abs, 'variables'))) {
-    throw new ModelError(`${pb}: missing (the directory has variables/ but no saved_model.pb or saved_model.pbtxt)`, pb);
+    throw missingGraphFile(abs);
   } else {
     throw new UsageError(`${dir}: not a SavedModel directory (no saved_model.pb or saved_model.pbtxt)`);
   }

@@ -12,9 +12,9 @@ import { createRequire } from 'node:module';
 import { ModelError } from '../errors.js';
 import { crc32c, unmaskCrc } from './crc32c.js';
 
-// snappy is a native addon that costs 20-35 ms to load, and only older checkpoints need it: TensorFlow's BundleWriter
-// has written index blocks uncompressed since TF 1.x's later releases (tensor_bundle.cc sets kNoCompression), while
-// early TF1 checkpoints compressed them. So it loads on the first compressed block, synchronously like the rest.
+// snappy is a native addon that costs 20-35 ms to load, and only older checkpoints need it: today's BundleWriter writes
+// index blocks uncompressed (tensor_bundle.cc sets kNoCompression), while older TF1 checkpoints (e.g. half_plus_two)
+// compressed them. So it loads on the first compressed block, synchronously like the rest of this reader.
 let snappy: typeof import('snappy') | undefined;
 function uncompress(contents: Buffer): Buffer {
   snappy ??= createRequire(import.meta.url)('snappy') as typeof import('snappy');

@@ -65,10 +65,9 @@ export function tensorProtoToHost(t: TensorProto, makeError: TensorErrorFactory 
     case 'DT_UINT32':
       return { dtype, shape, data: Uint32Array.from(padded(t.uint32Val ?? [], n, 0, dtype, makeError)) };
     case 'DT_INT64':
-      // Decoded int64s are numbers (exact below 2^53); BigInt(x) keeps them exact as far as they came in.
-      return { dtype, shape, data: BigInt64Array.from(padded(t.int64Val ?? [], n, 0, dtype, makeError), (v) => BigInt(v)) };
+      return { dtype, shape, data: BigInt64Array.from(padded(t.int64Val ?? [], n, 0, dtype, makeError), int64Of) };
     case 'DT_UINT64':
-      return { dtype, shape, data: BigUint64Array.from(padded(t.uint64Val ?? [], n, 0, dtype, makeError), (v) => BigInt(v)) };
+      return { dtype, shape, data: BigUint64Array.from(padded(t.uint64Val ?? [], n, 0, dtype, makeError), uint64Of) };
     case 'DT_BOOL':
       return { dtype, shape, data: Uint8Array.from(padded(t.boolVal ?? [], n, false, dtype, makeError), (b) => (b ? 1 : 0)) };
     case 'DT_HALF':
@@ -99,6 +98,20 @@ export function hostToTensorProto(h: HostTensor): TensorProto {
     throw new ModelError(`cannot encode a ${h.dtype} tensor: ${(err as Error).message}`);
   }
   return proto;
+}
+
+// Decoded int64s are numbers, exact below 2^53. The int64 limits are common sentinels (a scalar tf.int64.max in
+// `int64_val`) and round to ±2^63 and 2^64, which BigInt64Array/BigUint64Array would wrap to the other end of the
+// range: INT64_MAX would become INT64_MIN. They saturate instead, which gives the limits back exactly.
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+function int64Of(v: number): bigint {
+  return v >= 2 ** 63 ? INT64_MAX : BigInt(v);
+}
+
+function uint64Of(v: number): bigint {
+  return v >= 2 ** 64 ? UINT64_MAX : BigInt(v);
 }
 
 /** `vals` extended to `n` by repeating its last value (or `zero` when empty); error when longer than `n`. */

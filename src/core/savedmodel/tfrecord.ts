@@ -1,16 +1,13 @@
 // TFRecord files (TensorFlow's record container, used by assets.extra/tf_serving_warmup_requests): read and write.
 // Each record is: uint64 LE length | uint32 LE masked_crc32c(length bytes) | data | uint32 LE masked_crc32c(data).
-// The CRC is CRC-32C (Castagnoli) "masked" so that a CRC of data containing CRCs does not look like one.
+// The CRCs are masked CRC-32C, like every CRC TensorFlow stores (crc32c.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { crc32c } from '@node-rs/crc32';
 import { ModelError } from '../errors.js';
+import { crc32c, maskCrc } from './crc32c.js';
 
-const MASK_DELTA = 0xa282ead8;
-
-/** TensorFlow's masked CRC32C of `data` (crc32c.h `Mask`): rotate right by 15 bits and add a constant, mod 2^32. */
+/** TensorFlow's masked CRC32C of `data`, as TFRecord framing stores it. */
 export function maskedCrc32c(data: Uint8Array): number {
-  const crc = crc32c(Buffer.from(data.buffer, data.byteOffset, data.byteLength)) >>> 0;
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
+  return maskCrc(crc32c(data));
 }
 
 /**

@@ -29,6 +29,21 @@ export interface QueueId {
   name: string;
   version: number;
   signature: string;
+  /**
+   * false when the signature has an input whose dim 0 is not a free batch dimension (a fixed size such as [1, 28, 28],
+   * or a scalar): joining two requests along dim 0 would hand the model a shape it rejects, so each runs alone,
+   * unpadded and unsplit. Default true.
+   */
+  batchable?: boolean;
+}
+
+/** Whether requests to `inputs` (a signature's input specs) may be joined along dim 0: every dim 0 is unknown (-1). */
+export function batchableSignature(inputs: Record<string, { shape: number[] | null }>): boolean {
+  for (const k in inputs) {
+    const shape = inputs[k]!.shape;
+    if (shape !== null && (shape.length === 0 || shape[0] !== -1)) return false;
+  }
+  return true;
 }
 
 interface Task {
@@ -152,8 +167,12 @@ function joinOutputs(parts: Record<string, HostTensor>[]): Record<string, HostTe
   return out;
 }
 
-function cancelled(): RequestError {
-  return new RequestError('CANCELLED', 'Request was cancelled');
+/** A task that runs alone (batching off, or a signature without a free batch dimension). */
+const UNBATCHED = { size: -1, shapeKey: '' };
+
+/** The error a dropped task gets: the signal's own RequestError (a deadline, a client gone) or a plain CANCELLED. */
+function cancelled(signal?: CancelSignal): RequestError {
+  return signal?.reason instanceof RequestError ? signal.reason : new RequestError('CANCELLED', 'Request was cancelled');
 }
 
 export class BatchScheduler {
@@ -176,9 +195,9 @@ export class BatchScheduler {
    * `signal` aborts before the batch starts, or with the engine's error.
    */
   submit(id: QueueId, inputs: Record<string, HostTensor>, outputFilter?: string[], signal?: CancelSignal): Promise<Record<string, HostTensor>> {
-    if (signal?.aborted) return Promise.reject(cancelled());
-    const described = describeTask(inputs, outputFilter);
-    const size = this.config.enabled ? described.size : -1;
+    if (signal?.aborted) return Promise.reject(cancelled(signal));
+    const described = this.config.enabled && id.batchable !== false ? describeTask(inputs, outputFilter) : UNBATCHED;
+    const size = described.size;
     const shapeKey = described.shapeKey;
     const max = this.config.maxBatchSize;
     if (size > max) {
@@ -191,7 +210,13 @@ export class BatchScheduler {
       for (let start = 0; start < size; start += max) {
         chunks.push(this.submit(id, sliceInputs(inputs, start, Math.min(max, size - start)), outputFilter, signal));
       }
-      return Promise.all(chunks).then(joinOutputs);
+      // Settle every chunk before answering: the caller releases its handle on the version when this promise settles,
+      // and a chunk still running in a worker must not outlive that handle (the version could be unloaded under it).
+      return Promise.allSettled(chunks).then((results) => {
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        return joinOutputs(results.map((r) => (r as PromiseFulfilledResult<Record<string, HostTensor>>).value));
+      });
     }
     const q = this.queue(id);
     if (this.wouldOverflow(q, Math.max(size, 1))) return this.full(id);
@@ -218,7 +243,7 @@ export class BatchScheduler {
     if (i < 0) return; // already running: its result is simply not used
     q.tasks.splice(i, 1);
     q.rows -= Math.max(task.size, 1);
-    task.reject(cancelled());
+    task.reject(cancelled(task.signal));
   }
 
   private queue(id: QueueId): Queue {
@@ -276,7 +301,9 @@ export class BatchScheduler {
   /** Wakes the scheduler when the oldest waiting task's batch_timeout_micros runs out. */
   private armTimer(): void {
     const timeout = this.config.batchTimeoutMicros / 1000;
-    if (timeout <= 0) return;
+    // With every worker busy there is nothing to wake up for: the next idle worker dispatches (onIdle). Arming here
+    // would re-arm a timer already in the past, spinning the event loop for as long as the workers stay busy.
+    if (timeout <= 0 || this.executor.idleCount() === 0) return;
     let next = Infinity;
     for (const q of this.order) if (q.tasks.length > 0) next = Math.min(next, q.tasks[0]!.enqueuedAt + timeout);
     if (next === Infinity || next >= this.timerAt) return;

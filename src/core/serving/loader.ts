@@ -3,7 +3,7 @@
 // scheduler and warms it up; tests inject a fake ServableLoader to exercise the Manager without workers.
 import type { WorkerPool } from '../engine/pool.js';
 import type { HostTensor, LoadOptions, SignatureInfo } from '../engine/types.js';
-import type { BatchScheduler } from './batcher.js';
+import { batchableSignature, type BatchScheduler, type QueueId } from './batcher.js';
 import type { RunOptions } from './types.js';
 import { warmUp, type WarmupResult } from './warmup.js';
 
@@ -57,11 +57,16 @@ export class PoolLoader implements ServableLoader {
     const loaded = await this.pool.load(key, spec.path, this.options.loadOptions);
     const loadMs = performance.now() - t0;
     const { scheduler, pool } = this;
+    // One queue id per signature, built once: it says whether the signature's requests may be joined into batches.
+    const ids = new Map<string, QueueId>();
+    for (const [signature, sig] of Object.entries(loaded.signatures)) {
+      ids.set(signature, { key, name: spec.name, version: spec.version, signature, batchable: batchableSignature(sig.inputs) });
+    }
     const servable: LoadedServable = {
       signatures: loaded.signatures,
       signatureDefs: loaded.signatureDefs,
       run: (signature, inputs, opts) =>
-        scheduler.submit({ key, name: spec.name, version: spec.version, signature }, inputs, opts?.outputFilter, opts?.signal),
+        scheduler.submit(ids.get(signature) ?? { key, name: spec.name, version: spec.version, signature }, inputs, opts?.outputFilter, opts?.signal),
       unload: async () => {
         scheduler.removeQueues(key);
         await pool.unload(key);
@@ -77,7 +82,12 @@ export class PoolLoader implements ServableLoader {
         throw err;
       }
     }
-    this.options.events?.loaded?.(spec, { loadMs, warmupMs: performance.now() - t1, warmup, backend: loaded.backend });
+    try {
+      this.options.events?.loaded?.(spec, { loadMs, warmupMs: performance.now() - t1, warmup, backend: loaded.backend });
+    } catch {
+      // A failing observer (a log write, a metric) must not fail a load that succeeded: the version would be reported
+      // END while its copy stayed loaded in every worker.
+    }
     return servable;
   }
 }

@@ -8,6 +8,10 @@
 //  - a version that fails to load is reported in status (END with its error) and whatever served before keeps serving;
 //    it is retried when its directory changes (the Source's fingerprint), e.g. once a half-written copy completes.
 // It also owns version labels and answers status, implementing the ServableLookup contract REST and gRPC use.
+// Labels follow TF Serving's ServerCore: a label is assigned to a version only once that version is AVAILABLE (a label
+// that moves keeps pointing at its previous version until then, so a canary switch never answers NOT_FOUND); with
+// allowVersionLabelsForUnavailableModels (--allow_version_labels_for_unavailable_models) a label that is new may point
+// at a version that is not AVAILABLE yet.
 import { RequestError, type ErrorCodeName } from '../errors.js';
 import type { LoadedServable, ServableLoader } from './loader.js';
 import type { ServableHandle, ServableLookup, VersionSelector, VersionState, VersionStatus } from './types.js';
@@ -40,7 +44,15 @@ interface Model {
   name: string;
   entries: Map<number, Entry>;
   aspired: Map<number, AspiredVersion>;
+  /** Labels in force (what requests resolve). */
   labels: Record<string, number>;
+  /** Labels the config asks for; each moves into `labels` once its rule allows (see the file comment). */
+  wantedLabels: Record<string, number>;
+}
+
+export interface ManagerOptions {
+  /** TF Serving's --allow_version_labels_for_unavailable_models: a new label may name a version not AVAILABLE yet. */
+  allowVersionLabelsForUnavailableModels?: boolean;
 }
 
 function errorCodeOf(err: unknown): ErrorCodeName {
@@ -55,6 +67,7 @@ export class Manager implements ServableLookup {
   constructor(
     private readonly loader: ServableLoader,
     private readonly events: ManagerEvents = {},
+    private readonly options: ManagerOptions = {},
   ) {}
 
   /** The Source's word on which versions of `name` should be served, and its labels. Starts loads/unloads. */
@@ -63,11 +76,11 @@ export class Manager implements ServableLookup {
     let m = this.models.get(name);
     if (!m) {
       if (versions.length === 0) return;
-      m = { name, entries: new Map(), aspired: new Map(), labels: {} };
+      m = { name, entries: new Map(), aspired: new Map(), labels: {}, wantedLabels: {} };
       this.models.set(name, m);
     }
     m.aspired = new Map(versions.map((v) => [v.version, v]));
-    m.labels = { ...labels };
+    m.wantedLabels = { ...labels };
     this.reconcile(m);
   }
 
@@ -80,10 +93,28 @@ export class Manager implements ServableLookup {
     e.state = state;
     e.errorCode = error?.code ?? 'OK';
     e.errorMessage = error?.message ?? '';
-    this.events.stateChanged?.(m.name, e.version, state, error?.message);
+    try {
+      this.events.stateChanged?.(m.name, e.version, state, error?.message);
+    } catch {
+      // An observer (logging, metrics) that throws must not stop the state machine half way: that would leave the
+      // version out of reconcile and, inside a load's promise callback, turn into an unhandled rejection.
+    }
+  }
+
+  /** Moves the wanted labels into force where TF Serving's rule allows (see the file comment); drops removed ones. */
+  private applyLabels(m: Model): void {
+    const next: Record<string, number> = {};
+    for (const [label, version] of Object.entries(m.wantedLabels)) {
+      const current = m.labels[label];
+      const available = m.entries.get(version)?.state === 'AVAILABLE';
+      if (available || current === version || (current === undefined && this.options.allowVersionLabelsForUnavailableModels)) next[label] = version;
+      else if (current !== undefined) next[label] = current;
+    }
+    m.labels = next;
   }
 
   private reconcile(m: Model): void {
+    this.applyLabels(m);
     // Loads: aspired versions never tried, unloaded earlier, or failed and changed on disk since.
     for (const a of m.aspired.values()) {
       const e = m.entries.get(a.version);

@@ -37,6 +37,8 @@ export interface ServeOptions {
   accessLog?: (entry: AccessLogEntry) => void;
   warmup?: boolean;
   warmupIterations?: number;
+  /** --allow_version_labels_for_unavailable_models: a new label may name a version that is not AVAILABLE yet. */
+  allowVersionLabelsForUnavailableModels?: boolean;
   loadOptions?: LoadOptions;
   /** Module exporting loadModel (tests inject a fake engine). */
   loaderModule?: string;
@@ -93,7 +95,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       if (state === 'END' && error) metrics.versionFailed(paths.get(`${model}/${version}`) ?? model);
       log({ kind: 'state', model, version, state, error });
     },
-  });
+  }, { allowVersionLabelsForUnavailableModels: options.allowVersionLabelsForUnavailableModels });
   const source = new FileSystemSource(manager, options.models, { error: (model, message) => log({ kind: 'source-error', model, message }) });
   const remember = (models: ModelConfig[]): void => {
     for (const m of models) paths.set(m.name, m.basePath);

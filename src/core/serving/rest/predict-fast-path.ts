@@ -204,6 +204,27 @@ class Scanner {
     if (b[this.i] !== LBRACKET && (this.leafDepth < 0 || this.leafDepth === depth + 1)) {
       this.leafDepth = depth + 1;
       count = this.leafList();
+    } else if (this.leafDepth === depth + 2 && shape.length > depth + 1 && shape[depth + 1]! > 0) {
+      // Lists of innermost lists whose length is known (e.g. the 28x28x1 pixels of a CNN input: 784 one-number
+      // lists): read each child list here rather than through a recursive call.
+      const inner = shape[depth + 1]!;
+      for (;;) {
+        if (b[this.i] !== LBRACKET) throw BAIL;
+        this.i++;
+        this.ws();
+        if (this.leafList() !== inner) throw BAIL;
+        this.i++;
+        count++;
+        this.ws();
+        const c = b[this.i];
+        if (c === COMMA) {
+          this.i++;
+          this.ws();
+          continue;
+        }
+        if (c === RBRACKET) break;
+        throw BAIL;
+      }
     } else {
       for (;;) {
         this.tensor(depth + 1);

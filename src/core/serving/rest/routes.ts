@@ -130,9 +130,10 @@ export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promi
       model = decodeSegment(m[1]!);
       const verb = m[4]!.toLowerCase();
       api = API_OF[verb];
-      stopInFlight = ctx.metrics?.requestStarted(model);
       const handle = ctx.lookup.acquire(model, selectorOf(m[2], m[3]));
       version = handle.version;
+      // After the lookup: tfsvc's in-flight gauge gets no label set for a made-up model name in a URL.
+      stopInFlight = ctx.metrics?.requestStarted(model);
       try {
         const out = await runInference(verb, handle, req.body, req.signal);
         examples = out.examples;
