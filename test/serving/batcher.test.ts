@@ -1,7 +1,7 @@
 // The batch scheduler against a fake executor (no threads): what batches form, how outputs go back, when it refuses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchScheduler } from '../../src/core/serving/batcher.js';
+import { BatchScheduler, batchableSignature } from '../../src/core/serving/batcher.js';
 import type { Executor } from '../../src/core/engine/pool.js';
 import type { HostTensor } from '../../src/core/engine/types.js';
 import { defaultBatching, type BatchingConfig } from '../../src/core/serving/config.js';
@@ -155,4 +155,80 @@ test('batching disabled: every request runs alone', async () => {
   }
   await Promise.all(all);
   assert.deepEqual(ex.batches.map((x) => x.shape[0]), [1, 1, 1]);
+});
+
+test('a signature without a free batch dimension runs each request alone: no joining, padding or splitting', async () => {
+  assert.equal(batchableSignature({ x: { shape: [-1, 28, 28] }, y: { shape: null } }), true);
+  assert.equal(batchableSignature({ x: { shape: [1, 28, 28] } }), false, 'fixed dim 0');
+  assert.equal(batchableSignature({ x: { shape: [-1, 2] }, k: { shape: [] } }), false, 'a scalar input');
+  const ex = new FakeExecutor(1, true);
+  const s = new BatchScheduler(ex, cfg({ maxBatchSize: 2, allowedBatchSizes: [2] }));
+  const fixed = { ...id, signature: 'fixed', batchable: false };
+  const first = s.submit(fixed, rows([0]));
+  const queued = [s.submit(fixed, rows([1])), s.submit(fixed, rows([2])), s.submit(fixed, rows([3], [4], [5]))];
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setImmediate(r));
+    ex.release();
+  }
+  await first;
+  const out = await Promise.all(queued);
+  assert.deepEqual(ex.batches.map((b) => values(b)), [[0], [1], [2], [3, 4, 5]], 'each request ran as sent');
+  assert.deepEqual(out.map((o) => values(o.y)), [[10], [20], [30, 40, 50]]);
+});
+
+test('with every worker busy, an expired batch timeout does not spin the event loop', async () => {
+  const ex = new FakeExecutor(1, true);
+  let polls = 0;
+  const idle = ex.idleCount.bind(ex);
+  ex.idleCount = () => {
+    polls++;
+    return idle();
+  };
+  const s = new BatchScheduler(ex, cfg({ maxBatchSize: 8, batchTimeoutMicros: 1000 }));
+  const running = s.submit(id, rows([1], [2], [3], [4], [5], [6], [7], [8]));
+  const waiting = s.submit(id, rows([9]));
+  polls = 0;
+  // Long past the 1 ms timeout: the scheduler must wait for the worker, not re-arm a timer already due every tick.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(polls <= 2, `the scheduler woke up ${polls} times while no worker was free`);
+  ex.release();
+  await running;
+  await new Promise((r) => setImmediate(r));
+  ex.release();
+  assert.deepEqual(values((await waiting).y), [90]);
+});
+
+test('a split request settles only after all its chunks did (its version must outlive every running chunk)', async () => {
+  let finishSecond: () => void = () => undefined;
+  let runs = 0;
+  const ex: Executor = {
+    size: 2,
+    idleCount: () => 2 - runs,
+    onIdle: () => undefined,
+    run: async (_k, _s, inputs) => {
+      runs++;
+      if (runs === 1) throw new RequestError('INVALID_ARGUMENT', 'bad chunk');
+      await new Promise<void>((r) => (finishSecond = r));
+      return { y: inputs.x! };
+    },
+  };
+  const s = new BatchScheduler(ex, cfg({ maxBatchSize: 1 }));
+  let settled = false;
+  const all = s.submit(id, rows([1], [2])).finally(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(settled, false, 'still waiting for the chunk that is running');
+  finishSecond();
+  await assert.rejects(all, /bad chunk/);
+});
+
+test('a request dropped for its deadline fails with DEADLINE_EXCEEDED, not a generic CANCELLED', async () => {
+  const ex = new FakeExecutor(1, true);
+  const s = new BatchScheduler(ex, cfg({}));
+  const running = s.submit(id, rows([1]));
+  const ctl = new AbortController();
+  const dropped = s.submit(id, rows([2]), undefined, ctl.signal);
+  ctl.abort(new RequestError('DEADLINE_EXCEEDED', 'Deadline Exceeded'));
+  await assert.rejects(dropped, (e: unknown) => e instanceof RequestError && e.code === 'DEADLINE_EXCEEDED');
+  ex.release();
+  await running;
 });

@@ -24,8 +24,8 @@ export interface AspiredVersion {
 }
 
 export interface ManagerEvents {
-  /** Every state change; `error` set when a load failed. */
-  stateChanged?(name: string, version: number, state: VersionState, error?: string): void;
+  /** Every state change; `error` set when a load failed; `path` is the version directory. */
+  stateChanged?(name: string, version: number, state: VersionState, error: string | undefined, path: string): void;
 }
 
 interface Entry {
@@ -94,7 +94,7 @@ export class Manager implements ServableLookup {
     e.errorCode = error?.code ?? 'OK';
     e.errorMessage = error?.message ?? '';
     try {
-      this.events.stateChanged?.(m.name, e.version, state, error?.message);
+      this.events.stateChanged?.(m.name, e.version, state, error?.message, e.path);
     } catch {
       // An observer (logging, metrics) that throws must not stop the state machine half way: that would leave the
       // version out of reconcile and, inside a load's promise callback, turn into an unhandled rejection.

@@ -89,18 +89,14 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       },
     },
   });
-  const paths = new Map<string, string>();
   const manager = new Manager(loader, {
-    stateChanged: (model, version, state, error) => {
-      if (state === 'END' && error) metrics.versionFailed(paths.get(`${model}/${version}`) ?? model);
+    stateChanged: (model, version, state, error, versionPath) => {
+      // model_path is the version directory, as for successful loads (metrics.versionLoaded).
+      if (state === 'END' && error) metrics.versionFailed(versionPath);
       log({ kind: 'state', model, version, state, error });
     },
   }, { allowVersionLabelsForUnavailableModels: options.allowVersionLabelsForUnavailableModels });
   const source = new FileSystemSource(manager, options.models, { error: (model, message) => log({ kind: 'source-error', model, message }) });
-  const remember = (models: ModelConfig[]): void => {
-    for (const m of models) paths.set(m.name, m.basePath);
-  };
-  remember(options.models);
 
   let configTimer: NodeJS.Timeout | undefined;
   let rest: RestServer | undefined;
@@ -147,7 +143,6 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
           if (text === last) return;
           last = text;
           const models = parseModelConfigList(text, file, path.dirname(path.resolve(file)));
-          remember(models);
           source.setModels(models);
         } catch (err) {
           log({ kind: 'config-error', message: (err as Error).message });
