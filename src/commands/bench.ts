@@ -16,6 +16,9 @@ import { addFeatureOption, addTargetOptions } from './target-options.js';
 
 interface BenchFlags extends TargetOptions {
   qps?: string;
+  ramp?: string;
+  qpsStart?: string;
+  qpsEnd?: string;
   concurrency?: string;
   arrival: 'constant' | 'poisson';
   duration?: string;
@@ -67,11 +70,14 @@ export function register(program: Command): void {
   const bench = addTargetOptions(
     program
       .command('bench')
-      .description('load-test a TF Serving REST endpoint (tfsvc serve or TensorFlow Serving) and gate on SLOs')
-      .argument('[url]', 'server (http://host:8501, with --model) or a full .../v1/models/NAME[/versions/V]:predict (or :classify, :regress) URL'),
+      .description('load-test a TF Serving REST or gRPC endpoint (tfsvc serve or TensorFlow Serving) and gate on SLOs')
+      .argument('[url]', 'server (http://host:8501 or grpc://host:8500, with --model) or a full .../v1/models/NAME[/versions/V]:predict (or :classify, :regress) URL'),
   )
     .option('--signature <name>', 'signature to call (default: serving_default)')
     .option('--qps <n>', 'open loop: requests per second on a fixed schedule (latency counted from the intended start)')
+    .option('--ramp <start:end>', 'open loop: rate rising (or falling) linearly from start to end over --duration, e.g. 100:2000')
+    .option('--qps-start <n>', 'another way to write --ramp: the rate at the start of --duration (with --qps-end)')
+    .option('--qps-end <n>', 'the rate at the end of --duration (with --qps-start)')
     .option('--concurrency <n>', 'closed loop: this many requests in flight, each sent when the previous answers')
     .addOption(new Option('--arrival <kind>', 'open-loop arrivals').choices(['constant', 'poisson']).default('constant'))
     .option('--duration <time>', 'measured duration (default 10s), e.g. 30s, 2m')
@@ -142,7 +148,9 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     { prepareBodies },
     { renderTable },
     { parseFeatureFlag },
-    { inferenceUrl, resolveTarget },
+    { endpointOf },
+    { resolveTarget },
+    { rampSchedule },
     { formatRate, parseDuration, parsePercent, parsePositiveInt, parsePositiveNumber },
   ] = await Promise.all([
     import('../core/load/bench.js'),
@@ -153,10 +161,18 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     import('../core/load/prepare.js'),
     import('../core/load/report/text.js'),
     import('../core/load/examples.js'),
+    import('../core/load/endpoint.js'),
     import('../core/load/target.js'),
+    import('../core/load/schedule.js'),
     import('../core/load/units.js'),
   ]);
   const target = resolveTarget(url, flags);
+  const ramp = parseRampFlags(flags, parsePositiveNumber);
+  if (ramp) {
+    if (flags.qps || flags.concurrency || flags.findMax) throw new UsageError('--ramp is a schedule of its own: give it without --qps, --concurrency or --find-max');
+    if (flags.requests) throw new UsageError('--ramp runs over --duration (the ramp spans it); --requests cannot bound it');
+    flags.qps = String(ramp.endRate); // passes the checks below; the ramp decides the schedule
+  }
   if (flags.qps && flags.concurrency) throw new UsageError('give --qps (open loop) or --concurrency (closed loop), not both');
   if (!flags.qps && !flags.concurrency && !flags.findMax) throw new UsageError('give --qps N (open loop, fixed rate) or --concurrency N (closed loop)');
   if (flags.findMax && flags.concurrency) throw new UsageError('--find-max searches an open-loop rate; use --qps to give the start rate, not --concurrency');
@@ -180,7 +196,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
 
   const bodySet = await prepareBodies(target, { data: flags.data, batch, seed, unknownDim, timeoutMs, features });
   for (const note of bodySet.notes) process.stderr.write(`tfsvc: note: ${note}\n`);
-  const endpoint = inferenceUrl(target, bodySet.verb);
+  const endpoint = endpointOf(target, bodySet.verb);
   await preflight(endpoint, bodySet.bodies[0]!, timeoutMs);
 
   const scheduleFor = (rate: number): Schedule => (flags.arrival === 'poisson' ? { kind: 'poisson', rate, seed } : { kind: 'constant', rate });
@@ -215,12 +231,14 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     }
   };
 
-  process.stderr.write(`tfsvc: bench ${endpoint.href}: ${bodySet.source}\n`);
+  process.stderr.write(`tfsvc: bench ${endpoint.label}: ${bodySet.source}\n`);
   if (!flags.findMax) {
-    const schedule: Schedule = flags.concurrency
-      ? { kind: 'closed', concurrency: parsePositiveInt(flags.concurrency, '--concurrency') }
-      : scheduleFor(parsePositiveNumber(flags.qps!, '--qps'));
-    await finish(await run(schedule, endpoint.href), flags);
+    const schedule: Schedule = ramp
+      ? rampSchedule({ ...ramp, rampMs: durationMs, offsetMs: warmupMs, arrival: flags.arrival, seed })
+      : flags.concurrency
+        ? { kind: 'closed', concurrency: parsePositiveInt(flags.concurrency, '--concurrency') }
+        : scheduleFor(parsePositiveNumber(flags.qps!, '--qps'));
+    await finish(await run(schedule, endpoint.label), flags);
     return;
   }
 
@@ -243,6 +261,30 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
   }
   process.stdout.write(`find-max: highest rate meeting the SLO: ${formatRate(result.best.rate)} (${result.trials.length} trials)\n`);
   await finish(result.best.metrics, flags);
+}
+
+/** --ramp START:END, or --qps-start with --qps-end; undefined when neither is given. Rates >= 0, one of them > 0. */
+function parseRampFlags(flags: BenchFlags, parseRate: (v: string, flag: string) => number): { startRate: number; endRate: number } | undefined {
+  if (flags.ramp !== undefined && (flags.qpsStart !== undefined || flags.qpsEnd !== undefined)) {
+    throw new UsageError('give --ramp START:END or --qps-start/--qps-end, not both');
+  }
+  if ((flags.qpsStart === undefined) !== (flags.qpsEnd === undefined)) throw new UsageError('--qps-start and --qps-end go together');
+  let parts: [string, string, string, string];
+  if (flags.ramp !== undefined) {
+    const m = /^\s*([^:]+):([^:]+)\s*$/.exec(flags.ramp);
+    if (!m) throw new UsageError(`--ramp "${flags.ramp}": expected START:END requests per second, e.g. --ramp 100:2000`);
+    parts = [m[1]!.trim(), '--ramp start', m[2]!.trim(), '--ramp end'];
+  } else if (flags.qpsStart !== undefined) {
+    parts = [flags.qpsStart, '--qps-start', flags.qpsEnd!, '--qps-end'];
+  } else {
+    return undefined;
+  }
+  // A ramp may start (or end) at zero; the other end must be positive.
+  const rate = (v: string, flag: string) => (/^0*(\.0*)?$/.test(v) ? 0 : parseRate(v, flag));
+  const startRate = rate(parts[0], parts[1]);
+  const endRate = rate(parts[2], parts[3]);
+  if (startRate === 0 && endRate === 0) throw new UsageError('a ramp from 0/s to 0/s sends nothing');
+  return { startRate, endRate };
 }
 
 /** The live view: ink on a TTY, plain lines otherwise (both on stderr). */

@@ -27,7 +27,7 @@ export function register(program: Command): void {
     program
       .command('warmup')
       .description('send dummy requests for every signature and batch size (from the metadata); optionally write a TF Serving warmup file')
-      .argument('<url>', 'server (http://host:8501, with --model) or a .../v1/models/NAME[/versions/V] URL'),
+      .argument('<url>', 'server (http://host:8501 or grpc://host:8500, with --model) or a .../v1/models/NAME[/versions/V] URL'),
   )
     .option('--signature <name>', 'only this signature (default: every signature)')
     .option('--batch <sizes>', 'comma-separated batch sizes', '1')
@@ -67,9 +67,12 @@ export function register(program: Command): void {
       });
       const table = new Table({ head: ['signature', 'batch', 'status', 'first', 'warm (median)', 'note'], style: { head: [], border: [] } });
       for (const r of rows) {
-        table.push([r.signature, r.batch || '-', r.status || '-', formatMs(r.firstMs), formatMs(r.warmMs), (r.note ?? '').slice(0, 60)]);
+        // gRPC rows carry the HTTP equivalent of their status; a success reads as gRPC's OK.
+        const status = target.protocol === 'grpc' && r.ok && r.status === 200 ? 'OK' : r.status || '-';
+        table.push([r.signature, r.batch || '-', status, formatMs(r.firstMs), formatMs(r.warmMs), (r.note ?? '').slice(0, 60)]);
       }
-      process.stdout.write(`warmup ${target.modelPath}${meta.version ? ` (version ${meta.version})` : ''}\n${table.toString()}\n`);
+      const where = target.protocol === 'grpc' ? `${target.origin} model ${target.model}${target.label ? ` label ${target.label}` : ''}` : target.modelPath;
+      process.stdout.write(`warmup ${where}${meta.version ? ` (version ${meta.version})` : ''}\n${table.toString()}\n`);
       const sent = rows.filter((r) => r.verb);
       const failed = sent.filter((r) => !r.ok);
       if (flags.write) {

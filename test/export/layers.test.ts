@@ -2,7 +2,7 @@
 // and unsupported layers fail with a message naming them.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -98,4 +98,17 @@ test('an unsupported layer fails the export naming the layer class', async (t) =
     assert.match(err.message, /unsupported layer class UpSampling2D/);
     return true;
   });
+});
+
+test('an InputLayer without a declared shape fails with a message naming it, not an internal error', async (t) => {
+  const input = tfl.input({ shape: [3], name: 'feats' });
+  const out = tfl.layers.dense({ units: 1, name: 'y' }).apply(input) as tfl.SymbolicTensor;
+  const dir = tmp(t);
+  const modelJson = await saveLayersModel(tfl.model({ inputs: input, outputs: out }), path.join(dir, 'tfjs'));
+  const json = JSON.parse(readFileSync(modelJson, 'utf8'));
+  const layer = json.modelTopology.config.layers.find((l: { class_name: string }) => l.class_name === 'InputLayer');
+  delete layer.config.batch_input_shape;
+  delete layer.config.batch_shape;
+  writeFileSync(modelJson, JSON.stringify(json));
+  await assert.rejects(exportTfjsAsSavedModel(modelJson, path.join(dir, 'sm')), (err: Error) => err instanceof ModelError && /input layer feats declares no batch_input_shape/.test(err.message));
 });

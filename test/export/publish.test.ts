@@ -2,7 +2,9 @@
 // counts up, failed validation publishes nothing, and --warmup writes TF Serving's warmup file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { ModelError, UsageError } from '../../src/core/errors.js';
@@ -102,6 +104,8 @@ test('a model that fails validation is not published and leaves no temp dir', as
 test('--warmup N writes a TFRecord of N PredictionLogs that TF Serving replays', async (t) => {
   const repo = tmp(t);
   const r = await publishModel(path.join(fixture, '2'), { repo, name: 'mnist', warmup: 3 });
+  // Written with the model validation loaded, before validation's own warmup check replayed it.
+  assert.match(r.validation!.versions[0]!.checks.find((c) => c.check === 'warmup')?.detail ?? '', /^3 records, CRCs ok, 3 predict requests replayed/);
   const file = path.join(r.dir, 'assets.extra', 'tf_serving_warmup_requests');
   const records = readTFRecordFile(file); // CRCs checked
   assert.equal(records.length, 3);
@@ -135,4 +139,62 @@ test('CLI: export --repo --name --next prints the version; usage errors exit 2',
   assert.match(noName.stderr, /needs both --repo DIR and --name NAME/);
   const exists = runCli(['export', path.join(fixture, '1'), path.join(repo, 'digits', '1')]);
   assert.equal(exists.code, 2);
+});
+
+test('Ctrl-C during an export removes its temp dir and publishes nothing', async (t) => {
+  const repo = tmp(t);
+  const base = path.join(repo, 'mnist');
+  const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(cli)}).then((m) => m.main(process.argv))`, 'tfsvc', 'export', path.join(fixture, '2'), '--repo', repo, '--name', 'mnist', '--warmup', '20'], { stdio: 'ignore' });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  t.after(() => child.kill('SIGKILL'));
+  // Interrupt as soon as the temp dir exists (the copy, engine load, warmup and validation are still ahead).
+  const deadline = Date.now() + 60_000;
+  while (!(existsSync(base) && leftovers(base).length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  assert.equal(leftovers(base).length, 1, 'the export started');
+  child.kill('SIGINT');
+  const { signal } = await exited;
+  assert.equal(signal, 'SIGINT', 'the process still dies by the signal (exit status 130 in a shell)');
+  assert.deepEqual(readdirSync(base), [], 'no temp dir and no version left behind');
+});
+
+test('published files are readable by other users whatever the source modes', async (t) => {
+  const work = tmp(t);
+  const src = path.join(work, 'src');
+  cpSync(path.join(fixture, '1'), src, { recursive: true });
+  mkdirSync(path.join(src, 'assets.extra'));
+  chmodSync(path.join(src, 'saved_model.pb'), 0o600);
+  chmodSync(path.join(src, 'assets.extra'), 0o500); // read-only: the warmup file must still be written into the copy
+  const repo = path.join(work, 'repo');
+  const r = await publishModel(src, { repo, name: 'm', warmup: 2 });
+  const umask = process.umask();
+  assert.equal(statSync(path.join(r.dir, 'saved_model.pb')).mode & 0o777, 0o666 & ~umask);
+  assert.equal(statSync(path.join(r.dir, 'assets.extra')).mode & 0o777, 0o777 & ~umask);
+  assert.ok(existsSync(path.join(r.dir, 'assets.extra', 'tf_serving_warmup_requests')));
+});
+
+test('--next steps over a plain file that holds the next number', async (t) => {
+  const repo = tmp(t);
+  mkdirSync(path.join(repo, 'm', '1'), { recursive: true });
+  cpSync(path.join(fixture, '1'), path.join(repo, 'm', '1'), { recursive: true });
+  writeFileSync(path.join(repo, 'm', '2'), 'not a version');
+  const r = await publishModel(path.join(fixture, '2'), { repo, name: 'm', next: true });
+  assert.equal(r.version, 3);
+  assert.deepEqual(leftovers(path.join(repo, 'm')), []);
+});
+
+test('a SavedModel that contains the repository is refused with a usage error, leaving nothing behind', async (t) => {
+  const sm = path.join(tmp(t), 'sm');
+  cpSync(path.join(fixture, '1'), sm, { recursive: true });
+  await assert.rejects(publishModel(sm, { repo: sm, name: 'inner' }), (e: Error) => e instanceof UsageError && /contains the repository's model folder/.test(e.message));
+  assert.deepEqual(readdirSync(path.join(sm, 'inner')), []);
+});
+
+test('a version spelled with leading zeros (00000001, as TF Serving writes them) counts as taken', async (t) => {
+  const repo = tmp(t);
+  cpSync(path.join(fixture, '1'), path.join(repo, 'm', '00000001'), { recursive: true });
+  await assert.rejects(publishModel(path.join(fixture, '2'), { repo, name: 'm', version: 1 }), (e: Error) => e instanceof UsageError && /m\/00000001 already exists/.test(e.message));
+  const r = await publishModel(path.join(fixture, '2'), { repo, name: 'm' });
+  assert.equal(r.version, 2);
+  assert.deepEqual(readdirSync(path.join(repo, 'm')).sort(), ['00000001', '2']);
 });

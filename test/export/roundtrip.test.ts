@@ -2,7 +2,7 @@
 // tfjs-converter's own loadGraphModel (sharded weights included).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -108,4 +108,35 @@ test('weights are split into 4 MB shards (here: a small shard size) that load ba
   const a = await runAll(path.join(repoRoot, 'fixtures', 'models', 'mnist', '2'), inputs);
   const b = await runAll(back, inputs);
   assert.ok(maxAbsDiff(a.probabilities!.data as Float32Array, b.probabilities!.data as Float32Array) < 1e-6);
+});
+
+test('model.json says which TensorFlow wrote the SavedModel (generatedBy) and that tfsvc converted it', async (t) => {
+  const work = tmp(t);
+  const own = await exportSavedModelAsTfjs(path.join(repoRoot, 'fixtures', 'models', 'mnist', '2'), path.join(work, 'own'));
+  const json = JSON.parse(readFileSync(own.modelJson, 'utf8'));
+  assert.equal(json.format, 'graph-model');
+  assert.match(json.generatedBy, /^tfsvc \d/, 'no TensorFlow wrote the fixture');
+  assert.match(json.convertedBy, /^tfsvc \d/);
+  assert.deepEqual(Object.keys(json.signature.inputs), ['image']);
+  assert.equal(json.weightsManifest[0].weights.every((w: { quantization?: unknown }) => w.quantization === undefined), true);
+});
+
+test('a tfjs graph model with functions (control flow) is refused rather than written as a SavedModel TF would reject', async (t) => {
+  const dir = tmp(t);
+  const modelJson = path.join(dir, 'model.json');
+  writeFileSync(
+    modelJson,
+    JSON.stringify({
+      format: 'graph-model',
+      modelTopology: {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' } } },
+          { name: 'y', op: 'Identity', input: ['x'], attr: { T: { type: 'DT_FLOAT' } } },
+        ],
+        library: { function: [{ signature: { name: 'while_body_1' }, nodeDef: [], ret: {} }] },
+      },
+      weightsManifest: [],
+    }),
+  );
+  await assert.rejects(exportTfjsAsSavedModel(modelJson, path.join(dir, 'sm')), /functions \(control flow: while_body_1\) cannot be exported/);
 });

@@ -3,7 +3,8 @@
 //   {"mul": 2, "add": 1, "delayMs": 0, "loadDelayMs": 0, "fail": "message"}
 // serving_default: x (DT_FLOAT [-1, 1]) → y = x * mul + add; `echo_batch`: y = the batch size each row ran in (to see
 // batching from the outside); `crash`: the worker thread exits mid-request when x[0] is 666 (generated warmup sends
-// zeros, so it is safe). A directory without fake.json fails to load like a broken SavedModel would.
+// zeros, so it is safe); `fixed_batch`: x has the fixed shape [1, 1] (no free batch dimension), any other dim 0 is an
+// error, and y = the batch size like echo_batch. A directory without fake.json fails to load like a broken SavedModel would.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -23,6 +24,12 @@ const signatures: Record<string, SignatureInfo> = {
   serving_default: { key: 'serving_default', methodName: 'tensorflow/serving/predict', inputs: { x: SPEC }, outputs: { y: { ...SPEC, name: 'y:0' } } },
   echo_batch: { key: 'echo_batch', methodName: 'tensorflow/serving/predict', inputs: { x: SPEC }, outputs: { y: { ...SPEC, name: 'b:0' } } },
   crash: { key: 'crash', methodName: 'tensorflow/serving/predict', inputs: { x: SPEC }, outputs: { y: { ...SPEC, name: 'c:0' } } },
+  fixed_batch: {
+    key: 'fixed_batch',
+    methodName: 'tensorflow/serving/predict',
+    inputs: { x: { ...SPEC, shape: [1, 1] } },
+    outputs: { y: { ...SPEC, shape: [1, 1], name: 'f:0' } },
+  },
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,10 +56,11 @@ export async function loadModel(dir: string): Promise<LoadedModel & { signatureD
       if (!signatures[signature]) throw new RequestError('INVALID_ARGUMENT', `unknown signature ${signature}`);
       if (!x || x.dtype !== 'DT_FLOAT') throw new RequestError('INVALID_ARGUMENT', 'input x must be DT_FLOAT');
       if (signature === 'crash' && (x.data as Float32Array)[0] === 666) process.exit(3);
+      if (signature === 'fixed_batch' && x.shape[0] !== 1) throw new RequestError('INVALID_ARGUMENT', `fixed_batch takes x of shape [1,1], not [${x.shape}]`);
       if (spec.delayMs) await sleep(spec.delayMs);
       const src = x.data as Float32Array;
       const out = new Float32Array(src.length);
-      for (let i = 0; i < src.length; i++) out[i] = signature === 'echo_batch' ? x.shape[0]! : src[i]! * mul + add;
+      for (let i = 0; i < src.length; i++) out[i] = signature === 'echo_batch' || signature === 'fixed_batch' ? x.shape[0]! : src[i]! * mul + add;
       return { y: { dtype: 'DT_FLOAT', shape: [...x.shape], data: out } };
     },
     dispose() {},

@@ -122,3 +122,50 @@ test('removing a model unloads it after draining; close() unloads everything', a
   await closing;
   assert.deepEqual(loader.unloads.sort(), [1, 1]);
 });
+
+test('a label takes effect only once its version is AVAILABLE; a moved label keeps its old version until then', async () => {
+  const loader = new FakeLoader();
+  loader.holdLoads = true;
+  const m = new Manager(loader);
+  m.setAspired('m', [v(1)], { stable: 1 });
+  assert.throws(() => m.acquire('m', { label: 'stable' }), /Unrecognized servable version label: stable$/);
+  loader.gates.get(1)!();
+  await m.settled();
+  assert.equal(latest(m, { label: 'stable' }), 1);
+  // Version 2 arrives and the label moves to it: until 2 is AVAILABLE, `stable` still answers with 1.
+  m.setAspired('m', [v(1), v(2)], { stable: 2 });
+  assert.equal(latest(m, { label: 'stable' }), 1);
+  loader.gates.get(2)!();
+  await m.settled();
+  assert.equal(latest(m, { label: 'stable' }), 2);
+  // A label removed from the config is gone.
+  m.setAspired('m', [v(1), v(2)], {});
+  assert.throws(() => m.acquire('m', { label: 'stable' }), /Unrecognized servable version label: stable/);
+});
+
+test('--allow_version_labels_for_unavailable_models lets a new label name a version still loading', async () => {
+  const loader = new FakeLoader();
+  loader.holdLoads = true;
+  const m = new Manager(loader, {}, { allowVersionLabelsForUnavailableModels: true });
+  m.setAspired('m', [v(1)], { canary: 1 });
+  assert.throws(() => m.acquire('m', { label: 'canary' }), /Servable not found for request: Specific\(m, 1\)$/);
+  loader.gates.get(1)!();
+  await m.settled();
+  assert.equal(latest(m, { label: 'canary' }), 1);
+});
+
+test('an observer that throws does not stop loads, unloads or status', async () => {
+  const loader = new FakeLoader();
+  const m = new Manager(loader, {
+    stateChanged: () => {
+      throw new Error('log sink failed');
+    },
+  });
+  m.setAspired('m', [v(1)]);
+  await m.settled();
+  assert.deepEqual(states(m), ['1:AVAILABLE']);
+  m.setAspired('m', [v(2)]);
+  await m.settled();
+  assert.deepEqual(states(m), ['2:AVAILABLE', '1:END']);
+  assert.deepEqual(loader.unloads, [1]);
+});

@@ -19,7 +19,7 @@ test('loads into every worker, runs with inputs transferred, reports engine erro
     rmSync(base, { recursive: true, force: true });
   });
   const info = await pool.load('m/1', dir);
-  assert.deepEqual(Object.keys(info.signatures).sort(), ['crash', 'echo_batch', 'serving_default']);
+  assert.deepEqual(Object.keys(info.signatures).sort(), ['crash', 'echo_batch', 'fixed_batch', 'serving_default']);
   assert.equal(pool.idleCount(), 2);
 
   const inputs = x(1, 2);
@@ -35,4 +35,23 @@ test('loads into every worker, runs with inputs transferred, reports engine erro
   await until(() => pool.idleCount() === 2, () => undefined);
   const results = await Promise.all([pool.run('m/1', 'serving_default', x(1)), pool.run('m/1', 'serving_default', x(2))]);
   assert.deepEqual(results.map((r) => [...(r.y!.data as Float32Array)]), [[4], [8]], 'the replacement worker reloaded the model');
+});
+
+test('a request that cannot be posted to a worker fails alone; the worker stays usable', async (t) => {
+  const base = tmpBase();
+  const dir = writeVersion(base, 1, { mul: 2 });
+  const pool = new WorkerPool({ size: 1, loaderModule: FAKE_ENGINE });
+  t.after(async () => {
+    await pool.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  await pool.load('m/1', dir);
+  // An input whose buffer was already handed away (detached) cannot be transferred.
+  const gone = x(1);
+  const buffer = (gone.x!.data as Float32Array).buffer as ArrayBuffer;
+  structuredClone(buffer, { transfer: [buffer] });
+  await assert.rejects(pool.run('m/1', 'serving_default', gone), (e: unknown) => e instanceof RequestError && e.code === 'INVALID_ARGUMENT');
+  assert.equal(pool.idleCount(), 1, 'the worker was not left busy');
+  const out = await pool.run('m/1', 'serving_default', x(3));
+  assert.deepEqual([...(out.y!.data as Float32Array)], [6]);
 });

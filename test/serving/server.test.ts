@@ -149,6 +149,8 @@ describe('REST API over a fake engine', () => {
     assert.match(r.text, /^:tensorflow:serving:request_count\{model_name="m",status="OK"\} \d+/m);
     assert.match(r.text, /^:tensorflow:serving:request_count\{model_name="nope",status="NOT_FOUND"\} \d+/m);
     assert.match(r.text, /^:tensorflow:serving:request_latency_bucket\{le="10",model_name="m",API="Predict",entrypoint="REST"\}/m);
+    // The broken version 3 of `hot` (an earlier test) counts as a failed load of its own directory, like a success does.
+    assert.ok(r.text.includes(`:tensorflow:cc:saved_model:load_attempt_count{model_path="${path.join(base, 'hot', '3')}",status="fail"}`), 'failed load labelled with its path');
     for (const name of ['tfsvc_queue_delay_seconds_bucket', 'tfsvc_batch_size_bucket', 'tfsvc_inference_seconds_bucket', 'tfsvc_in_flight_requests', 'tfsvc_model_load_seconds', 'tfsvc_model_warmup_seconds', ':tensorflow:cc:saved_model:load_attempt_count']) {
       assert.match(r.text, new RegExp(`^${name}`, 'm'), name);
     }
@@ -203,4 +205,9 @@ test('concurrent requests are batched together on the workers', async (t) => {
   );
   const sizes = replies.map((r) => r.json.predictions[0][0] as number);
   assert.ok(Math.max(...sizes) > 1, `batch sizes seen: ${sizes}`);
+  // A signature whose dim 0 is fixed ([1, 1]) is never batched: every concurrent request runs alone and succeeds.
+  const fixed = await Promise.all(
+    Array.from({ length: 10 }, () => call(serving.restPort, 'POST', '/v1/models/m:predict', { signature_name: 'fixed_batch', instances: [[0]] })),
+  );
+  assert.deepEqual(fixed.map((r) => `${r.status} ${JSON.stringify(r.json)}`), Array(10).fill('200 {"predictions":[[1]]}'));
 });

@@ -2,7 +2,7 @@
 // models fail the right check with a message that names the problem (exit 1); bad invocations exit 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -165,4 +165,54 @@ test('a warmup file is replayed: a good one passes, a corrupt one fails as TF Se
   const bad = await validateTarget(dir);
   assert.equal(bad.ok, false);
   assert.match(failures(bad).join('\n'), /warmup: .*record 3/);
+});
+
+test('--signature S: warmup records for the signatures not loaded are not replayed, not failed', needsShared, async (t) => {
+  const { writeGeneratedWarmup } = await import('../../src/core/export/warmup.js');
+  const dir = copy(sharedModel('tfjs/module_with_multiple_signatures', t), path.join(tmp(t), '1'));
+  const w = await writeGeneratedWarmup(dir, 'multi', 4);
+  assert.deepEqual(w.signatures, ['serving_default', 'timestwo']);
+  const r = await validateTarget(dir, { signature: 'timestwo' });
+  assert.deepEqual(failures(r), []);
+  const warm = r.versions[0]!.checks.find((c) => c.check === 'warmup')!;
+  assert.match(warm.detail, /^4 records, CRCs ok, 2 predict requests replayed; 2 records for signatures not loaded here not replayed/);
+});
+
+test('CLI: a repository with a good and a broken model exits 1 and reports both; dangling links and temp dirs are skipped', (t) => {
+  const repo = tmp(t);
+  copy(path.join(fixture, '2'), path.join(repo, 'good', '1'));
+  copy(path.join(fixture, '1'), path.join(repo, 'broken', '3'));
+  truncateSync(path.join(repo, 'broken', '3', 'saved_model.pb'), 3000);
+  symlinkSync(path.join(repo, 'gone'), path.join(repo, 'dangling'));
+  // An export in progress (or killed with SIGKILL) leaves a hidden temp dir holding a SavedModel: not a model.
+  copy(path.join(fixture, '1'), path.join(repo, '.tfsvc-export-abc123'));
+  const r = runCli(['validate', repo, '--json']);
+  assert.equal(r.code, 1, r.stderr);
+  const doc = JSON.parse(r.stdout) as ValidationReport;
+  assert.deepEqual(doc.versions.map((v) => [v.model, v.version, v.ok]), [['broken', 3, false], ['good', 1, true]]);
+  assert.equal(doc.versions[0]!.checks[0]!.check, 'layout');
+  assert.equal(doc.versions[0]!.checks[0]!.status, 'fail');
+  assert.equal(doc.ok, false);
+});
+
+test('a golden file with ragged expected outputs is a usage error (exit 2), not a failed check', (t) => {
+  const bad = path.join(tmp(t), 'golden.json');
+  writeFileSync(bad, JSON.stringify({ signatures: { serving_default: { inputs: { image: [] }, outputs: { probabilities: [[1, 2], [3]] } } } }));
+  const r = runCli(['validate', path.join(fixture, '2'), '--golden', bad]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--golden .*signature serving_default output probabilities: ragged nested list/);
+});
+
+test('CLI: a SavedModel without signatures fails layout (exit 1): TF Serving could not serve it', async (t) => {
+  const { GraphBuilder } = await import('../../src/core/export/graph-builder.js');
+  const { writeSavedModel } = await import('../../src/core/export/savedmodel-writer.js');
+  const g = new GraphBuilder();
+  g.placeholder('x', 'DT_FLOAT', [-1]);
+  const dir = path.join(tmp(t), '1');
+  await writeSavedModel(dir, { graphDef: g.graphDef(), signatures: {} });
+  const r = runCli(['validate', dir, '--json']);
+  assert.equal(r.code, 1, r.stderr);
+  const doc = JSON.parse(r.stdout) as ValidationReport;
+  assert.deepEqual(doc.versions[0]!.checks.map((c) => [c.check, c.status]), [['layout', 'fail']]);
+  assert.match(doc.versions[0]!.checks[0]!.detail, /has no signatures/);
 });

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { ModelError, RequestError, UsageError } from '../errors.js';
-import { buildExecutableGraph, openModelSource, servableSignatureKeys, type BuildOptions, type ExecutableGraph } from '../graph/build.js';
+import { buildExecutableGraph, openModelSource, servableSignatureKeys, type BuildOptions, type ExecutableGraph, type ModelSource } from '../graph/build.js';
 import { describeUnsupported } from '../graph/support.js';
 import { signatureInfo } from '../savedmodel/signatures.js';
 import type { SignatureDef } from '../savedmodel/types.js';
@@ -23,6 +23,14 @@ import type { HostTensor, LoadedModel, LoadOptions, SignatureInfo, TensorSpec } 
 export interface EngineLoadOptions extends LoadOptions {
   /** Graph optimisations (default all on); see BuildOptions. */
   optimize?: BuildOptions['optimize'];
+  /**
+   * The SavedModel already opened (openModelSource / modelSourceFrom), for callers that read it themselves first:
+   * validate decodes saved_model.pb and reads every checkpoint tensor for its own checks, and hands both over so
+   * nothing is decoded or read twice. Its meta graph is used as is (`tags` is then ignored) and `dir` only names the
+   * model in messages. Tensors the caller already read may be put in `source.variableCache` (checkpoint key → value):
+   * freezing takes them from there instead of reading the checkpoint again.
+   */
+  source?: ModelSource;
 }
 
 interface PreparedSignature {
@@ -61,7 +69,7 @@ export interface EngineModel extends LoadedModel {
 export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Promise<EngineModel> {
   const backend = await initBackend(opts.backend ?? 'wasm');
   registerCustomOps();
-  const src = await openModelSource(dir, opts.tags ?? ['serve']);
+  const src = opts.source ?? (await openModelSource(dir, opts.tags ?? ['serve']));
   const all = servableSignatureKeys(src.meta);
   const wanted = opts.signatures ?? all;
   for (const key of wanted) {

@@ -57,6 +57,11 @@ function reviveError(e: WorkerError): Error {
 
 function compact(t: HostTensor, transfer: Set<ArrayBuffer>): HostTensor {
   const d = t.data;
+  // A tensor whose values do not fill its shape must not be posted: a detached buffer (one already handed to another
+  // thread) in a transfer list makes postMessage drop the message silently, and the worker would stay busy forever.
+  let n = 1;
+  for (const dim of t.shape) n *= dim;
+  if (d.length !== n) throw new RequestError('INVALID_ARGUMENT', `an input tensor of shape [${t.shape.join(',')}] holds ${d.length} values, not ${n}`);
   if (Array.isArray(d)) return t;
   const view = d as Exclude<HostTensor['data'], Uint8Array[]>;
   if (view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && !transfer.has(view.buffer)) {
@@ -176,7 +181,11 @@ export class WorkerPool implements Executor {
     if (!slot) return Promise.reject(new RequestError('UNAVAILABLE', 'no idle inference worker'));
     const transfer = new Set<ArrayBuffer>();
     const moved: Record<string, HostTensor> = {};
-    for (const k in inputs) moved[k] = compact(inputs[k]!, transfer);
+    try {
+      for (const k in inputs) moved[k] = compact(inputs[k]!, transfer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     slot.busy = true;
     const free = slot;
     // The worker's answer settles the returned promise directly (no async wrapper: this is once per batch on the HTTP

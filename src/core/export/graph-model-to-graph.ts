@@ -21,6 +21,13 @@ export function graphModelToGraph(model: TfjsModel): FrozenGraph {
   if (model.json.modelInitializer && (model.json.modelInitializer.node ?? []).length) {
     throw new ModelError('tfjs graph models with a modelInitializer (hash tables) cannot be exported as a SavedModel yet');
   }
+  // Function bodies (While/If branches) in model.json use GraphDef-style input names (`node:0`) and keep their weights
+  // outside the body; a TF FunctionDef needs `node:output_arg:index` names and inline constants. Refuse rather than
+  // write a SavedModel that TensorFlow would reject at load time.
+  const functions = graphDef.library?.function ?? [];
+  if (functions.length) {
+    throw new ModelError(`tfjs graph models with functions (control flow: ${functions.slice(0, 3).map((f) => f.signature?.name).join(', ')}) cannot be exported as a SavedModel yet`);
+  }
   const byName = new Map(nodes.map((n) => [n.name!, n]));
   for (const w of model.weights.values()) {
     const node = byName.get(w.name);

@@ -5,7 +5,7 @@
 // export: inputs are named after the input layers, outputs after the output layers.
 import { ModelError } from '../errors.js';
 import type { SignatureDef, TensorInfo } from '../savedmodel/types.js';
-import { GraphBuilder, attr, shapeProto, tensorName, type Dims, type GraphTensor } from './graph-builder.js';
+import { GraphBuilder, attr, shapeProto, tensorName, type GraphTensor } from './graph-builder.js';
 import type { TfjsModel } from './tfjs-model-file.js';
 import { tfDtype } from './tfjs-model-file.js';
 import type { FrozenGraph, TfjsWeight } from './types.js';
@@ -118,7 +118,8 @@ class Translator {
     });
   }
 
-  private input(alias: string, dtype: string, batchShape: (number | null)[]): GraphTensor {
+  private input(alias: string, dtype: string, batchShape: (number | null)[] | undefined): GraphTensor {
+    if (!Array.isArray(batchShape)) throw new ModelError(`input layer ${alias} declares no batch_input_shape (or batch_shape)`);
     const shape = batchShape.map((d) => (d === null || d === undefined ? -1 : d));
     const tfType = tfDtype(dtype);
     const x = this.g.placeholder(alias, tfType, shape);
@@ -151,7 +152,20 @@ class Translator {
     }
     const op = ACTIVATIONS[act];
     if (!op) return x;
+    if (op === 'Softsign') return this.softsign(x, scope);
     return this.g.op(op, `${scope}/${op}`, [x], { T: attr.type(x.dtype) }, x);
+  }
+
+  /**
+   * softsign(x) = x / (1 + |x|), spelled with Abs, AddV2 and RealDiv: TF has a Softsign op, but TensorFlow.js (the
+   * engine of `tfsvc serve` and `validate`) has no kernel for it, so an exported model would not run in tfsvc itself.
+   */
+  private softsign(x: GraphTensor, scope: string): GraphTensor {
+    const T = { T: attr.type(x.dtype) };
+    const abs = this.g.op('Abs', `${scope}/Softsign/Abs`, [x], T, x);
+    const one = this.g.constant(`${scope}/Softsign/one`, x.dtype, [], Float32Array.from([1]));
+    const den = this.g.op('AddV2', `${scope}/Softsign/add`, [abs, one], T, x);
+    return this.g.op('RealDiv', `${scope}/Softsign`, [x, den], T, x);
   }
 
   private biasAdd(layer: Layer, x: GraphTensor): GraphTensor {
@@ -349,4 +363,3 @@ function spatial(size: number, k: number, stride: number, dilation: number, padd
   return padding === 'SAME' ? Math.ceil(size / stride) : Math.floor((size - eff) / stride) + 1;
 }
 
-export type { Dims };

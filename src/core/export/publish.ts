@@ -2,16 +2,21 @@
 // TF Serving model repository (DIR/NAME/N) atomically, so a server polling DIR/NAME never sees half a version:
 //   1. build the version in a hidden temp dir inside DIR/NAME (same filesystem, so rename is atomic; the name is not
 //      numeric, so TF Serving and tfsvc ignore it while it fills);
-//   2. optionally write a generated warmup file; validate it (the same checks as `tfsvc validate`);
+//   2. validate it (the same checks as `tfsvc validate`), writing the optional generated warmup file with the model
+//      validation loaded, before validation replays it;
 //   3. fsync every file and directory; rename to DIR/NAME/N; fsync DIR/NAME.
 // An existing version is never replaced: rename(2) refuses a non-empty target (ENOTEMPTY), and an explicit --version
 // that exists is refused up front. With --next, a concurrent exporter that took N first makes us retry with N+1.
-import { chmod, cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+// Ctrl-C (SIGINT), SIGTERM and SIGHUP remove the temp dir before the process dies; only SIGKILL or a crash can leave
+// one behind, and a leftover `.tfsvc-export-*` is ignored by every version scan (it is never numeric).
+import { chmod, cp, mkdir, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import type { EngineModel } from '../engine/model.js';
 import type { BackendName } from '../engine/types.js';
 import { ModelError, UsageError } from '../errors.js';
 import { listVersions, resolveModelDir } from '../savedmodel/layout.js';
+import type { MetaGraphDef } from '../savedmodel/types.js';
 import type { ValidationReport, VersionReport } from '../validate/report.js';
 import { finishReport } from '../validate/report.js';
 import { validateVersion } from '../validate/validate.js';
@@ -54,26 +59,34 @@ export async function publishModel(src: string, opts: PublishOptions): Promise<P
 
   const base = path.resolve(opts.repo, opts.name);
   await mkdir(base, { recursive: true });
-  if (opts.version !== undefined && existsSync(path.join(base, String(opts.version)))) {
-    throw new UsageError(`${path.join(base, String(opts.version))} already exists: refusing to overwrite a published version (use --next or another --version)`);
-  }
+  const existing = opts.version !== undefined ? versionDir(base, opts.version) : undefined;
+  if (existing) throw new UsageError(`${existing} already exists: refusing to overwrite a published version (use --next or another --version)`);
 
   const temp = await mkdtemp(path.join(base, TEMP_PREFIX));
+  const guard = removeOnSignal(temp);
   try {
-    // mkdtemp makes a private (0700) directory; a published version must be readable like any other directory
-    // (TF Serving often runs as another user).
-    await chmod(temp, 0o777 & ~currentUmask());
     const sourceKind = await fill(src, temp);
+    // mkdtemp makes a private (0700) directory and cp keeps the source's modes (0600 files, read-only directories):
+    // a published version must be readable like any other directory (TF Serving often runs as another user), and the
+    // temp dir must stay writable (warmup file) and removable.
+    await normalizeModes(temp, currentUmask());
     let warmup: WarmupWriteResult | undefined;
-    if (opts.warmup) warmup = await writeGeneratedWarmup(temp, opts.name, opts.warmup, { backend: opts.backend });
     let validation: ValidationReport | undefined;
     if (opts.validate !== false) {
-      const report: VersionReport = await validateVersion(temp, { backend: opts.backend });
+      // The warmup file is generated with the model validation loads, so a big model is loaded once, not twice.
+      const afterLoad = opts.warmup
+        ? async (model: EngineModel, meta: MetaGraphDef) => {
+            warmup = await writeGeneratedWarmup(temp, opts.name, opts.warmup!, { backend: opts.backend, model, meta });
+          }
+        : undefined;
+      const report: VersionReport = await validateVersion(temp, { backend: opts.backend, afterLoad });
       validation = finishReport(temp, [report]);
       if (!validation.ok) {
         const failed = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.check}: ${c.detail}`);
         throw new ModelError(`not published: validation failed (${failed.join('; ')})`);
       }
+    } else if (opts.warmup) {
+      warmup = await writeGeneratedWarmup(temp, opts.name, opts.warmup, { backend: opts.backend });
     }
     await fsyncTree(temp);
     await opts.beforeRename?.(temp);
@@ -82,15 +95,21 @@ export async function publishModel(src: string, opts: PublishOptions): Promise<P
     for (let attempt = 0; ; attempt++) {
       const target = path.join(base, String(version));
       try {
-        if (existsSync(target)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+        if (versionDir(base, version)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+        // From here a signal must not delete the temp dir: rename runs on libuv's thread pool, and removing the tree
+        // while it moves could empty the version it just published. rename is atomic, so a signal leaves either a
+        // whole version or a leftover temp dir.
+        guard.renaming = true;
         await rename(temp, target);
       } catch (err) {
+        guard.renaming = false;
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err;
+        // ENOTDIR/EISDIR: a plain file holds the number (listVersions skips files, so nextVersion can land on it).
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY' && code !== 'ENOTDIR' && code !== 'EISDIR') throw err;
         if (opts.version !== undefined || attempt >= 20) {
           throw new UsageError(`${target} already exists: refusing to overwrite a published version`);
         }
-        version = nextVersion(base);
+        version = Math.max(nextVersion(base), version + 1);
         continue;
       }
       await fsyncPath(base);
@@ -99,6 +118,46 @@ export async function publishModel(src: string, opts: PublishOptions): Promise<P
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     throw err;
+  } finally {
+    guard.disarm();
+  }
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * While armed, SIGINT/SIGTERM/SIGHUP remove `dir` and then kill the process with the same signal (the default action
+ * our listener replaced), so an interrupted export leaves nothing behind. Not while `renaming` (see the rename above).
+ */
+function removeOnSignal(dir: string): { renaming: boolean; disarm: () => void } {
+  const guard = {
+    renaming: false,
+    disarm: () => {
+      for (const s of SIGNALS) process.off(s, onSignal);
+    },
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    guard.disarm();
+    if (!guard.renaming) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Dying anyway; a leftover temp dir is ignored by version scans.
+      }
+    }
+    process.kill(process.pid, signal);
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  return guard;
+}
+
+/** Directories 0777 and files 0666 (0755/0644 under the usual umask): readable by any server, writable by us. */
+async function normalizeModes(dir: string, umask: number): Promise<void> {
+  await chmod(dir, 0o777 & ~umask);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await normalizeModes(p, umask);
+    else await chmod(p, 0o666 & ~umask);
   }
 }
 
@@ -106,6 +165,15 @@ function currentUmask(): number {
   const old = process.umask(0o022);
   process.umask(old);
   return old;
+}
+
+/**
+ * The entry that holds version `n` under `base`, under any spelling: TF Serving reads `00000003` as version 3, so
+ * publishing `3` beside it would give the server two directories for one version.
+ */
+function versionDir(base: string, n: number): string | undefined {
+  const plain = path.join(base, String(n));
+  return existsSync(plain) ? plain : listVersions(base).versions.find((v) => v.version === n)?.dir;
 }
 
 /** Newest numeric version under `base` + 1; 1 when there is none. */
@@ -128,6 +196,11 @@ async function fill(src: string, temp: string): Promise<PublishResult['sourceKin
     return r.kind === 'layers-model' ? 'tfjs-layers' : 'tfjs-graph';
   }
   const { dir } = resolveModelDir(src);
+  // Copying a SavedModel into a folder inside itself would recurse (cp refuses with an obscure error).
+  const real = await realpath(dir);
+  if ((await realpath(temp)).startsWith(real + path.sep)) {
+    throw new UsageError(`${dir} contains the repository's model folder ${path.dirname(temp)}: publish into a repository outside the SavedModel`);
+  }
   await cp(dir, temp, { recursive: true, errorOnExist: false, force: true, dereference: true });
   return 'savedmodel';
 }

@@ -3,6 +3,7 @@
 // (functions inlined, variables frozen, optimised), so what loads in the browser is exactly what `tfsvc serve` runs.
 import { buildExecutableGraph, openModelSource, servableSignatureKeys } from '../graph/build.js';
 import { UsageError } from '../errors.js';
+import { version } from '../../version.js';
 import { writeTfjsGraphModel, type TfjsWriteResult } from './tfjs-writer.js';
 
 export interface SavedModelToTfjsOptions {
@@ -18,6 +19,10 @@ export async function exportSavedModelAsTfjs(dir: string, outDir: string, opts: 
   const key = opts.signature ?? (keys.includes('serving_default') ? 'serving_default' : keys[0]);
   if (!key) throw new UsageError(`${dir}: the SavedModel has no signatures to export`);
   const graph = await buildExecutableGraph(src, key, { optimize: opts.optimize ?? true });
-  const written = await writeTfjsGraphModel(outDir, graph.artifacts);
+  // tensorflowjs_converter puts a TensorFlow version in generatedBy (the one it ran with); without TensorFlow, the
+  // release that wrote the SavedModel is the closest truth, else tfsvc itself.
+  const generatedBy = src.meta.metaInfoDef?.tensorflowVersion || `tfsvc ${version}`;
+  const artifacts = { ...graph.artifacts, generatedBy };
+  const written = await writeTfjsGraphModel(outDir, artifacts);
   return { ...written, signature: key };
 }

@@ -96,7 +96,7 @@ function decodeWeight(spec: TfjsWeightSpec, buf: Buffer, offset: number, file: s
   let data: TfjsWeight['data'];
   if (q) {
     // Quantized weights are widened back to their declared dtype: affine for uint8/uint16, IEEE half for float16.
-    const src = q.dtype === 'uint8' ? raw : q.dtype === 'uint16' ? new Uint16Array(raw.buffer) : new Uint16Array(raw.buffer);
+    const src = q.dtype === 'uint8' ? raw : new Uint16Array(raw.buffer); // uint16 and float16 are both 2-byte codes
     const f = new Float32Array(n);
     for (let i = 0; i < n; i++) f[i] = q.dtype === 'float16' ? halfToFloat(src[i]!) : src[i]! * (q.scale ?? 1) + (q.min ?? 0);
     data = spec.dtype === 'int32' ? Int32Array.from(f, Math.round) : f;

@@ -2,12 +2,13 @@
 // Serving (and `tfsvc serve`) replays before a version goes AVAILABLE. Requests are generated from the signatures:
 // batch 1, dtype/shape aware, seeded (record i uses seed i+1), round-robin over the predict signatures that run.
 import { generateInputs } from '../engine/generate-inputs.js';
-import { loadModel } from '../engine/model.js';
+import { loadModel, type EngineModel } from '../engine/model.js';
 import type { BackendName } from '../engine/types.js';
 import { ModelError } from '../errors.js';
 import { seededRandom } from '../prng.js';
 import { exampleInputs } from '../savedmodel/example-features.js';
 import { readSavedModel, selectMetaGraph } from '../savedmodel/reader.js';
+import type { MetaGraphDef } from '../savedmodel/types.js';
 import { MAX_WARMUP_RECORDS, writeWarmupFile, type WarmupRequest } from '../savedmodel/warmup-file.js';
 
 export interface WarmupWriteResult {
@@ -16,16 +17,24 @@ export interface WarmupWriteResult {
   signatures: string[];
 }
 
+export interface WarmupWriteOptions {
+  backend?: BackendName;
+  signature?: string;
+  /** The model of `dir`, already loaded (and its meta graph): used as is and not disposed, so it is not loaded twice. */
+  model?: EngineModel;
+  meta?: MetaGraphDef;
+}
+
 /**
  * Generates `count` predict requests for the SavedModel in `dir` and writes them as its warmup file. Each request is
  * run once here first, so a warmup file never holds a request the model rejects (TF Serving fails the load then).
  */
-export async function writeGeneratedWarmup(dir: string, modelName: string, count: number, opts: { backend?: BackendName; signature?: string } = {}): Promise<WarmupWriteResult> {
+export async function writeGeneratedWarmup(dir: string, modelName: string, count: number, opts: WarmupWriteOptions = {}): Promise<WarmupWriteResult> {
   if (!Number.isInteger(count) || count < 1 || count > MAX_WARMUP_RECORDS) {
     throw new ModelError(`--warmup takes 1 to ${MAX_WARMUP_RECORDS} records (TF Serving's limit), got ${count}`);
   }
-  const meta = selectMetaGraph((await readSavedModel(dir)).savedModel);
-  const model = await loadModel(dir, { backend: opts.backend, signatures: opts.signature ? [opts.signature] : undefined });
+  const meta = opts.meta ?? selectMetaGraph((await readSavedModel(dir)).savedModel);
+  const model = opts.model ?? (await loadModel(dir, { backend: opts.backend, signatures: opts.signature ? [opts.signature] : undefined }));
   try {
     const keys = Object.entries(model.signatures)
       .filter(([, s]) => s.methodName === 'tensorflow/serving/predict')
@@ -50,6 +59,6 @@ export async function writeGeneratedWarmup(dir: string, modelName: string, count
     const file = writeWarmupFile(dir, requests);
     return { file, records: requests.length, signatures: keys };
   } finally {
-    model.dispose();
+    if (!opts.model) model.dispose();
   }
 }

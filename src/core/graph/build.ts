@@ -128,13 +128,16 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
   const g: WorkGraph = { nodes: new Map(), values: new Map() };
   for (const n of src.meta.graphDef?.node ?? []) g.nodes.set(n.name!, copyNode(n, src.ops));
 
-  const placeholders = placeFeeds(
+  // A signature output that is a fed tensor echoes the feed, as TensorFlow returns a fed tensor when it is fetched.
+  const placed = placeFeeds(
     g,
     inputAliases.map((a) => ({ ref: refOf(a, def.inputs![a]!, 'input'), dtype: def.inputs![a]!.dtype ?? 'DT_FLOAT' })),
+    outputAliases.map((a) => refOf(a, def.outputs![a]!, 'output')),
   );
+  const placeholders = placed.placeholders;
   // Placeholders stay even when no output needs them: requests may feed every signature input.
   const feeds = placeholders.map((p) => `${p}:0`);
-  let outputRefs = outputAliases.map((a) => refOf(a, def.outputs![a]!, 'output'));
+  let outputRefs = placed.outputs;
   pruneTo(g, [...outputRefs, ...feeds]);
   const alias = inlineCalls(g, src.library, src.ops);
   outputRefs = outputRefs.map((r) => resolveRef(alias, r));

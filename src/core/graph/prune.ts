@@ -11,30 +11,57 @@ export interface FeedSpec {
   dtype: string;
 }
 
+/** What placeFeeds did: the placeholder of each feed, and where each signature output now reads from. */
+export interface PlacedFeeds {
+  /** Per feed, in order: the Placeholder node to feed. Feeds of one tensor share one placeholder. */
+  placeholders: string[];
+  /** The `outputs` given, each rewired to the placeholder's `p:0` when it is a fed tensor (a fed output echoes the feed). */
+  outputs: string[];
+}
+
 /**
- * Replaces each fed tensor by a Placeholder and returns, per feed, the placeholder's node name. A feed of output 0
- * turns its node into the placeholder (keeping its name); a feed of output k>0 gets a new `node_k` placeholder and
- * its consumers are redirected.
+ * Replaces each fed tensor by a Placeholder standing for that tensor only: its consumers (graph inputs and signature
+ * `outputs`, canonical refs) are rewired to the placeholder, and consumers of the node's other outputs are untouched.
+ * A node fed at output 0 whose other outputs nobody uses becomes the placeholder itself (keeping its name, so the
+ * common case, a signature input that is an Identity or a single-output op, is fed under its own name). Otherwise the
+ * placeholder is a new node `<node>_<k>` and the node stays for its other outputs (pruning drops it when unused).
  */
-export function placeFeeds(g: WorkGraph, feeds: FeedSpec[]): string[] {
-  return feeds.map((feed) => {
+export function placeFeeds(g: WorkGraph, feeds: FeedSpec[], outputs: string[] = []): PlacedFeeds {
+  const placed = new Map<string, string>(); // fed ref → placeholder node
+  let outs = [...outputs];
+  const placeholders = feeds.map((feed) => {
+    const done = placed.get(feed.ref);
+    if (done) return done;
     const [name, index] = splitRef(feed.ref);
     const node = g.nodes.get(name);
     if (!node) throw new ModelError(`signature input ${feed.ref} names no node of the graph`);
     // No shape attr: TensorFlow's C++ runtime (what TF Serving runs) does not check fed shapes against the
     // signature, and tfjs would reject every shape the placeholder does not declare.
     const attr: NodeDef['attr'] = { dtype: { type: feed.dtype } };
-    if (index === 0) {
+    const otherOutputUsed = (ref: string) => {
+      const [n, k] = splitRef(ref);
+      return n === name && k !== index;
+    };
+    const inPlace =
+      index === 0 &&
+      ![...g.nodes.values()].some((n) => n.input?.some(otherOutputUsed)) &&
+      !outs.some(otherOutputUsed);
+    if (inPlace) {
       if (node.op !== 'Placeholder') g.values.delete(name);
       g.nodes.set(name, { name, op: 'Placeholder', input: [], attr });
+      placed.set(feed.ref, name);
       return name;
     }
     let pname = `${name}_${index}`;
     while (g.nodes.has(pname)) pname += '_';
     g.nodes.set(pname, { name: pname, op: 'Placeholder', input: [], attr });
-    for (const n of g.nodes.values()) n.input = n.input?.map((r) => (r === feed.ref ? `${pname}:0` : r));
+    const rewire = (r: string) => (r === feed.ref ? `${pname}:0` : r);
+    for (const n of g.nodes.values()) n.input = n.input?.map(rewire);
+    outs = outs.map(rewire);
+    placed.set(feed.ref, pname);
     return pname;
   });
+  return { placeholders, outputs: outs };
 }
 
 /** Keeps only the nodes the `outputs` (canonical refs) depend on through data edges. Returns how many were removed. */

@@ -10,6 +10,8 @@ import type { ScheduleHealth } from './metrics.js';
 import { newHistogram, percentileMs, recordMs } from './histogram.js';
 import { intendedTimes } from './schedule.js';
 import { runPacer } from './pacer.js';
+// When the generator counts as behind its schedule: see behind.ts.
+import { ScheduleKeeping } from './behind.js';
 
 export interface AttackOptions {
   schedule: Schedule;
@@ -38,15 +40,6 @@ export interface AttackOutcome {
   startedAt: Date;
   health?: ScheduleHealth;
 }
-
-/**
- * The generator is "behind" when more than a tenth of its requests went out over this many ms late (its p90 lag), or
- * when it sent less than 99% of the scheduled requests over the window. A single pause (GC, a busy CPU) delays a
- * burst of requests and shows in the lag p99/max and in corrected latency, but is not "behind"; a generator that
- * cannot keep up lags more and more and trips both rules. Connection waits are not counted: they mean the server
- * (or --connections) is the limit.
- */
-export const BEHIND_LAG_MS = 10;
 
 export async function attack(o: AttackOptions): Promise<AttackOutcome> {
   const t0 = performance.now();
@@ -85,6 +78,10 @@ export async function attack(o: AttackOptions): Promise<AttackOutcome> {
 
   // With --requests N, warmup requests come first and then exactly N measured ones.
   const warmupCount = o.requests === Infinity ? Infinity : countBefore(schedule, o.warmupMs);
+  // The measured window's end on the attack clock: known from --duration, or (--requests N) the intended time of the
+  // request after the last one.
+  const windowEnd = o.durationMs !== Infinity ? o.warmupMs + o.durationMs : intendedAt(schedule, warmupCount + o.requests);
+  const keeping = new ScheduleKeeping(o.warmupMs, windowEnd);
   await runPacer({
     schedule,
     untilMs: o.durationMs === Infinity ? Infinity : o.warmupMs + o.durationMs,
@@ -95,6 +92,7 @@ export async function attack(o: AttackOptions): Promise<AttackOutcome> {
       if (intended >= o.warmupMs) {
         measuredIssued++;
         recordMs(lag, pacerLag);
+        keeping.issue(intended, intended + pacerLag);
       }
       if (inFlight < o.connections) dispatch(intended, index++);
       else {
@@ -122,14 +120,16 @@ export async function attack(o: AttackOptions): Promise<AttackOutcome> {
     lagMaxMs: lag.totalCount ? lag.maxValue / 1000 : 0,
     connectionWaits,
     sendRate,
-    behind: lagP90Ms > BEHIND_LAG_MS || (measuredSent > 100 && sendRate < 0.99 * expectedRate(schedule, measuredIssued, scheduledMs)),
+    behind: keeping.behind(lagP90Ms),
   };
   return { durationMs, windowStart: o.warmupMs, startedAt: new Date(startedAtMs), health };
 }
 
-// The rate the schedule itself asked for over the window (Poisson runs vary around the nominal rate by chance).
-function expectedRate(schedule: { rate: number }, issued: number, scheduledMs: number): number {
-  return scheduledMs > 0 ? (issued * 1000) / scheduledMs : schedule.rate;
+/** The intended time of request number `n` (0-based) of `schedule`. */
+function intendedAt(schedule: Exclude<Schedule, { kind: 'closed' }>, n: number): number {
+  let i = 0;
+  for (const t of intendedTimes(schedule)) if (i++ === n) return t;
+  return Infinity; // unreachable: the schedule is endless
 }
 
 function countBefore(schedule: Exclude<Schedule, { kind: 'closed' }>, ms: number): number {

@@ -1,9 +1,9 @@
-// One benchmark run: bodies + schedule → attack through the HTTP client → Metrics. The command renders; this holds
+// One benchmark run: bodies + schedule → attack through the endpoint's client (HTTP or gRPC) → Metrics. The command renders; this holds
 // the logic tests need (and bench/generator.ts drives it directly).
 import { performance } from 'node:perf_hooks';
 import { UsageError } from '../errors.js';
 import { attack } from './attack.js';
-import { HttpClient } from './client.js';
+import { restEndpoint, type Endpoint } from './endpoint.js';
 import { ConnectionError } from './errors.js';
 import { LiveStats, type Snapshot } from './live.js';
 import { Metrics } from './metrics.js';
@@ -11,7 +11,8 @@ import type { Result } from './result.js';
 import { describeSchedule, type Schedule } from './schedule.js';
 
 export interface BenchOptions {
-  url: URL;
+  /** A REST URL, or any endpoint (endpoint.ts: REST or gRPC). */
+  url: URL | Endpoint;
   bodies: Buffer[];
   schedule: Schedule;
   /** Measured window (ms) or Infinity when `requests` bounds the run. */
@@ -33,9 +34,10 @@ export interface BenchOptions {
 export async function runBench(o: BenchOptions): Promise<Metrics> {
   if (o.bodies.length === 0) throw new UsageError('no request bodies to send');
   const connections = o.schedule.kind === 'closed' ? o.schedule.concurrency : o.connections;
-  const client = new HttpClient(o.url, { connections, timeoutMs: o.timeoutMs });
+  const endpoint = o.url instanceof URL ? restEndpoint(o.url) : o.url;
+  const client = endpoint.open({ connections, timeoutMs: o.timeoutMs });
   const metrics = new Metrics({
-    target: o.url.href,
+    target: endpoint.label,
     schedule: describeSchedule(o.schedule),
     rate: o.schedule.kind === 'closed' ? undefined : o.schedule.rate,
     concurrency: o.schedule.kind === 'closed' ? o.schedule.concurrency : undefined,
@@ -70,7 +72,7 @@ export async function runBench(o: BenchOptions): Promise<Metrics> {
         o.onResult?.(r);
       },
     });
-    metrics.durationMs = outcome.durationMs;
+    metrics.closeWindow(outcome.durationMs);
     metrics.info.startedAt = outcome.startedAt.toISOString();
     metrics.health = outcome.health;
     return metrics;
@@ -87,16 +89,19 @@ export async function runBench(o: BenchOptions): Promise<Metrics> {
  * Sends one request before the run so that a wrong URL or a body the server rejects fails fast with exit code 2
  * instead of a run full of errors. Server errors (5xx) are not usage errors: they are what a bench measures.
  */
-export async function preflight(url: URL, body: Buffer, timeoutMs: number): Promise<void> {
-  const client = new HttpClient(url, { connections: 1, timeoutMs });
+export async function preflight(url: URL | Endpoint, body: Buffer, timeoutMs: number): Promise<void> {
+  const endpoint = url instanceof URL ? restEndpoint(url) : url;
+  const client = endpoint.open({ connections: 1, timeoutMs });
   try {
     const out = await client.send(body);
     if (out.error === 'connect' || out.error === 'reset' || out.error === 'other') {
-      throw new ConnectionError(`cannot reach ${url.href}: ${out.message ?? out.error}`);
+      throw new ConnectionError(`cannot reach ${endpoint.label}: ${out.message ?? out.error}`);
     }
-    if (out.error === 'timeout') throw new ConnectionError(`${url.href} did not answer within ${timeoutMs}ms`);
+    if (out.error === 'timeout') throw new ConnectionError(`${endpoint.label} did not answer within ${timeoutMs}ms`);
     if (out.status >= 400 && out.status < 500) {
-      throw new UsageError(`${url.href} rejected the request with HTTP ${out.status}: ${(out.message ?? '').slice(0, 300)}`);
+      // gRPC answers carry their status name in the message ("NOT_FOUND: ..."); out.status is its HTTP equivalent.
+      const what = endpoint.label.startsWith('grpc://') ? 'gRPC status' : `HTTP ${out.status}`;
+      throw new UsageError(`${endpoint.label} rejected the request with ${what}: ${(out.message ?? '').slice(0, 300)}`);
     }
   } finally {
     await client.close();

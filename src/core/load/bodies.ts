@@ -3,6 +3,7 @@
 // generator nothing while it keeps the schedule.
 import { readFileSync } from 'node:fs';
 import { generateInputs } from '../engine/generate-inputs.js';
+import type { HostTensor } from '../engine/types.js';
 import { UsageError } from '../errors.js';
 import { seededRandom } from '../prng.js';
 import { readWarmupFile } from '../savedmodel/warmup-file.js';
@@ -24,7 +25,11 @@ export interface BodySet {
 }
 
 /** `count` distinct generated bodies for `sig` (a different seed each, derived from `seed`). */
-export function generatedBodies(sig: SignatureSpec, o: { batch: number; seed: number; unknownDim: number; count: number; sendSignature: boolean }): BodySet {
+export function generatedBodies(
+  sig: SignatureSpec,
+  o: { batch: number; seed: number; unknownDim: number; count: number; sendSignature: boolean; encode?: (signature: string | undefined, inputs: Record<string, HostTensor>) => Buffer },
+): BodySet {
+  const encode = o.encode ?? ((signature, inputs) => Buffer.from(JSON.stringify(restPredictBody(signature, inputs))));
   if (!sig.method.endsWith('/predict')) {
     throw new UsageError(`signature ${sig.name} is a ${sig.method.split('/').pop()} signature (tf.Example input): its bodies come from --feature flags or --data, not from tensor metadata`);
   }
@@ -36,7 +41,7 @@ export function generatedBodies(sig: SignatureSpec, o: { batch: number; seed: nu
     notes = g.notes;
     // A fixed first dimension wins over --batch (see concreteShape); report the rows actually sent.
     rows = Object.values(g.inputs)[0]?.shape[0] ?? o.batch;
-    bodies.push(Buffer.from(JSON.stringify(restPredictBody(o.sendSignature ? sig.name : undefined, g.inputs))));
+    bodies.push(encode(o.sendSignature ? sig.name : undefined, g.inputs));
   }
   return { bodies, source: `generated from metadata: signature ${sig.name}, batch ${rows}, seed ${o.seed}`, notes, batch: rows };
 }
@@ -90,6 +95,16 @@ export function fileBodies(file: string, signature?: string): BodySet {
   });
   if (!bodies.length) throw new UsageError(`--data ${file}: no request bodies (expected one JSON object per line)`);
   return { bodies, source: `JSONL file ${file}: ${bodies.length} bodies`, notes: [], ...(examples ? { examples: { signature: firstSignature } } : {}) };
+}
+
+/** A warmup file's predict requests, encoded by `encode` (gRPC: PredictRequest messages). */
+export function warmupFileRequests(file: string, encode: (signature: string | undefined, inputs: Record<string, HostTensor>) => Buffer): BodySet {
+  const records = readWarmupFile(file, (m) => new UsageError(`${file}: ${m}`), Infinity);
+  const bodies: Buffer[] = [];
+  for (const r of records) if (r.kind === 'predict') bodies.push(encode(r.signature, r.inputs));
+  if (bodies.length === 0) throw new UsageError(`${file}: no predict requests in ${records.length} records`);
+  const skipped = records.length - bodies.length;
+  return { bodies, source: `warmup file ${file}: ${bodies.length} predict requests`, notes: skipped ? [`skipped ${skipped} classify/regress/multi-inference records`] : [] };
 }
 
 /**

@@ -97,7 +97,13 @@ export function examplesBody(signature: string | undefined, features: FeatureSpe
 export function generatedExampleBodies(
   signature: string | undefined,
   features: FeatureSpec[],
-  o: { batch: number; seed: number; count: number },
+  o: { batch: number; seed: number; count: number; encode?: (signature: string | undefined, examples: GeneratedExample[]) => Buffer },
 ): Buffer[] {
-  return Array.from({ length: o.count }, (_, i) => Buffer.from(examplesBody(signature, features, o.batch, seededRandom(o.seed + i * 7919))));
+  const encode = o.encode;
+  if (encode && !features.length) throw new UsageError('a tf.Example request needs at least one --feature');
+  return Array.from({ length: o.count }, (_, i) =>
+    encode
+      ? encode(signature, generateExamples(features, o.batch, seededRandom(o.seed + i * 7919)))
+      : Buffer.from(examplesBody(signature, features, o.batch, seededRandom(o.seed + i * 7919))),
+  );
 }

@@ -1,10 +1,14 @@
 // Reads a model's signatures from TF Serving's metadata endpoint (GET .../v1/models/NAME[/versions/V]/metadata),
-// the same JSON from TF Serving and tfsvc serve. Connection failures raise ConnectionError (exit 2).
+// the same JSON from TF Serving and tfsvc serve, or over gRPC from PredictionService.GetModelMetadata. Connection
+// failures and error answers raise ConnectionError (exit 2) with the server's message.
 import { request } from 'undici';
 import type { InputSpec } from '../engine/generate-inputs.js';
 import { UsageError } from '../errors.js';
 import { ConnectionError } from './errors.js';
 import type { Target } from './target.js';
+import type * as grpc from '@grpc/grpc-js';
+import { cleanDetails, GrpcClient, grpcCodeName } from './grpc-client.js';
+import { metadataRequest, metadataResponseAsJson } from './grpc-request.js';
 
 export interface SignatureSpec {
   name: string;
@@ -44,6 +48,7 @@ export function parseMetadata(json: unknown): { version?: string; signatures: Si
 
 /** GETs and parses the metadata of `target`'s model. */
 export async function fetchMetadata(target: Target, timeoutMs = 10_000): Promise<{ version?: string; signatures: SignatureSpec[] }> {
+  if (target.protocol === 'grpc') return fetchGrpcMetadata(target, timeoutMs);
   let status: number;
   let text: string;
   try {
@@ -84,4 +89,27 @@ export function pickSignature(signatures: SignatureSpec[], name?: string): Signa
   const predict = signatures.filter((s) => s.method.endsWith('/predict'));
   if (predict.length === 1) return predict[0]!;
   throw new UsageError(`the model has no serving_default signature; pick one with --signature (it has: ${names})`);
+}
+
+/** GetModelMetadata over gRPC, parsed like the REST answer. */
+async function fetchGrpcMetadata(target: Target, timeoutMs: number): Promise<{ version?: string; signatures: SignatureSpec[] }> {
+  const where = `${target.origin} GetModelMetadata (model ${target.model})`;
+  const client = new GrpcClient(target.grpcAddress!, 'GetModelMetadata', { connections: 1, timeoutMs });
+  let bytes: Buffer;
+  try {
+    bytes = await client.call(metadataRequest(target));
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    if (typeof e.code !== 'number') throw new ConnectionError(`${where}: ${e.message}`, { cause: err });
+    const unreachable = grpcCodeName(e.code) === 'UNAVAILABLE' || grpcCodeName(e.code) === 'DEADLINE_EXCEEDED';
+    const details = cleanDetails(e.details);
+    throw new ConnectionError(`${unreachable ? `cannot reach ${target.origin}` : where}: ${grpcCodeName(e.code)}: ${details}`, { cause: err });
+  } finally {
+    await client.close();
+  }
+  try {
+    return parseMetadata(metadataResponseAsJson(bytes));
+  } catch (err) {
+    throw new ConnectionError(`${where}: ${(err as Error).message}`);
+  }
 }

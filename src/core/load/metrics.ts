@@ -31,7 +31,7 @@ export interface ScheduleHealth {
   connectionWaits: number;
   /** Requests sent in the measured window ÷ its length, per second. */
   sendRate: number;
-  /** True when the generator could not keep the schedule (see attack.ts for the rule). */
+  /** True when the generator could not keep the schedule (see behind.ts for the rule). */
   behind: boolean;
 }
 
@@ -76,6 +76,12 @@ export class Metrics {
   bytesOut = 0;
   /** Per second of the measured window (by intended start), index = second. */
   timeline: Bucket[] = [];
+  /**
+   * Successful responses per second of the measured window, by when they ARRIVED (index = second): the throughput the
+   * server delivered over time. The timeline, by intended start, is the load offered. Under a ramp, the two part
+   * where the server stops keeping up.
+   */
+  throughput: number[] = [];
   /** Length of the measured window in ms; set by the attack when it finishes (or summed windows on merge). */
   durationMs = 0;
   /** Offset (ms, attack clock) where the measured window starts: the end of --warmup. */
@@ -99,6 +105,9 @@ export class Metrics {
       if (r.message && !(key in this.samples)) this.samples[key] = r.message;
     } else {
       this.ok++;
+      const done = Math.max(0, Math.floor((r.end - this.windowStart) / 1000));
+      while (this.throughput.length <= done) this.throughput.push(0);
+      this.throughput[done]!++;
     }
     const second = Math.max(0, Math.floor((r.intended - this.windowStart) / 1000));
     while (this.timeline.length <= second) this.timeline.push({ count: 0, errors: 0, hist: newHistogram('second') });
@@ -106,6 +115,20 @@ export class Metrics {
     bucket.count++;
     if (r.error) bucket.errors++;
     recordMs(bucket.hist, r.end - r.intended);
+  }
+
+  /**
+   * Ends the window at `durationMs`: answers that arrived after its last second (requests sent near the end) count
+   * in that last second, so the series has one entry per second of the window and no stub at the end. A window
+   * stretched a few ms by a late send (attack.ts) does not start a second of its own.
+   */
+  closeWindow(durationMs: number): void {
+    this.durationMs = durationMs;
+    const seconds = Math.max(1, Math.ceil(durationMs / 1000 - 0.05));
+    if (this.throughput.length > seconds) {
+      const tail = this.throughput.splice(seconds).reduce((a, b) => a + b, 0);
+      this.throughput[seconds - 1] = (this.throughput[seconds - 1] ?? 0) + tail;
+    }
   }
 
   get errors(): number {
@@ -149,6 +172,10 @@ export class Metrics {
       mine.errors += b.errors;
       mine.hist.add(b.hist);
     });
+    other.throughput.forEach((n, i) => {
+      while (this.throughput.length <= i) this.throughput.push(0);
+      this.throughput[i]! += n;
+    });
     this.durationMs = Math.max(this.durationMs, other.durationMs);
     if (other.info.startedAt < this.info.startedAt) this.info.startedAt = other.info.startedAt;
     if (this.info.rate !== undefined || other.info.rate !== undefined) this.info.rate = (this.info.rate ?? 0) + (other.info.rate ?? 0);
@@ -173,6 +200,7 @@ export class Metrics {
       durationMs: this.durationMs,
       histograms: { corrected: encodeHistogram(this.corrected), uncorrected: encodeHistogram(this.uncorrected) },
       timeline: this.timeline.map((b) => ({ count: b.count, errors: b.errors, hist: encodeHistogram(b.hist) })),
+      throughput: this.throughput,
     };
   }
 
@@ -195,6 +223,7 @@ export class Metrics {
     m.durationMs = j.durationMs;
     m.health = j.health;
     m.timeline = (j.timeline ?? []).map((b) => ({ count: b.count, errors: b.errors, hist: decodeHistogram(b.hist, 'second') }));
+    m.throughput = Array.isArray(j.throughput) ? [...j.throughput] : [];
     return m;
   }
 }
@@ -209,6 +238,8 @@ export interface MetricsJson {
   durationMs: number;
   histograms: { corrected: string; uncorrected: string };
   timeline: Array<{ count: number; errors: number; hist: string }>;
+  /** Successful responses per second by arrival (absent in results written before it existed). */
+  throughput?: number[];
 }
 
 export function latencySummary(h: Histogram): LatencySummary {

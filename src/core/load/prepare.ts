@@ -3,9 +3,11 @@
 // and regress signatures take tf.Examples, whose features the metadata does not name: they get examples built from
 // --feature flags, and a clear usage error without them. A :classify / :regress URL forces that API; otherwise the
 // signature's method_name decides.
+import { readFileSync } from 'node:fs';
 import { exampleVerb, type ExampleVerb, type FeatureSpec } from '../engine/generate-inputs.js';
 import { UsageError } from '../errors.js';
-import { fileBodies, generatedBodies, type BodySet } from './bodies.js';
+import { fileBodies, generatedBodies, warmupFileRequests, type BodySet } from './bodies.js';
+import { encoderOf } from './endpoint.js';
 import { featuresNeeded, generatedExampleBodies, planRequests } from './examples.js';
 import { fetchMetadata, pickSignature } from './metadata.js';
 import type { Target } from './target.js';
@@ -29,6 +31,15 @@ function forcedVerb(target: Target): ExampleVerb | undefined {
 
 export async function prepareBodies(target: Target, o: DataOptions): Promise<BodySet> {
   const features = o.features ?? [];
+  const encoder = encoderOf(target);
+  if (o.data && target.protocol === 'grpc') {
+    // gRPC sends protobuf messages: a warmup file's PredictRequests re-encode exactly; JSONL bodies are REST JSON.
+    if (features.length) throw new UsageError('give --feature (generated tf.Examples) or --data (request bodies), not both');
+    if (!isWarmupFile(o.data)) {
+      throw new UsageError(`--data ${o.data}: over gRPC, --data takes a TF Serving warmup file (tf_serving_warmup_requests); JSONL bodies are REST JSON (use an http:// target)`);
+    }
+    return { ...warmupFileRequests(o.data, (signature, inputs) => encoder.predict(signature ?? target.signature, inputs)), verb: 'predict' };
+  }
   if (o.data) {
     if (features.length) throw new UsageError('give --feature (generated tf.Examples) or --data (request bodies), not both');
     const set = fileBodies(o.data, target.signature);
@@ -55,13 +66,29 @@ export async function prepareBodies(target: Target, o: DataOptions): Promise<Bod
   const verb = forcedVerb(target) ?? (plan.verb === 'predict' ? undefined : plan.verb);
   if (verb) {
     if (!features.length) throw featuresNeeded(sig, verb);
-    const bodies = generatedExampleBodies(sendSignature ? sig.name : undefined, features, { batch: o.batch, seed: o.seed, count: o.variety ?? 16 });
+    const encode = target.protocol === 'grpc' ? (s: string | undefined, ex: Parameters<typeof encoder.examples>[2]) => encoder.examples(verb, s, ex) : undefined;
+    const bodies = generatedExampleBodies(sendSignature ? sig.name : undefined, features, { batch: o.batch, seed: o.seed, count: o.variety ?? 16, encode });
     const described = features.map((f) => `${f.name}=${f.kind}${f.length > 1 ? `[${f.length}]` : ''}`).join(', ');
     const notes = plan.note && !forcedVerb(target) ? [plan.note] : [];
     return { bodies, verb, batch: o.batch, source: `generated tf.Examples (${described}): signature ${sig.name}, :${verb}, batch ${o.batch}, seed ${o.seed}`, notes };
   }
   if (features.length) throw new UsageError(`--feature builds tf.Examples for classify/regress signatures; signature ${sig.name} is a ${sig.method} signature`);
   // generatedBodies refuses classify/regress methods; a planned predict call on one is deliberate (see planRequests).
-  const set = generatedBodies({ ...sig, method: 'tensorflow/serving/predict' }, { batch: o.batch, seed: o.seed, unknownDim: o.unknownDim, count: o.variety ?? 16, sendSignature });
+  const set = generatedBodies(
+    { ...sig, method: 'tensorflow/serving/predict' },
+    { batch: o.batch, seed: o.seed, unknownDim: o.unknownDim, count: o.variety ?? 16, sendSignature, encode: encoder.predict },
+  );
   return { ...set, verb: 'predict', notes: [...(plan.note ? [plan.note] : []), ...set.notes] };
+}
+
+/** A TF Serving warmup file (TFRecord), by its name or by not starting like JSON (as fileBodies decides). */
+function isWarmupFile(file: string): boolean {
+  if (file.endsWith('tf_serving_warmup_requests')) return true;
+  let head: string;
+  try {
+    head = readFileSync(file).toString('utf8', 0, 64).trimStart();
+  } catch (err) {
+    throw new UsageError(`--data ${file}: ${(err as Error).message}`);
+  }
+  return !(head.startsWith('{') || head === '');
 }

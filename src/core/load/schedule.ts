@@ -1,13 +1,73 @@
 // When each request is *meant* to start. An open-loop schedule is a pure sequence of intended start offsets (ms from
 // the start of the run); the attack sends on it and measures latency from these times, so a stalled server cannot
 // slow the schedule down (no coordinated omission). Closed loop has no intended times: each worker sends when its
-// previous answer arrives.
+// previous answer arrives. A ramp raises (or lowers) the rate linearly over the measured window: request i is meant
+// to start when the integral of the rate reaches i (constant arrivals) or a unit-rate Poisson arrival (Poisson
+// arrivals, by time rescaling), so the rate at every instant is what the ramp says.
 import { seededRandom } from '../prng.js';
 
 export type Schedule =
   | { kind: 'constant'; rate: number }
   | { kind: 'poisson'; rate: number; seed: number }
+  | RampSchedule
   | { kind: 'closed'; concurrency: number };
+
+/**
+ * `startRate` for the first `offsetMs` (the --warmup), then linearly to `endRate` over `rampMs` (the measured window),
+ * then `endRate`. `rate` is the mean rate over the ramp, (start + end) / 2: the target a report compares with.
+ */
+export interface RampSchedule {
+  kind: 'ramp';
+  startRate: number;
+  endRate: number;
+  rampMs: number;
+  offsetMs: number;
+  rate: number;
+  arrival: 'constant' | 'poisson';
+  seed: number;
+}
+
+/** A ramp from `startRate` to `endRate` (requests/s) over `rampMs`, after `offsetMs` at the start rate. */
+export function rampSchedule(o: { startRate: number; endRate: number; rampMs: number; offsetMs?: number; arrival?: 'constant' | 'poisson'; seed?: number }): RampSchedule {
+  if (!(o.startRate >= 0 && o.endRate >= 0 && Math.max(o.startRate, o.endRate) > 0)) {
+    throw new RangeError(`a ramp needs rates >= 0 and one of them > 0, got ${o.startRate} to ${o.endRate}`);
+  }
+  if (!(o.rampMs > 0)) throw new RangeError(`a ramp needs a positive duration, got ${o.rampMs} ms`);
+  return {
+    kind: 'ramp',
+    startRate: o.startRate,
+    endRate: o.endRate,
+    rampMs: o.rampMs,
+    offsetMs: o.offsetMs ?? 0,
+    rate: (o.startRate + o.endRate) / 2,
+    arrival: o.arrival ?? 'constant',
+    seed: o.seed ?? 1,
+  };
+}
+
+/**
+ * The time (ms) at which a ramp's cumulative count of due requests, the integral of its rate, reaches `n` (n ≥ 0, not
+ * necessarily an integer). Closed form: the inverse of a piecewise linear-then-quadratic-then-linear function.
+ */
+export function rampTimeAt(r: RampSchedule, n: number): number {
+  if (n <= 0) return 0;
+  const r0 = r.startRate / 1000; // requests per ms
+  const r1 = r.endRate / 1000;
+  const before = r0 * r.offsetMs; // requests due during the offset
+  if (n <= before) return n / r0;
+  const j = n - before;
+  const during = ((r0 + r1) / 2) * r.rampMs; // requests due during the ramp
+  // The request due exactly at the end of the ramp gets exactly that time, not a float hair before it (which would
+  // put one request too many inside a window that ends there).
+  if (j === during) return r.offsetMs + r.rampMs;
+  if (j < during) {
+    // r0·s + a·s² = j with a = (r1 − r0) / (2·rampMs); s = 2j / (r0 + √(r0² + 4aj)) is stable for a of either sign
+    // (and a = 0); at j = during the root is r1², never negative.
+    const a = (r1 - r0) / (2 * r.rampMs);
+    return r.offsetMs + (2 * j) / (r0 + Math.sqrt(Math.max(0, r0 * r0 + 4 * a * j)));
+  }
+  return r1 > 0 ? r.offsetMs + r.rampMs + (j - during) / r1 : Infinity;
+}
 
 export type OpenSchedule = Exclude<Schedule, { kind: 'closed' }>;
 
@@ -17,6 +77,16 @@ export type OpenSchedule = Exclude<Schedule, { kind: 'closed' }>;
  * Poisson: exponential gaps with mean 1000/rate from a seeded PRNG; the same seed gives the same times.
  */
 export function* intendedTimes(schedule: OpenSchedule): Generator<number, never, void> {
+  if (schedule.kind === 'ramp') {
+    if (schedule.arrival === 'constant') for (let i = 0; ; i++) yield rampTimeAt(schedule, i);
+    // Time rescaling: unit-rate Poisson arrivals mapped through the inverse of the rate's integral.
+    const unit = seededRandom(schedule.seed);
+    let u = 0;
+    for (;;) {
+      yield rampTimeAt(schedule, u);
+      u += -Math.log(1 - unit());
+    }
+  }
   if (!(schedule.rate > 0)) throw new RangeError(`schedule rate must be positive, got ${schedule.rate}`);
   const interval = 1000 / schedule.rate;
   if (schedule.kind === 'constant') {
@@ -41,5 +111,8 @@ export function firstIntendedTimes(schedule: OpenSchedule, n: number): number[] 
 
 export function describeSchedule(s: Schedule): string {
   if (s.kind === 'closed') return `closed loop, ${s.concurrency} concurrent`;
+  if (s.kind === 'ramp') {
+    return `ramp${s.arrival === 'poisson' ? ' (Poisson)' : ''} ${s.startRate}/s to ${s.endRate}/s over ${s.rampMs / 1000}s`;
+  }
   return `${s.kind === 'constant' ? 'constant' : 'Poisson'} ${s.rate}/s`;
 }

@@ -1,6 +1,7 @@
 // Where the requests go. Accepts a server URL plus --model [--version|--label] [--signature], or a full
 // `.../v1/models/NAME[/versions/V|/labels/L][:predict|:classify|:regress]` URL, and derives TF Serving's REST paths
-// from either.
+// from either. gRPC targets (`grpc://host:8500`, or any of the above with --protocol grpc) name the server only: the model,
+// version and signature travel in each request's ModelSpec.
 import { UsageError } from '../errors.js';
 
 export interface TargetOptions {
@@ -10,9 +11,20 @@ export interface TargetOptions {
   modelVersion?: string;
   label?: string;
   signature?: string;
+  /** `--protocol`: rest (default, or what the URL's scheme says) or grpc. */
+  protocol?: string;
 }
 
+/** How requests travel: TF Serving's REST API (JSON over HTTP/1.1) or its gRPC API (protobuf over HTTP/2). */
+export type Protocol = 'rest' | 'grpc';
+
+/** TF Serving's default gRPC port (`--port`), used when a grpc:// URL names none. */
+export const DEFAULT_GRPC_PORT = 8500;
+
 export interface Target {
+  protocol: Protocol;
+  /** gRPC only: host:port to dial. */
+  grpcAddress?: string;
   origin: string;
   model: string;
   version?: string;
@@ -45,7 +57,20 @@ export function resolveTarget(urlText: string, opts: TargetOptions): Target {
   } catch {
     throw new UsageError(`"${urlText}" is not a URL (expected e.g. http://localhost:8501 or http://host:8501/v1/models/NAME:predict)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${urlText}: only http:// and https:// targets are supported`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'grpc:') {
+    throw new UsageError(`${urlText}: only http://, https:// and grpc:// targets are supported`);
+  }
+  if (opts.protocol !== undefined && opts.protocol !== 'rest' && opts.protocol !== 'grpc') {
+    throw new UsageError(`--protocol ${opts.protocol}: choose rest or grpc`);
+  }
+  if (url.protocol === 'grpc:' && opts.protocol === 'rest') throw new UsageError(`${urlText} is a gRPC URL, but --protocol rest was given`);
+  const protocol: Protocol = url.protocol === 'grpc:' || opts.protocol === 'grpc' ? 'grpc' : 'rest';
+  if (protocol === 'grpc') {
+    if (url.protocol === 'https:') throw new UsageError(`${urlText}: gRPC over TLS is not supported; give grpc://host:port (plaintext, as TF Serving's --port)`);
+    if (url.pathname !== '/' && url.pathname !== '') {
+      throw new UsageError(`${urlText}: a gRPC target is host:port only (grpc://host:8500); name the model with --model, --version, --label and --signature`);
+    }
+  }
   if (opts.version !== undefined && opts.modelVersion !== undefined && opts.version !== opts.modelVersion) {
     throw new UsageError(`--version ${opts.version} and --model-version ${opts.modelVersion} disagree (--model-version is another name for --version)`);
   }
@@ -68,15 +93,19 @@ export function resolveTarget(urlText: string, opts: TargetOptions): Target {
   if (!model) throw new UsageError('which model? give --model NAME or a full URL (http://host:8501/v1/models/NAME:predict)');
   if (version !== undefined && !/^\d+$/.test(version)) throw new UsageError(`--version must be a number, got "${version}"`);
   const modelPath = `/v1/models/${encodeURIComponent(model)}${version ? `/versions/${version}` : label ? `/labels/${encodeURIComponent(label)}` : ''}`;
+  const grpcPort = url.port || (url.protocol === 'grpc:' ? String(DEFAULT_GRPC_PORT) : url.protocol === 'https:' ? '443' : '80');
+  const httpOrigin = url.protocol === 'grpc:' ? `http://${url.host}` : url.origin;
   return {
-    origin: url.origin,
+    protocol,
+    ...(protocol === 'grpc' ? { grpcAddress: `${url.hostname}:${grpcPort}` } : {}),
+    origin: protocol === 'grpc' ? `grpc://${url.hostname}:${grpcPort}` : url.origin,
     model,
     version,
     label,
     signature: opts.signature,
     modelPath,
     verb,
-    predictUrl: new URL(`${modelPath}:predict`, url.origin),
-    metadataUrl: new URL(`${modelPath}/metadata`, url.origin),
+    predictUrl: new URL(`${modelPath}:predict`, httpOrigin),
+    metadataUrl: new URL(`${modelPath}/metadata`, httpOrigin),
   };
 }

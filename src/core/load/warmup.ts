@@ -6,16 +6,15 @@ import { performance } from 'node:perf_hooks';
 import { generateExamples, generateInputs, type FeatureSpec, type GeneratedExample } from '../engine/generate-inputs.js';
 import type { HostTensor } from '../engine/types.js';
 import { seededRandom } from '../prng.js';
-import { HttpClient } from './client.js';
+import { encoderOf, endpointOf, type Sender } from './endpoint.js';
 import type { SignatureSpec } from './metadata.js';
-import { restPredictBody } from './restbody.js';
-import { examplesJson, planRequests } from './examples.js';
-import { inferenceUrl, type InferenceVerb, type Target } from './target.js';
+import { planRequests } from './examples.js';
+import type { InferenceVerb, Target } from './target.js';
 
 export interface WarmupRow {
   signature: string;
   batch: number;
-  /** HTTP status of the last attempt; 0 when skipped or unreachable. */
+  /** HTTP status of the last attempt (gRPC: the HTTP equivalent of its status); 0 when skipped or unreachable. */
   status: number;
   ok: boolean;
   /** First request's latency (ms), the cold one. */
@@ -48,13 +47,14 @@ export interface WarmupOptions {
 
 export async function runWarmup(target: Target, signatures: SignatureSpec[], o: WarmupOptions): Promise<WarmupRow[]> {
   const features = o.features ?? [];
-  // One client per API: predict bodies go to :predict, tf.Example bodies to :classify / :regress.
-  const clients = new Map<InferenceVerb, HttpClient>();
+  // One client per API: predict bodies go to :predict (gRPC Predict), tf.Example bodies to :classify / :regress.
+  const clients = new Map<InferenceVerb, Sender>();
   const clientFor = (verb: InferenceVerb) => {
     let c = clients.get(verb);
-    if (!c) clients.set(verb, (c = new HttpClient(inferenceUrl(target, verb), { connections: 1, timeoutMs: o.timeoutMs })));
+    if (!c) clients.set(verb, (c = endpointOf(target, verb).open({ connections: 1, timeoutMs: o.timeoutMs })));
     return c;
   };
+  const encoder = encoderOf(target);
   const rows: WarmupRow[] = [];
   try {
     for (const sig of signatures) {
@@ -73,7 +73,7 @@ export async function runWarmup(target: Target, signatures: SignatureSpec[], o: 
       for (const batch of o.batches) {
         if (verb) {
           const examples = generateExamples(features, batch, seededRandom(o.seed));
-          const timed = await timeRequests(clientFor(verb), Buffer.from(examplesJson(sig.name, examples)), o.repeat);
+          const timed = await timeRequests(clientFor(verb), encoder.examples(verb, sig.name, examples), o.repeat, target.protocol);
           rows.push({ signature: sig.name, batch, verb, ...timed, note: timed.note ?? plan.shortNote, examples });
           continue;
         }
@@ -85,8 +85,8 @@ export async function runWarmup(target: Target, signatures: SignatureSpec[], o: 
           rows.push({ signature: sig.name, batch, status: 0, ok: false, firstMs: NaN, warmMs: NaN, note: (err as Error).message });
           continue;
         }
-        const body = Buffer.from(JSON.stringify(restPredictBody(sig.name, inputs)));
-        const timed = await timeRequests(clientFor('predict'), body, o.repeat);
+        const body = encoder.predict(sig.name, inputs);
+        const timed = await timeRequests(clientFor('predict'), body, o.repeat, target.protocol);
         rows.push({ signature: sig.name, batch, verb: 'predict', ...timed, note: timed.note ?? plan.shortNote ?? notes[0], inputs });
       }
     }
@@ -97,7 +97,7 @@ export async function runWarmup(target: Target, signatures: SignatureSpec[], o: 
 }
 
 /** Sends `body` `repeat` times (stopping at the first failure): the first latency, the median of the rest. */
-async function timeRequests(client: HttpClient, body: Buffer, repeat: number): Promise<Pick<WarmupRow, 'status' | 'ok' | 'firstMs' | 'warmMs' | 'note'>> {
+async function timeRequests(client: Sender, body: Buffer, repeat: number, protocol: Target['protocol']): Promise<Pick<WarmupRow, 'status' | 'ok' | 'firstMs' | 'warmMs' | 'note'>> {
   const times: number[] = [];
   let status = 0;
   let note: string | undefined;
@@ -109,7 +109,7 @@ async function timeRequests(client: HttpClient, body: Buffer, repeat: number): P
     status = out.status;
     if (out.error) {
       ok = false;
-      note = `${out.error === 'http' ? `HTTP ${out.status}` : out.error}: ${(out.message ?? '').replace(/\s+/g, ' ').slice(0, 160)}`;
+      note = `${out.error === 'http' ? (protocol === 'grpc' ? 'gRPC' : `HTTP ${out.status}`) : out.error}: ${(out.message ?? '').replace(/\s+/g, ' ').slice(0, 160)}`;
       break;
     }
   }

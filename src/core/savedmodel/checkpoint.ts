@@ -41,6 +41,11 @@ export interface Checkpoint {
    * throws ModelError naming the key and the shard file on mismatch, truncation or an unsupported dtype.
    */
   read(key: string): HostTensor;
+  /**
+   * Whether read(key) has already read this entry's bytes and found its CRC32C right. Lets a caller that must check
+   * every entry (validate's checksums) skip the ones the engine already read, e.g. the object graph.
+   */
+  verified(key: string): boolean;
   /** The TF2 object graph stored under '_CHECKPOINTABLE_OBJECT_GRAPH', or undefined for TF1 checkpoints. */
   objectGraph(): TrackableObjectGraph | undefined;
 }
@@ -98,6 +103,7 @@ export async function openCheckpoint(prefix: string): Promise<Checkpoint> {
   }
 
   let objectGraph: TrackableObjectGraph | undefined | null = null;
+  const verified = new Set<string>();
   const entry = (key: string): BundleEntryProto => {
     const e = entries.get(key);
     if (!e) throw new ModelError(`${indexFile}: checkpoint has no variable "${key}"`, indexFile);
@@ -125,9 +131,11 @@ export async function openCheckpoint(prefix: string): Promise<Checkpoint> {
       if (dtype === 'DT_STRING') {
         const { strings, crc } = decodeStrings(bytes, n, bad);
         if (crc !== unmaskCrc(e.crc32c ?? 0)) throw bad('CRC32C mismatch');
+        verified.add(key);
         return { dtype, shape, data: strings };
       }
       if (crc32c(bytes) !== unmaskCrc(e.crc32c ?? 0)) throw bad('CRC32C mismatch');
+      verified.add(key);
       try {
         return { dtype, shape, data: decodeElements(dtype, bytes, n) };
       } catch (err) {
@@ -137,6 +145,7 @@ export async function openCheckpoint(prefix: string): Promise<Checkpoint> {
         throw bad((err as Error).message);
       }
     },
+    verified: (key) => verified.has(key),
     objectGraph() {
       if (objectGraph === null) {
         objectGraph = undefined;

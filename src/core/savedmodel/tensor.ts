@@ -100,17 +100,21 @@ export function hostToTensorProto(h: HostTensor): TensorProto {
   return proto;
 }
 
-// Decoded int64s are numbers, exact below 2^53. The int64 limits are common sentinels (a scalar tf.int64.max in
+// Decoded int64_val/uint64_val values are numbers when exact (below 2^53) and decimal strings otherwise (see
+// exactTensorInt64Values in src/core/proto/schema.ts); strings are read exactly. A number can still be a rounded one
+// (a plain object built by hand, a pbtxt): the int64 limits are common sentinels (a scalar tf.int64.max in
 // `int64_val`) and round to ±2^63 and 2^64, which BigInt64Array/BigUint64Array would wrap to the other end of the
-// range: INT64_MAX would become INT64_MIN. They saturate instead, which gives the limits back exactly.
+// range: INT64_MAX would become INT64_MIN. Such numbers saturate instead, which gives the limits back exactly.
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
-function int64Of(v: number): bigint {
+function int64Of(v: number | string | bigint): bigint {
+  if (typeof v !== 'number') return BigInt(v);
   return v >= 2 ** 63 ? INT64_MAX : BigInt(v);
 }
 
-function uint64Of(v: number): bigint {
+function uint64Of(v: number | string | bigint): bigint {
+  if (typeof v !== 'number') return BigInt(v);
   return v >= 2 ** 64 ? UINT64_MAX : BigInt(v);
 }
 

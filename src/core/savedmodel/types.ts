@@ -54,14 +54,16 @@ export interface TensorProto {
   stringVal?: Bytes[];
   /** DT_COMPLEX64 as interleaved (real, imaginary) pairs. */
   scomplexVal?: number[];
-  int64Val?: number[];
+  /** Numbers when exact, decimal strings beyond 2^53 (see exactTensorInt64Values in src/core/proto/schema.ts). */
+  int64Val?: (number | string)[];
   boolVal?: boolean[];
   /** DT_COMPLEX128 as interleaved (real, imaginary) pairs. */
   dcomplexVal?: number[];
   resourceHandleVal?: ResourceHandleProto[];
   variantVal?: VariantTensorDataProto[];
   uint32Val?: number[];
-  uint64Val?: number[];
+  /** Like int64Val: numbers when exact, decimal strings beyond 2^53. */
+  uint64Val?: (number | string)[];
   float8Val?: Bytes;
 }
 

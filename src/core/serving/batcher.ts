@@ -354,7 +354,14 @@ export class BatchScheduler {
     }
     const report = (ok: boolean): void =>
       this.observer.batch?.(q.id, { size: rows, paddedSize: padded, queueDelaysMs, inferenceMs: performance.now() - started, ok });
-    this.executor.run(q.id.key, q.id.signature, inputs, tasks[0]!.outputFilter).then(
+    let running: Promise<Record<string, HostTensor>>;
+    try {
+      running = this.executor.run(q.id.key, q.id.signature, inputs, tasks[0]!.outputFilter);
+    } catch (err) {
+      // An executor that throws instead of rejecting must not strand the batch (nor escape into an onIdle callback).
+      running = Promise.reject(err);
+    }
+    running.then(
       (outputs) => {
         report(true);
         if (single) {

@@ -35,6 +35,14 @@ export async function readGolden(file: string): Promise<Golden> {
     if (!c || (c.inputs === undefined && c.instances === undefined) || !c.outputs || typeof c.outputs !== 'object') {
       throw new UsageError(`--golden ${file}: signature ${key} needs "inputs" (or "instances") and "outputs"`);
     }
+    for (const [alias, expected] of Object.entries<unknown>(c.outputs)) {
+      // A malformed file is a usage error (exit 2) up front, not a failed check on every model it is used with.
+      try {
+        flatten(expected);
+      } catch (err) {
+        throw new UsageError(`--golden ${file}: signature ${key} output ${alias}: ${(err as Error).message}`);
+      }
+    }
     out[key] = {
       request: c.instances !== undefined ? { instances: c.instances } : { inputs: c.inputs },
       outputs: c.outputs,
@@ -117,11 +125,11 @@ function flatten(v: unknown): { shape: number[]; flat: unknown[] } {
   const flat: unknown[] = [];
   const walk = (x: unknown, depth: number) => {
     if (depth === shape.length) {
-      if (Array.isArray(x)) throw new UsageError('golden outputs: ragged nested list');
+      if (Array.isArray(x)) throw new UsageError('ragged nested list (every row of a dimension must have the same length)');
       flat.push(x);
       return;
     }
-    if (!Array.isArray(x) || x.length !== shape[depth]) throw new UsageError('golden outputs: ragged nested list');
+    if (!Array.isArray(x) || x.length !== shape[depth]) throw new UsageError('ragged nested list (every row of a dimension must have the same length)');
     for (const e of x) walk(e, depth + 1);
   };
   walk(v, 0);

@@ -7,6 +7,7 @@
 import { request } from 'undici';
 import { generateInputs } from '../engine/generate-inputs.js';
 import type { HostTensor, SignatureInfo } from '../engine/types.js';
+import { UsageError } from '../errors.js';
 import { inspectUrl, modelUrl } from '../inspect/remote.js';
 import { tensorToJson } from '../load/restbody.js';
 import { seededRandom } from '../prng.js';
@@ -48,8 +49,16 @@ export async function validateUrl(raw: string, opts: RemoteValidateOptions = {})
 
 async function post(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: any; ms: number }> {
   const t0 = performance.now();
-  const res = await request(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  const text = await res.body.text();
+  let res;
+  let text: string;
+  try {
+    res = await request(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    text = await res.body.text();
+  } catch (err) {
+    // A server that stops answering is a connection problem (exit 2, like an unreachable one), not a failed check.
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`${url}: request failed (${e.code ?? e.message})`, { cause: err });
+  }
   const ms = Math.round((performance.now() - t0) * 10) / 10;
   let json: any;
   try {
@@ -75,9 +84,17 @@ function shapeOf(v: unknown): number[] {
   return s;
 }
 
-function hostOf(v: unknown): HostTensor {
+/**
+ * A JSON output as a HostTensor of `dtype`: strings (plain, or TF Serving's `{"b64": ...}` for binary) as bytes, so
+ * golden files compare them as strings; numbers as doubles (NaN/Infinity arrive as strings, see post()).
+ */
+function hostOf(v: unknown, dtype: string): HostTensor {
   const flat = (Array.isArray(v) ? (v as unknown[]).flat(Infinity) : [v]) as unknown[];
-  return { dtype: 'DT_DOUBLE', shape: shapeOf(v), data: Float64Array.from(flat, (x) => (typeof x === 'string' ? Number(x) : Number(x))) };
+  if (dtype === 'DT_STRING') {
+    const bytes = (x: unknown) => (x && typeof x === 'object' && 'b64' in x ? Buffer.from(String((x as { b64: unknown }).b64), 'base64') : Buffer.from(String(x)));
+    return { dtype, shape: shapeOf(v), data: flat.map(bytes) };
+  }
+  return { dtype: 'DT_DOUBLE', shape: shapeOf(v), data: Float64Array.from(flat, Number) };
 }
 
 async function predictCheck(url: string, check: string, sig: SignatureInfo, body: unknown, timeoutMs: number, inputs: Record<string, HostTensor>): Promise<CheckResult> {
@@ -98,7 +115,7 @@ async function predictCheck(url: string, check: string, sig: SignatureInfo, body
       problems.push(`output ${alias} has shape [${shape.join(',')}], signature says [${spec.shape.join(',')}]`);
     }
     if (spec.dtype !== 'DT_STRING') {
-      const bad = [...(hostOf(outs[alias]).data as Float64Array)].filter((x) => !Number.isFinite(x)).length;
+      const bad = [...(hostOf(outs[alias], spec.dtype).data as Float64Array)].filter((x) => !Number.isFinite(x)).length;
       if (bad) problems.push(`output ${alias} holds ${bad} non-finite value${bad === 1 ? '' : 's'}`);
     }
   }
@@ -116,7 +133,7 @@ async function goldenCheck(url: string, key: string, sig: SignatureInfo, golden:
     const aliases = Object.keys(sig.outputs);
     outs = aliases.length === 1 ? { [aliases[0]!]: preds } : Object.fromEntries(aliases.map((a) => [a, (preds ?? []).map((row: any) => row[a])]));
   } else outs = outputsOf(r.json, sig);
-  const actual = Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, hostOf(v)]));
+  const actual = Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, hostOf(v, sig.outputs[k]?.dtype ?? 'DT_FLOAT')]));
   const c = compareGolden(golden, actual);
   const tol = `atol ${golden.atol}, rtol ${golden.rtol}`;
   if (!c.ok) return { check, status: 'fail', detail: `${c.problems.join('; ')} (${tol})`, ms: r.ms };

@@ -11,14 +11,15 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { generateInputs, type ExampleInputs } from '../engine/generate-inputs.js';
 import { loadModel, type EngineModel } from '../engine/model.js';
+import { modelSourceFrom, type ModelSource } from '../graph/build.js';
 import type { BackendName, HostTensor, SignatureInfo } from '../engine/types.js';
 import { TfsvcError, UsageError } from '../errors.js';
 import { seededRandom } from '../prng.js';
-import { openCheckpoint } from '../savedmodel/checkpoint.js';
+import { openCheckpoint, type Checkpoint } from '../savedmodel/checkpoint.js';
 import { baseDtype } from '../savedmodel/dtype.js';
 import { exampleInputs } from '../savedmodel/example-features.js';
 import { isSavedModelDir, listVersions, parseVersionName } from '../savedmodel/layout.js';
-import { readSavedModel, selectMetaGraph } from '../savedmodel/reader.js';
+import { readSavedModel, selectMetaGraph, type SavedModelFiles } from '../savedmodel/reader.js';
 import type { MetaGraphDef } from '../savedmodel/types.js';
 import { compareGolden, goldenInputs, type Golden } from './golden.js';
 import { warmupCheck } from './warmup-check.js';
@@ -32,6 +33,11 @@ export interface ValidateOptions {
   golden?: Golden;
   backend?: BackendName;
   tags?: string[];
+  /**
+   * Called with the loaded model once the load check passed, before inference (export --warmup writes its warmup
+   * file here, so the warmup check replays it and the model is loaded once). Errors it throws propagate.
+   */
+  afterLoad?: (model: EngineModel, meta: MetaGraphDef) => Promise<void>;
 }
 
 /** What a path holds: one SavedModel, a model base directory (numeric versions), or a repository of base directories. */
@@ -48,9 +54,17 @@ export function targetKind(p: string): TargetKind {
   if (isSavedModelDir(p)) return 'savedmodel';
   const { versions, ignored } = listVersions(p);
   if (versions.length) return 'model';
-  if (ignored.some((name) => isSavedModelDir(path.join(p, name)) || listVersions(path.join(p, name)).versions.length > 0)) return 'repository';
+  if (modelFolders(p, ignored).some((d) => isSavedModelDir(d) || listVersions(d).versions.length > 0)) return 'repository';
   if (existsSync(path.join(p, 'variables'))) return 'savedmodel'; // broken SavedModel: let layout say what is missing
   throw new UsageError(`${p}: neither a SavedModel (no saved_model.pb), a model base directory (no numeric version subdirectories) nor a repository of them`);
+}
+
+/**
+ * The model base directories of a repository: its non-numeric subdirectories (listVersions already skipped files and
+ * dangling links), except hidden ones: `.tfsvc-export-*` temp dirs of an export in progress, `.git`, ...
+ */
+function modelFolders(repo: string, subdirs: string[]): string[] {
+  return subdirs.filter((n) => !n.startsWith('.')).map((n) => path.join(repo, n));
 }
 
 /** Validates `target` (see targetKind) and returns the report; throws only for usage errors. */
@@ -61,7 +75,7 @@ export async function validateTarget(target: string, opts: ValidateOptions = {})
   if (kind === 'savedmodel') {
     versions.push(await validateVersion(abs, opts));
   } else {
-    const models = kind === 'model' ? [abs] : readdirSync(abs).sort().map((n) => path.join(abs, n)).filter((d) => statSync(d).isDirectory());
+    const models = kind === 'model' ? [abs] : modelFolders(abs, listVersions(abs).ignored);
     for (const base of models) {
       const name = path.basename(base);
       if (kind === 'repository' && isSavedModelDir(base)) {
@@ -74,7 +88,7 @@ export async function validateTarget(target: string, opts: ValidateOptions = {})
       }
       const { versions: found, ignored } = listVersions(base);
       if (!found.length) {
-        if (kind === 'repository' && !name.startsWith('.')) {
+        if (kind === 'repository') {
           versions.push({ model: name, dir: base, ok: false, checks: [{ check: 'layout', status: 'warn', detail: 'no numeric version subdirectories: TF Serving would serve nothing from this folder' }] });
         }
         continue;
@@ -104,9 +118,10 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
 
   // layout
   let meta: MetaGraphDef;
+  let files: SavedModelFiles;
   let variablesPrefix: string | undefined;
   try {
-    const files = await readSavedModel(dir);
+    files = await readSavedModel(dir);
     meta = selectMetaGraph(files.savedModel, opts.tags ?? ['serve']);
     variablesPrefix = files.variablesPrefix;
     const sigs = Object.keys(meta.signatureDef ?? {}).filter((k) => !k.startsWith('__'));
@@ -121,20 +136,30 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
     return report;
   }
 
-  // checksums
+  // checksums. The engine's view of the model (ModelSource) is built here, on the SavedModel decoded above and the
+  // checkpoint opened here, and handed to loadModel: saved_model.pb is decoded once, and every checkpoint tensor is read
+  // and CRC-checked once. Building it reads (and verifies) the TF2 object graph; its variable keys name the tensors
+  // freezing will need, and those are kept in its variable cache as they are verified, the others dropped.
+  let source: ModelSource | undefined;
   if (!variablesPrefix) {
-    const hasDir = existsSync(path.join(dir, 'variables')) && readdirSync(path.join(dir, 'variables')).length > 0;
+    const hasDir = nonEmptyDir(path.join(dir, 'variables'));
     add({ check: 'checksums', status: hasDir ? 'fail' : 'pass', detail: hasDir ? 'variables/ holds files but no variables.index' : 'no variables (weights are graph constants)' });
+    source = engineSource(files, meta);
   } else {
     try {
       const [res, ms] = await timed(async () => {
         const ckpt = await openCheckpoint(variablesPrefix!);
+        source = engineSource(files, meta, ckpt);
+        const wanted = new Set(source?.variableKeys.values() ?? []);
         let bytes = 0;
         const keys = ckpt.keys();
         for (const k of keys) {
           const e = ckpt.entry(k);
           if (e.slices?.length) continue; // partitioned variable: the entry itself holds no data
-          ckpt.read(k);
+          if (!ckpt.verified(k)) {
+            const value = ckpt.read(k);
+            if (wanted.has(k)) source!.variableCache.set(k, value);
+          }
           bytes += e.size ?? 0;
         }
         return { n: keys.length, bytes };
@@ -148,10 +173,12 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
 
   // load + op support
   let model: EngineModel;
+  let bad: [string, string][];
   try {
-    const [m, ms] = await timed(() => loadModel(dir, { backend: opts.backend, tags: opts.tags, signatures: opts.signature ? [opts.signature] : undefined }));
+    const [m, ms] = await timed(() => loadModel(dir, { backend: opts.backend, tags: opts.tags, signatures: opts.signature ? [opts.signature] : undefined, source }));
     model = m;
-    const bad = Object.entries(model.unavailable);
+    source = undefined; // the loaded model holds its own copy of the weights: let the checkpoint tensors go
+    bad = Object.entries(model.unavailable);
     for (const [key, why] of bad) add({ check: `ops:${key}`, status: 'fail', detail: `signature ${key} ${why}` });
     if (!bad.length) add({ check: 'load', status: 'pass', detail: `graph converted on ${model.backend}; every op supported (${Object.keys(model.signatures).length} signature${Object.keys(model.signatures).length === 1 ? '' : 's'})`, ms });
     else add({ check: 'load', status: 'fail', detail: `${bad.length} signature${bad.length === 1 ? '' : 's'} cannot run; ${Object.keys(model.signatures).length} can`, ms });
@@ -162,6 +189,7 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
   }
 
   try {
+    if (opts.afterLoad && !bad.length) await opts.afterLoad(model, meta);
     const gen = exampleInputs(meta);
     const batch = opts.batch ?? 2;
     for (const [key, sig] of Object.entries(model.signatures)) {
@@ -169,7 +197,7 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
       const golden = opts.golden?.[key];
       if (golden) add(await goldenCheck(model, key, sig, golden));
     }
-    const warm = await warmupCheck(dir, model);
+    const warm = await warmupCheck(dir, model, opts.signature);
     if (warm) add(warm);
     for (const key of Object.keys(opts.golden ?? {})) {
       if (!model.signatures[key] && !model.unavailable[key]) add({ check: `golden:${key}`, status: 'fail', detail: `golden file names signature ${key}, which the model does not have` });
@@ -178,6 +206,19 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
     model.dispose();
   }
   return report;
+}
+
+/**
+ * The ModelSource loadModel would open itself, built from what validate already read; undefined when building it
+ * fails (an object graph that does not decode, ...): loadModel then opens the model on its own and the load check
+ * reports the problem exactly as it would without this reuse (a corrupt object graph fails the checksum loop first).
+ */
+function engineSource(files: SavedModelFiles, meta: MetaGraphDef, checkpoint?: Checkpoint): ModelSource | undefined {
+  try {
+    return modelSourceFrom(files, meta, checkpoint);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -247,6 +288,14 @@ async function goldenCheck(model: EngineModel, key: string, sig: SignatureInfo, 
     return { check, status: 'pass', detail: `${r.values} values match, max |diff| ${r.maxAbsError.toPrecision(2)} (${tol})`, ms };
   } catch (err) {
     return { check, status: 'fail', detail: message(err) };
+  }
+}
+
+function nonEmptyDir(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch {
+    return false; // absent, or not a directory: no checkpoint either way
   }
 }
 

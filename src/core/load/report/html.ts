@@ -74,14 +74,15 @@ function overTime(m: Metrics): string {
 }
 
 function throughput(m: Metrics): string {
-  const n = m.timeline.length;
+  const n = Math.max(m.timeline.length, m.throughput.length);
   const step = Math.max(1, Math.ceil(n / 10));
   const ticks: Array<[number, string]> = [];
   for (let s = 0; s <= n; s += step) ticks.push([s, `${s}s`]);
   return lineChart(
-    'Requests per second (by intended start)',
+    'Requests per second: offered (by intended start) and answered ok (by arrival)',
     [
-      { name: 'requests', color: '#2b7bb9', points: m.timeline.map((b, i): [number, number] => [i + 0.5, b.count]) },
+      { name: 'offered', color: '#2b7bb9', points: m.timeline.map((b, i): [number, number] => [i + 0.5, b.count]) },
+      { name: 'answered ok', color: '#1a7f37', points: m.throughput.map((c, i): [number, number] => [i + 0.5, c]) },
       { name: 'errors', color: '#c0392b', points: m.timeline.map((b, i): [number, number] => [i + 0.5, b.errors]) },
     ],
     ticks,

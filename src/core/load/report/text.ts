@@ -18,6 +18,11 @@ export function runLines(m: Metrics): string[] {
     `requests:   ${s.requests} in ${(s.durationMs / 1000).toFixed(2)}s, ${s.ok} ok, ${s.errors} errors (${formatPercent(s.errorRate)})`,
     `throughput: ${formatRate(s.throughput)}${m.health ? ` (sent ${formatRate(m.health.sendRate)}${m.info.rate ? ` of ${formatRate(m.info.rate)} target` : ''})` : ''}`,
   ];
+  // A ramp's point is how throughput follows the rate: show it second by second (answered ok, by arrival).
+  if (m.info.schedule.startsWith('ramp') && m.throughput.length) {
+    const shown = m.throughput.slice(0, 30).map((n) => String(n)).join(' ');
+    lines.push(`ok/s:       ${shown}${m.throughput.length > 30 ? ' ...' : ''} (each second of the window)`);
+  }
   if (m.health) {
     const h = m.health;
     lines.push(
