@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { InspectReport } from '../core/inspect/report.js';
-import { parseTags, parseVersion } from './options.js';
+import { isModelUrl, MODEL_URL_EXAMPLE, parseTags, parseVersion } from './options.js';
 
 // The core modules load on use (protobufjs, undici, chalk, cli-table3), so `tfsvc --help` and the other commands don't
 // pay for them, and inspecting a directory never loads the HTTP client.
@@ -22,7 +22,7 @@ export function register(program: Command): void {
   program
     .command('inspect')
     .description("show a SavedModel's signatures, versions, variables and producer (from disk or a serving URL)")
-    .argument('[path]', 'SavedModel directory, model base directory with numeric versions, or http://host:8501/v1/models/NAME', '.')
+    .argument('[path]', `SavedModel directory, model base directory with numeric versions, or ${MODEL_URL_EXAMPLE}`, '.')
     .option('--signatures', 'print only the signature table')
     .option('--signature <name>', 'only this signature')
     .option('--tag-set <tags>', 'meta graph tag set, comma-separated (default: serve, or the only meta graph)', parseTags)
@@ -45,7 +45,7 @@ export function register(program: Command): void {
 
 /** The report the flags ask for (exported for tests). */
 export async function buildReport(path: string, flags: InspectFlags): Promise<InspectReport> {
-  const report = /^https?:\/\//i.test(path)
+  const report = isModelUrl(path)
     ? await (await import('../core/inspect/remote.js')).inspectUrl(path, { version: flags.version })
     : await (await import('../core/inspect/report.js')).inspectModel(path, {
         version: flags.version,

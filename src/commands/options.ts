@@ -43,3 +43,14 @@ export function parsePositiveInt(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer');
   return Number(v);
 }
+
+/** How a served model is named where a model directory is expected (inspect, validate): TF Serving's REST model URL. */
+export const MODEL_URL_EXAMPLE = 'http://host:8501/v1/models/NAME';
+
+/**
+ * Whether a PATH argument names a served model by URL (http:// or https://, any case) rather than a directory on disk.
+ * The one test inspect and validate both use, so a target is never a URL to one command and a path to the other.
+ */
+export function isModelUrl(target: string): boolean {
+  return /^https?:\/\//i.test(target);
+}

@@ -2,7 +2,7 @@
 // or the --json document, and exits 0 (all checks pass), 1 (a check failed) or 2 (usage).
 import { Option, type Command } from 'commander';
 import type { BackendName } from '../core/engine/types.js';
-import { BACKEND_NAMES, parseBackend, parsePositiveInt, parseTags } from './options.js';
+import { BACKEND_NAMES, isModelUrl, MODEL_URL_EXAMPLE, parseBackend, parsePositiveInt, parseTags } from './options.js';
 
 // The core modules (the engine, protobufjs, undici, cli-table3) load inside the action, so `tfsvc --help` and the
 // other commands don't pay for them, and validating a directory never loads the HTTP client.
@@ -20,7 +20,7 @@ export function register(program: Command): void {
   program
     .command('validate')
     .description('check a model before it ships: layout, checksums, op support, a real inference of every signature, golden outputs')
-    .argument('<path>', 'SavedModel directory, model base directory (numeric versions), repository of model base directories, or http://host:8501/v1/models/NAME')
+    .argument('<path>', `SavedModel directory, model base directory (numeric versions), repository of model base directories, or ${MODEL_URL_EXAMPLE}`)
     .option('--batch <n>', 'rows for unknown batch dimensions of generated inputs', parsePositiveInt, 2)
     .option('--golden <file>', 'JSON of inputs and expected outputs per signature, with tolerances (see docs/validate.md)')
     .option('--signature <name>', 'only this signature (default: every signature)')
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .option('--json', 'print one machine-readable JSON report (see docs/validate.md)')
     .action(async (target: string, flags: ValidateFlags) => {
       const golden = flags.golden ? await (await import('../core/validate/golden.js')).readGolden(flags.golden) : undefined;
-      const report = /^https?:\/\//i.test(target)
+      const report = isModelUrl(target)
         ? await (await import('../core/validate/remote.js')).validateUrl(target, { batch: flags.batch, golden, signature: flags.signature })
         : await (await import('../core/validate/validate.js')).validateTarget(target, {
             batch: flags.batch,

@@ -2,6 +2,8 @@
 // every command: exit 2 and one message naming the option, before any model is read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { isModelUrl } from '../../src/commands/options.js';
 import { runCli } from '../inspect/run-cli.js';
 
 const MODEL = 'fixtures/models/mnist';
@@ -27,5 +29,23 @@ test('--backend is one of the engine backends in run, validate and export', asyn
     const r = await runCli([...args, '--backend', 'tpu']);
     assert.equal(r.code, 2, args[0]);
     assert.match(r.stderr, /option '--backend <name>' argument 'tpu' is invalid\. choose one of wasm, cpu, tensorflow, auto/, args[0]);
+  }
+});
+
+test('inspect and validate agree on what is a model URL (http or https, any case) and what is a path', async () => {
+  for (const url of ['http://host:8501/v1/models/m', 'HTTPS://host/v1/models/m', 'Http://127.0.0.1:1/v1/models/m']) assert.ok(isModelUrl(url), url);
+  for (const p of ['models/m', './http-models', '/srv/https/m', 'http:/one-slash', 'ftp://host/m', '']) assert.ok(!isModelUrl(p), p);
+  // A loopback port nobody listens on (taken, then freed): a URL target fails to connect, a look-alike path is a path.
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  for (const command of ['inspect', 'validate']) {
+    const remote = await runCli([command, `HTTP://127.0.0.1:${port}/v1/models/m`]);
+    assert.match(remote.stderr, /cannot connect/, `${command}: ${remote.stderr}`);
+    const local = await runCli([command, './http-not-a-model']);
+    assert.match(local.stderr, /http-not-a-model: no such file or directory/, `${command}: ${local.stderr}`);
   }
 });

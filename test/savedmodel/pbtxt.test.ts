@@ -9,6 +9,8 @@ import type { TestContext } from 'node:test';
 import { decodePlain, encodePlain, protoType } from '../../src/core/proto/schema.js';
 import { formatTextProto, parseTextProto, TextFormatError } from '../../src/core/proto/text-format.js';
 import { readSavedModel } from '../../src/core/savedmodel/reader.js';
+import { tensorProtoToHost } from '../../src/core/savedmodel/tensor.js';
+import type { TensorProto } from '../../src/core/savedmodel/types.js';
 import { inspectModel } from '../../src/core/inspect/report.js';
 import { loadModel } from '../../src/core/engine/model.js';
 import type { HostTensor } from '../../src/core/engine/types.js';
@@ -123,6 +125,48 @@ describe('formatTextProto', () => {
     // And what is read back encodes to the same message (map entries may be encoded in another order).
     const viaBinary = (v: Record<string, unknown>) => decodePlain('tensorflow.NodeDef', encodePlain('tensorflow.NodeDef', v));
     assert.deepEqual(viaBinary(parseTextProto(text, type)), viaBinary(node));
+  });
+});
+
+describe('TensorProto int64_val / uint64_val in text', () => {
+  // A Const node as TF's as_text=True writes one: tensor values beyond 2^53 must not round through a float64 number.
+  const node = (field: string, dtype: string, values: string[]) =>
+    `name: "c" op: "Const" attr { key: "value" value { tensor { dtype: ${dtype} tensor_shape { dim { size: ${values.length} } } ` +
+    `${values.map((v) => `${field}: ${v}`).join(' ')} } } }`;
+  const tensorOf = (text: string) =>
+    (parseTextProto(text, protoType('tensorflow.NodeDef'), SKIP) as { attr: { value: { tensor: TensorProto } } }).attr.value.tensor;
+
+  test('int64_val beyond 2^53 stays exact, in decimal, hex and octal, as decodePlain gives it', () => {
+    const t = tensorOf(node('int64_val', 'DT_INT64', ['4611686018427387905', '-9223372036854775808', '7', '0x7fffffffffffffff', '-0777', '9007199254740993']));
+    assert.deepEqual(t.int64Val, ['4611686018427387905', '-9223372036854775808', 7, '9223372036854775807', -511, '9007199254740993']);
+    assert.deepEqual([...(tensorProtoToHost(t).data as BigInt64Array)], [2n ** 62n + 1n, -(2n ** 63n), 7n, 2n ** 63n - 1n, -511n, 2n ** 53n + 1n]);
+    // The same values through the binary form decode identically.
+    assert.deepEqual(decodePlain('tensorflow.TensorProto', encodePlain('tensorflow.TensorProto', t as Record<string, unknown>)), t);
+    // And formatTextProto writes them back exactly.
+    const text = formatTextProto({ name: 'c', op: 'Const', attr: { value: { tensor: t } } }, protoType('tensorflow.NodeDef'));
+    assert.deepEqual(tensorOf(text), t);
+  });
+
+  test('uint64_val up to 2^64 - 1 stays exact; other int64 fields (shape sizes) stay numbers', () => {
+    const t = tensorOf(node('uint64_val', 'DT_UINT64', ['18446744073709551615', '9223372036854775811', '42']));
+    assert.deepEqual(t.uint64Val, ['18446744073709551615', '9223372036854775811', 42]);
+    assert.deepEqual([...(tensorProtoToHost(t).data as BigUint64Array)], [2n ** 64n - 1n, 2n ** 63n + 3n, 42n]);
+    assert.equal(t.tensorShape!.dim![0]!.size, 3);
+  });
+
+  test('a 64-bit tensor value out of range is an error naming it, not a value wrapped around', () => {
+    for (const [field, dtype, v] of [
+      ['int64_val', 'DT_INT64', '9223372036854775808'],
+      ['int64_val', 'DT_INT64', '-9223372036854775809'],
+      ['uint64_val', 'DT_UINT64', '18446744073709551616'],
+      ['uint64_val', 'DT_UINT64', '-1'],
+    ]) {
+      assert.throws(
+        () => tensorOf(node(field!, dtype!, [v!])),
+        (e: unknown) => e instanceof TextFormatError && e.message.includes(`integer out of range for ${field === 'int64_val' ? 'int64' : 'uint64'}: '${v}'`),
+        v,
+      );
+    }
   });
 });
 

@@ -1,11 +1,14 @@
 // A fake engine for serving tests, loaded inside the pool's worker threads instead of engine/model.js (the pool's
 // `loaderModule`). A version directory describes its model in fake.json:
-//   {"mul": 2, "add": 1, "delayMs": 0, "loadDelayMs": 0, "fail": "message"}
+//   {"mul": 2, "add": 1, "delayMs": 0, "loadDelayMs": 0, "fail": "message", "runLog": "/tmp/x", "holdFile": "/tmp/y"}
+// `runLog` and `holdFile` let a test synchronise with the worker instead of guessing with delays: each run first appends
+// a line `<signature> <batch size>` to runLog (proof a request reached the engine), then waits while holdFile exists
+// (a gate: the test creates it to hold runs, deletes it to release them; bounded so a broken test cannot hang forever).
 // serving_default: x (DT_FLOAT [-1, 1]) → y = x * mul + add; `echo_batch`: y = the batch size each row ran in (to see
 // batching from the outside); `crash`: the worker thread exits mid-request when x[0] is 666 (generated warmup sends
 // zeros, so it is safe); `fixed_batch`: x has the fixed shape [1, 1] (no free batch dimension), any other dim 0 is an
 // error, and y = the batch size like echo_batch. A directory without fake.json fails to load like a broken SavedModel would.
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { HostTensor, LoadedModel, SignatureInfo } from '../../src/core/engine/types.js';
@@ -17,7 +20,12 @@ interface FakeSpec {
   delayMs?: number;
   loadDelayMs?: number;
   fail?: string;
+  runLog?: string;
+  holdFile?: string;
 }
+
+/** How long a run waits at a closed gate before failing (a test that forgets to release it fails instead of hanging). */
+const HOLD_LIMIT_MS = 30_000;
 
 const SPEC = { name: 'x:0', dtype: 'DT_FLOAT', shape: [-1, 1] };
 const signatures: Record<string, SignatureInfo> = {
@@ -33,6 +41,14 @@ const signatures: Record<string, SignatureInfo> = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitWhileExists(file: string): Promise<void> {
+  const end = Date.now() + HOLD_LIMIT_MS;
+  while (existsSync(file)) {
+    if (Date.now() > end) throw new Error(`fake engine: hold file ${file} was never removed`);
+    await sleep(5);
+  }
+}
 
 export async function loadModel(dir: string): Promise<LoadedModel & { signatureDefs: Record<string, unknown> }> {
   const file = path.join(dir, 'fake.json');
@@ -57,6 +73,8 @@ export async function loadModel(dir: string): Promise<LoadedModel & { signatureD
       if (!x || x.dtype !== 'DT_FLOAT') throw new RequestError('INVALID_ARGUMENT', 'input x must be DT_FLOAT');
       if (signature === 'crash' && (x.data as Float32Array)[0] === 666) process.exit(3);
       if (signature === 'fixed_batch' && x.shape[0] !== 1) throw new RequestError('INVALID_ARGUMENT', `fixed_batch takes x of shape [1,1], not [${x.shape}]`);
+      if (spec.runLog) appendFileSync(spec.runLog, `${signature} ${x.shape[0]}\n`);
+      if (spec.holdFile) await waitWhileExists(spec.holdFile);
       if (spec.delayMs) await sleep(spec.delayMs);
       const src = x.data as Float32Array;
       const out = new Float32Array(src.length);

@@ -2,7 +2,7 @@
 // labels, errors, hot version changes under load, a broken version, overload, timeouts, body limit, CORS, metrics.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServing, type Serving } from '../../src/core/serving/server.js';
 import { startRestServer } from '../../src/core/serving/rest/server.js';
@@ -157,9 +157,29 @@ describe('REST API over a fake engine', () => {
   });
 });
 
+/** tfsvc_in_flight_requests for `model`: requests received and routed to it, not yet answered. */
+async function inFlight(port: number, model: string): Promise<number> {
+  const text = (await call(port, 'GET', '/monitoring/prometheus/metrics')).text;
+  const m = new RegExp(`^tfsvc_in_flight_requests\\{model_name="${model}"\\} (\\d+)`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * A fake model version whose runs wait at a gate (see fake-engine.ts) until `release()`; `hold()` closes it again.
+ * Tests use it to make requests queue up behind a busy worker deterministically instead of racing a delay.
+ */
+function gatedVersion(base: string, spec: Record<string, unknown>) {
+  const holdFile = path.join(base, 'hold');
+  const hold = () => writeFileSync(holdFile, '');
+  const release = () => rmSync(holdFile, { force: true });
+  hold();
+  writeVersion(base, 1, { ...spec, holdFile });
+  return { hold, release };
+}
+
 test('overload: a full batch queue answers 503 at once while accepted requests succeed', async (t) => {
   const base = tmpBase();
-  writeVersion(base, 1, { mul: 1, delayMs: 150 });
+  const gate = gatedVersion(base, { mul: 1 });
   const serving = await startServing({
     models: [{ name: 'm', basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
     restPort: 0,
@@ -170,10 +190,25 @@ test('overload: a full batch queue answers 503 at once while accepted requests s
     loaderModule: FAKE_ENGINE,
   });
   t.after(async () => {
+    gate.release();
     await serving.close();
     rmSync(base, { recursive: true, force: true });
   });
-  const replies = await Promise.all(Array.from({ length: 8 }, () => call(serving.restPort, 'POST', '/v1/models/m:predict', { instances: [[1]] })));
+  const N = 8;
+  const answered: number[] = [];
+  const pending = Array.from({ length: N }, () =>
+    call(serving.restPort, 'POST', '/v1/models/m:predict', { instances: [[1]] }).then((r) => {
+      answered.push(r.status);
+      return r;
+    }),
+  );
+  // While the one worker is held, the queue fills: every request has arrived once each is either answered or still
+  // in flight (held or queued). Those answered by then were refused at once, without waiting for the worker.
+  await until(async () => answered.length + (await inFlight(serving.restPort, 'm')) === N, () => undefined);
+  assert.ok(answered.length > 0, 'some requests are refused while the worker is busy');
+  assert.ok(answered.every((s) => s === 503), `answered while the worker is held: ${answered}`);
+  gate.release();
+  const replies = await Promise.all(pending);
   const statuses = replies.map((r) => r.status).sort();
   assert.ok(statuses.includes(503), `statuses: ${statuses}`);
   assert.ok(statuses.includes(200), `statuses: ${statuses}`);
@@ -186,7 +221,7 @@ test('overload: a full batch queue answers 503 at once while accepted requests s
 
 test('concurrent requests are batched together on the workers', async (t) => {
   const base = tmpBase();
-  writeVersion(base, 1, { delayMs: 30 });
+  const gate = gatedVersion(base, {});
   const serving = await startServing({
     models: [{ name: 'm', basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
     restPort: 0,
@@ -197,17 +232,24 @@ test('concurrent requests are batched together on the workers', async (t) => {
     loaderModule: FAKE_ENGINE,
   });
   t.after(async () => {
+    gate.release();
     await serving.close();
     rmSync(base, { recursive: true, force: true });
   });
-  const replies = await Promise.all(
-    Array.from({ length: 10 }, () => call(serving.restPort, 'POST', '/v1/models/m:predict', { signature_name: 'echo_batch', instances: [[0]] })),
-  );
+  // Sends 10 requests while the one worker is held, waits until all 10 are in flight (the first one running, the
+  // rest queued behind it), then lets the worker go.
+  const concurrently = async (signature: string) => {
+    gate.hold();
+    const pending = Array.from({ length: 10 }, () => call(serving.restPort, 'POST', '/v1/models/m:predict', { signature_name: signature, instances: [[0]] }));
+    await until(async () => (await inFlight(serving.restPort, 'm')) === 10, () => undefined);
+    gate.release();
+    return Promise.all(pending);
+  };
+  const replies = await concurrently('echo_batch');
+  assert.deepEqual(replies.map((r) => r.status), Array(10).fill(200));
   const sizes = replies.map((r) => r.json.predictions[0][0] as number);
   assert.ok(Math.max(...sizes) > 1, `batch sizes seen: ${sizes}`);
   // A signature whose dim 0 is fixed ([1, 1]) is never batched: every concurrent request runs alone and succeeds.
-  const fixed = await Promise.all(
-    Array.from({ length: 10 }, () => call(serving.restPort, 'POST', '/v1/models/m:predict', { signature_name: 'fixed_batch', instances: [[0]] })),
-  );
+  const fixed = await concurrently('fixed_batch');
   assert.deepEqual(fixed.map((r) => `${r.status} ${JSON.stringify(r.json)}`), Array(10).fill('200 {"predictions":[[1]]}'));
 });

@@ -2,15 +2,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { call, FAKE_ENGINE, tmpBase, writeVersion } from './helpers.js';
+import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   const base = tmpBase();
-  writeVersion(base, 1, { mul: 2, delayMs: 600 });
+  // The run is gated (see fake-engine.ts): it logs that it started, then waits until the test removes holdFile, so the
+  // request is provably in flight when SIGTERM arrives, whatever the machine's load.
+  const runLog = path.join(base, 'runs.log');
+  const holdFile = path.join(base, 'hold');
+  writeFileSync(holdFile, '');
+  writeVersion(base, 1, { mul: 2, runLog, holdFile });
   const child = spawn(
     process.execPath,
     ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`,
@@ -39,8 +45,12 @@ test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   assert.match(out, /ignoring TF Serving flag --tensorflow_intra_op_parallelism/, 'TF Serving launch flags are accepted');
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const inFlight = call(port, 'POST', '/v1/models/m:predict', { instances: [[21]] });
-  await new Promise((r) => setTimeout(r, 150));
+  await until(() => existsSync(runLog), () => undefined, 20_000);
   child.kill('SIGTERM');
+  // The server has seen the signal and is waiting for the held request; only then let the run finish.
+  await until(() => /SIGTERM: draining/.test(out), () => undefined, 20_000);
+  assert.equal(child.exitCode, null, 'still running while a request is in flight');
+  rmSync(holdFile);
   const reply = await inFlight;
   assert.equal(reply.status, 200);
   assert.deepEqual(reply.json, { predictions: [[42]] });

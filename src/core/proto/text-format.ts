@@ -116,6 +116,17 @@ function tokenize(src: string): Token[] {
 }
 
 const INT_TYPES = new Set(['int32', 'sint32', 'sfixed32', 'uint32', 'fixed32', 'int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);
+const INT64_TYPES = new Set(['int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);
+
+/**
+ * Whether `field` holds 64-bit integers that must stay exact: TensorProto's int64_val/uint64_val are tensor values,
+ * any 64-bit integer (hashes, ids, int64 max sentinels), which a float64 number rounds beyond 2^53. They parse like
+ * decodePlain decodes them (schema.ts): a number when it is exact, else the exact decimal string, which
+ * tensorProtoToHost reads back exactly. Other int64 fields (shapes, sizes) stay numbers.
+ */
+function exactInt64Field(field: protobuf.Field): boolean {
+  return INT64_TYPES.has(field.type) && field.parent instanceof protobuf.Type && field.parent.fullName === '.tensorflow.TensorProto';
+}
 
 function camel(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_m, ch: string) => ch.toUpperCase());
@@ -248,10 +259,11 @@ class Parser {
 
   private value(field: protobuf.Field): unknown {
     if (field.resolvedType instanceof protobuf.Type) return this.message(field.resolvedType, this.openBrace());
-    return this.scalar(field.type, field.resolvedType);
+    return this.scalar(field.type, field.resolvedType, exactInt64Field(field));
   }
 
-  private scalar(typeName: string, resolved: protobuf.Type | protobuf.Enum | null | undefined): unknown {
+  /** One scalar value of type `typeName`; `exact64`: a 64-bit integer field whose values must not round (see exactInt64Field). */
+  private scalar(typeName: string, resolved: protobuf.Type | protobuf.Enum | null | undefined, exact64 = false): unknown {
     const t = this.next('a value');
     const bad = (what: string): never => {
       throw new TextFormatError(`expected ${what}, got '${t.text}'`, t.line, t.col);
@@ -284,6 +296,7 @@ class Parser {
       if (t.kind !== 'number' || !/^-?(0[xX][0-9a-fA-F]+|\d+)$/.test(t.text)) bad(`an integer (${typeName})`);
       const neg = t.text.startsWith('-');
       const body = neg ? t.text.slice(1) : t.text;
+      if (exact64) return this.exactInt64(t, typeName, neg, body);
       let n = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : /^0\d/.test(body) ? parseInt(body, 8) : Number(body);
       if (neg) n = -n;
       if (typeName.startsWith('u') || typeName.startsWith('fixed')) {
@@ -302,6 +315,22 @@ class Parser {
       return typeName === 'float' ? Math.fround(n) : n;
     }
     return bad(`a value of type ${typeName}`);
+  }
+
+  /** A 64-bit integer read exactly (BigInt), range-checked as protobuf does: a number when exact, else a decimal string. */
+  private exactInt64(t: Token, typeName: string, neg: boolean, body: string): number | string {
+    let v: bigint;
+    try {
+      v = BigInt(/^0\d/.test(body) ? `0o${body.slice(1)}` : body); // BigInt reads 0x... itself; 0NNN is octal
+    } catch {
+      throw new TextFormatError(`expected an integer (${typeName}), got '${t.text}'`, t.line, t.col);
+    }
+    if (neg) v = -v;
+    const unsigned = typeName.startsWith('u') || typeName.startsWith('fixed');
+    const [min, max] = unsigned ? [0n, 2n ** 64n - 1n] : [-(2n ** 63n), 2n ** 63n - 1n];
+    if (v < min || v > max) throw new TextFormatError(`integer out of range for ${typeName}: '${t.text}'`, t.line, t.col);
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : v.toString();
   }
 
   /** The name inside `[...]` after the '[' was read: an extension name or an Any type URL (`host/pkg.Type`). */
