@@ -253,7 +253,9 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     },
     onTrial: (t) =>
       process.stderr.write(`tfsvc: find-max: ${formatRate(t.rate)} ${t.pass ? 'meets the SLO' : `fails: ${t.reason}`}\n`),
+    stopped: () => stop.signal.aborted,
   });
+  if (result.interrupted) process.stderr.write('tfsvc: find-max: interrupted; reporting the best rate found so far\n');
   if (!result.best) {
     const lowest = result.trials.reduce((a, b) => (b.rate < a.rate ? b : a));
     process.stdout.write(renderTable(lowest.metrics, lowest.checks));

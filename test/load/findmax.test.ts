@@ -37,3 +37,20 @@ test('stops at --max-qps when everything passes', async () => {
   assert.equal(r.best?.rate, 300);
   assert.deepEqual(r.trials.map((t) => t.rate), [100, 200, 300]);
 });
+
+test('Ctrl-C ends the search: the partial trial neither passes nor continues it, the best so far stands', async () => {
+  let stopped = false;
+  const trial = fakeTrial(1e9);
+  const r = await findMax({
+    startRate: 100, maxRate: 1e6, precision: 0.05, maxTrials: 20,
+    trial: async (rate) => {
+      if (rate === 400) stopped = true; // interrupted during the third trial, which would have passed
+      return trial(rate);
+    },
+    stopped: () => stopped,
+  });
+  assert.equal(r.interrupted, true);
+  assert.deepEqual(r.trials.map((t) => [t.rate, t.pass]), [[100, true], [200, true], [400, false]]);
+  assert.match(r.trials[2]!.reason!, /interrupted/);
+  assert.equal(r.best?.rate, 200);
+});

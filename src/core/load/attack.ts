@@ -10,6 +10,7 @@ import type { ScheduleHealth } from './metrics.js';
 import { newHistogram, percentileMs, recordMs } from './histogram.js';
 import { intendedTimes } from './schedule.js';
 import { runPacer } from './pacer.js';
+import { NumberFifo } from './fifo.js';
 // When the generator counts as behind its schedule: see behind.ts.
 import { ScheduleKeeping } from './behind.js';
 
@@ -55,7 +56,7 @@ export async function attack(o: AttackOptions): Promise<AttackOutcome> {
   let lastMeasuredStart = o.warmupMs;
   let measuredIssued = 0;
   let index = 0;
-  const waiting: number[] = [];
+  const waiting = new NumberFifo(); // intended times of due requests waiting for a connection
   let wakeDone: (() => void) | undefined;
 
   const dispatch = (intended: number, i: number) => {
@@ -103,7 +104,7 @@ export async function attack(o: AttackOptions): Promise<AttackOutcome> {
   });
   const pacerEnd = now();
   // Requests that were due but never started (aborted run) are dropped; then wait for the ones in flight.
-  if (o.signal?.aborted) waiting.length = 0;
+  if (o.signal?.aborted) waiting.clear();
   while (inFlight > 0 || waiting.length > 0) await new Promise<void>((r) => (wakeDone = r));
 
   // An aborted run measured only until the abort; otherwise the window is what the schedule covered.

@@ -22,12 +22,19 @@ export interface FindMaxOptions {
   precision: number;
   maxTrials: number;
   trial(rate: number): Promise<{ metrics: Metrics; checks: Check[] }>;
+  /**
+   * True once the user interrupted (Ctrl-C). The trial then in progress is partial: it cannot pass (a few good
+   * seconds say nothing about a full trial), and the search ends with the best rate found so far.
+   */
+  stopped?(): boolean;
   onTrial?(t: Trial): void;
 }
 
 export interface FindMaxResult {
   best?: Trial;
   trials: Trial[];
+  /** The search ended early because `stopped()` turned true. */
+  interrupted?: boolean;
 }
 
 export async function findMax(o: FindMaxOptions): Promise<FindMaxResult> {
@@ -36,10 +43,13 @@ export async function findMax(o: FindMaxOptions): Promise<FindMaxResult> {
     const { metrics, checks } = await o.trial(rate);
     const failed = checks.filter((c) => !c.pass);
     const behind = metrics.health?.behind === true;
+    const interrupted = o.stopped?.() === true;
     const t: Trial = {
       rate,
-      pass: failed.length === 0 && !behind,
-      reason: failed.length ? failed.map((c) => c.message).join('; ') : behind ? 'the load generator fell behind its schedule' : undefined,
+      pass: failed.length === 0 && !behind && !interrupted,
+      reason: interrupted
+        ? 'interrupted (a partial trial)'
+        : failed.length ? failed.map((c) => c.message).join('; ') : behind ? 'the load generator fell behind its schedule' : undefined,
       metrics,
       checks,
     };
@@ -52,6 +62,7 @@ export async function findMax(o: FindMaxOptions): Promise<FindMaxResult> {
   let rate = Math.min(o.startRate, o.maxRate);
   while (trials.length < o.maxTrials) {
     const t = await run(rate);
+    if (o.stopped?.()) return { best, trials, interrupted: true };
     if (!t.pass) {
       failRate = rate;
       break;
@@ -69,6 +80,7 @@ export async function findMax(o: FindMaxOptions): Promise<FindMaxResult> {
       const r = Math.max(1, Math.round(mid));
       if (r === lo || r === hi) break;
       const t = await run(r);
+      if (o.stopped?.()) return { best, trials, interrupted: true };
       if (t.pass) {
         best = t;
         lo = r;

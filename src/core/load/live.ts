@@ -1,6 +1,6 @@
 // Running totals for the live views (ink or plain lines): everything sent so far, warmup included, plus a histogram
 // of the latest interval that the view resets each time it reads it. Reports use Metrics, not this.
-import type { Result } from './result.js';
+import { hasLatency, type Result } from './result.js';
 import { newHistogram, percentileMs, recordMs } from './histogram.js';
 
 export interface Snapshot {
@@ -31,7 +31,7 @@ export class LiveStats {
     this.done++;
     this.intervalDone++;
     this.warmup = r.warmup === true;
-    recordMs(this.interval, r.end - r.intended);
+    if (hasLatency(r)) recordMs(this.interval, r.end - r.intended);
     if (r.error) {
       this.errors++;
       this.lastError = r.error === 'http' ? `HTTP ${r.status}: ${r.message ?? ''}` : `${r.error}: ${r.message ?? ''}`;

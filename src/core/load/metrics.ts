@@ -1,7 +1,7 @@
 // Folds results into what every report reads: HDR histograms of corrected latency (from the intended start) and
 // uncorrected latency (from the actual send), counters by status and error kind, and a per-second timeline.
 // Metrics merge exactly (histogram addition, counter sums) and serialise to the `--json` format and back.
-import { ERROR_KINDS, type ErrorKind, type Result } from './result.js';
+import { ERROR_KINDS, hasLatency, type ErrorKind, type Result } from './result.js';
 import { decodeHistogram, encodeHistogram, newHistogram, percentileMs, recordMs, type Histogram } from './histogram.js';
 
 export const JSON_FORMAT = 'tfsvc-bench/1';
@@ -90,12 +90,15 @@ export class Metrics {
 
   constructor(public info: RunInfo) {}
 
-  /** Adds one result. Warmup results are ignored. */
+  /** Adds one result. Warmup results are ignored. Transport failures count as errors, not latencies (hasLatency). */
   record(r: Result): void {
     if (r.warmup) return;
     this.requests++;
-    recordMs(this.corrected, r.end - r.intended);
-    recordMs(this.uncorrected, r.end - r.start);
+    const timed = hasLatency(r);
+    if (timed) {
+      recordMs(this.corrected, r.end - r.intended);
+      recordMs(this.uncorrected, r.end - r.start);
+    }
     this.byStatus[String(r.status)] = (this.byStatus[String(r.status)] ?? 0) + 1;
     this.bytesIn += r.bytesIn;
     this.bytesOut += r.bytesOut;
@@ -114,7 +117,7 @@ export class Metrics {
     const bucket = this.timeline[second]!;
     bucket.count++;
     if (r.error) bucket.errors++;
-    recordMs(bucket.hist, r.end - r.intended);
+    if (timed) recordMs(bucket.hist, r.end - r.intended);
   }
 
   /**

@@ -25,6 +25,13 @@ export function runPacer(o: PacerOptions): Promise<number> {
     let next = times.next().value;
     let issued = 0;
     const finished = () => issued >= o.maxRequests || next >= o.untilMs || o.signal?.aborted === true;
+    let timer: NodeJS.Timeout | undefined;
+    // Ctrl-C must not wait for the next due request (seconds away at a low rate): wake up and stop now.
+    const onAbort = () => {
+      clearTimeout(timer);
+      tick();
+    };
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     const tick = () => {
       const now = o.now();
       while (!finished() && next <= now) {
@@ -32,11 +39,15 @@ export function runPacer(o: PacerOptions): Promise<number> {
         issued++;
         next = times.next().value;
       }
-      if (finished()) return resolve(issued);
+      if (finished()) {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+        return resolve(issued);
+      }
       const gap = next - o.now();
       // Timers are only good to about a millisecond: sleep on one when the gap allows, otherwise yield to I/O with
       // setImmediate and look again (at high rates this loop keeps one core busy, as any precise generator does).
-      if (gap >= 1.5) setTimeout(tick, Math.floor(gap - 0.5));
+      if (gap >= 1.5) timer = setTimeout(tick, Math.floor(gap - 0.5));
       else setImmediate(tick);
     };
     tick();

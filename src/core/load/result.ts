@@ -23,3 +23,14 @@ export interface Result {
   /** True for requests in the --warmup period: sent, shown live, excluded from the results. */
   warmup?: boolean;
 }
+
+/**
+ * Whether a result's time is a latency. Answers are (any status: a fast 503 is what the client saw), and so are
+ * timeouts: they took at least --timeout, and leaving them out would hide the slowest requests. Failures with no
+ * answer (no connection, a dropped one, other transport errors) are not: a refused connection fails in
+ * microseconds, and recording that would make a server that died mid-run look faster. They count as errors only,
+ * as wrk2 counts its connect/read/write errors.
+ */
+export function hasLatency(r: Pick<Result, 'error'>): boolean {
+  return r.error === undefined || r.error === 'http' || r.error === 'timeout';
+}

@@ -44,6 +44,14 @@ export function warnings(m: Metrics): string[] {
         'latencies include that lag; use a lower --qps, fewer bodies per second, or more generator machines (and `bench merge`)',
     );
   }
+  // hasLatency (result.ts): these failures are errors only, so the percentiles above describe the other requests.
+  const unanswered = (m.byKind.connect ?? 0) + (m.byKind.reset ?? 0) + (m.byKind.other ?? 0);
+  if (unanswered > 0) {
+    out.push(
+      `${unanswered} of ${m.requests} requests got no answer (connection refused, dropped or failed); ` +
+        'the latencies describe the others only: gate on error_rate too (--slo \'error_rate<0.1%\')',
+    );
+  }
   if (h && h.connectionWaits > 0.01 * m.requests && m.requests > 0) {
     out.push(`${formatPercent(h.connectionWaits / m.requests)} of requests waited for a free connection: the server was slower than the rate needs, or raise --connections`);
   }
