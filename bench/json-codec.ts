@@ -4,8 +4,8 @@
 // output. Both decoders run side by side in one process, so their ratio is what to read on a busy machine.
 // Usage: node dist/bench/json-codec.js [--ms 1000]
 import type { HostTensor, SignatureInfo } from '../src/core/engine/types.js';
-import { decodePredictRequest, encodePredictResponse, parseJsonBody } from '../src/core/serving/rest/json-tensor.js';
-import { decodePredictFast } from '../src/core/serving/rest/predict-fast-path.js';
+import { decodePredictRequest, encodePredictResponse, parseJsonBody } from '../src/core/wire/json-tensor.js';
+import { decodePredictFast } from '../src/core/wire/predict-fast-path.js';
 
 const ms = Number(process.argv.includes('--ms') ? process.argv[process.argv.indexOf('--ms') + 1] : 1000);
 

@@ -3,7 +3,7 @@
 // rules, run, encode the response. `tfsvc run` is a thin wrapper around this.
 import { UsageError } from '../errors.js';
 import { resolveModelDir } from '../savedmodel/layout.js';
-import { decodePredictRequest, encodePredictResponse, parseJsonBody, requestSignatureName } from '../serving/rest/json-tensor.js';
+import { decodePredictRequest, encodePredictResponse, parseJsonBody, requestSignatureName } from '../wire/json-tensor.js';
 import { describeBackend } from './backend.js';
 import { loadModel } from './model.js';
 import type { BackendName } from './types.js';

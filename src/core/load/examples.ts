@@ -1,5 +1,5 @@
 // Request bodies for :classify and :regress, in TF Serving's tf.Example JSON (docs/wire-formats.md,
-// src/core/serving/rest/example-json.ts): {"signature_name": S, "examples": [{"x": 0.5}, ...]}.
+// src/core/wire/example-json.ts): {"signature_name": S, "examples": [{"x": 0.5}, ...]}.
 //
 // A classify/regress signature's input is a batch of serialized tf.Examples: metadata only says DT_STRING, never which
 // features the model's ParseExample reads. The user names them (`--feature x=float`, repeatable); nothing is guessed.

@@ -6,7 +6,7 @@ import type { FeatureValues } from '../engine/example.js';
 import type { GeneratedExample } from '../engine/generate-inputs.js';
 import type { HostTensor } from '../engine/types.js';
 import { decodePlain, encodePlain } from '../proto/schema.js';
-import { hostToTensorProtoField } from '../serving/grpc/tensor-field.js';
+import { hostToTensorProtoField } from '../wire/tensor-field.js';
 import type { Target } from './target.js';
 
 const FILE = 'tensorflow_serving.proto';

@@ -62,7 +62,7 @@ type PlainExample = { features?: { feature?: Record<string, unknown> } };
 
 /**
  * The request's examples, serialized. A context's features are merged into each example, the example winning on a
- * name clash, as TF Serving does (and as serving/rest/example-json.ts does for :classify/:regress): concatenating the
+ * name clash, as TF Serving does (and as wire/example-json.ts does for :classify/:regress): concatenating the
  * serialized context and example would not do, since protobufjs (the engine's ParseExample) keeps only the last
  * `features` of a message instead of merging them.
  */

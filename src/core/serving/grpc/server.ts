@@ -14,7 +14,7 @@ import { PLAIN, protoRoot } from '../../proto/schema.js';
 import { tensorProtoToHost } from '../../savedmodel/tensor.js';
 import type { TensorProto } from '../../savedmodel/types.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
-import { checkOutputFilter, checkPredictInputs, predictSignature } from '../rest/predict-rules.js';
+import { checkOutputFilter, checkPredictInputs, predictSignature } from '../../wire/predict-rules.js';
 import {
   checkClassifySignature,
   checkRegressSignature,
@@ -22,9 +22,9 @@ import {
   examplesFromInput,
   examplesSignature,
   regressionResult,
-} from '../rest/example-json.js';
+} from '../../wire/example-json.js';
 import { statusResponseMessage } from '../rest/metadata-json.js';
-import { hostToTensorProtoField } from './tensor-field.js';
+import { hostToTensorProtoField } from '../../wire/tensor-field.js';
 
 const PROTO_FILE = 'tensorflow_serving.proto';
 

@@ -12,11 +12,11 @@ import type { SignatureInfo } from '../../engine/types.js';
 import type { CancelSignal } from '../cancel.js';
 import type { ApiName, ServingMetrics } from '../metrics.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
-import { parseJsonBody } from './json-parse.js';
-import { decodePredictRequest, encodeErrorJson, encodePredictResponse, requestSignatureName, signatureNotFoundError } from './json-tensor.js';
-import { checkClassifySignature, checkRegressSignature, decodeExamplesRequest, encodeClassifyResponse, encodeRegressResponse } from './example-json.js';
+import { parseJsonBody } from '../../wire/json-parse.js';
+import { decodePredictRequest, encodeErrorJson, encodePredictResponse, requestSignatureName, signatureNotFoundError } from '../../wire/json-tensor.js';
+import { checkClassifySignature, checkRegressSignature, decodeExamplesRequest, encodeClassifyResponse, encodeRegressResponse } from '../../wire/example-json.js';
 import { encodeMetadataResponse, encodeStatusResponse } from './metadata-json.js';
-import { decodePredictFast } from './predict-fast-path.js';
+import { decodePredictFast } from '../../wire/predict-fast-path.js';
 
 export interface RouteContext {
   lookup: ServableLookup;

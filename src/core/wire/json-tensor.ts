@@ -5,8 +5,8 @@
 // with the same shape, stacked into a batch) or {"inputs": ...} (columnar: one tensor, or an object of named tensors).
 // Strings may be {"b64": "..."}. Response: {"predictions": [...]} (row) or {"outputs": ...} (columnar), written with
 // rapidjson's PrettyWriter layout (json-writer.ts) and TF Serving's float formatting (float-format.ts).
-import { RequestError, type ErrorCodeName } from '../../errors.js';
-import type { HostTensor, SignatureInfo } from '../../engine/types.js';
+import { RequestError, type ErrorCodeName } from '../errors.js';
+import type { HostTensor, SignatureInfo } from '../engine/types.js';
 import {
   isInt32,
   isInt64,

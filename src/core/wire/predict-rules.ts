@@ -1,7 +1,7 @@
 // TF Serving's checks of a Predict request against its signature (servables/tensorflow/predict_util.cc), shared by the
 // REST and gRPC front ends: they run after the body is decoded and before the model runs.
-import { RequestError } from '../../errors.js';
-import type { SignatureInfo } from '../../engine/types.js';
+import { RequestError } from '../errors.js';
+import type { SignatureInfo } from '../engine/types.js';
 
 const setString = (names: Iterable<string>) => [...new Set(names)].sort().join(',');
 

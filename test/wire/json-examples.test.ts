@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { HostTensor, SignatureInfo } from '../../src/core/engine/types.js';
 import { RequestError } from '../../src/core/errors.js';
 import { decodePlain } from '../../src/core/proto/schema.js';
-import { parseJsonBody } from '../../src/core/serving/rest/json-tensor.js';
+import { parseJsonBody } from '../../src/core/wire/json-tensor.js';
 import {
   checkClassifySignature,
   checkRegressSignature,
@@ -15,7 +15,7 @@ import {
   encodeRegressResponse,
   examplesFromInput,
   examplesSignature,
-} from '../../src/core/serving/rest/example-json.js';
+} from '../../src/core/wire/example-json.js';
 
 type Features = Record<string, { bytesList?: { value: Buffer[] }; floatList?: { value: number[] }; int64List?: { value: number[] } }>;
 const features = (bytes: Uint8Array): Features =>

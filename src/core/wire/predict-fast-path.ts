@@ -11,7 +11,7 @@
 //   plus an optional "signature_name": "ASCII name without escapes", in any order.
 // The signature must have exactly one input, of dtype DT_FLOAT or DT_DOUBLE (for `{"inputs": {"NAME": ...}}`, named
 // NAME). Values are those JSON.parse gives (correctly rounded doubles), stored as float32 or float64.
-import type { HostTensor, SignatureInfo } from '../../engine/types.js';
+import type { HostTensor, SignatureInfo } from '../engine/types.js';
 import type { PredictFormat } from './json-tensor.js';
 
 export interface FastPredictRequest {

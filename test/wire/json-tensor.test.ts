@@ -10,9 +10,9 @@ import {
   encodePredictResponse,
   parseJsonBody,
   requestSignatureName,
-} from '../../src/core/serving/rest/json-tensor.js';
-import { formatFloat32, formatFloat64, formatG } from '../../src/core/serving/rest/float-format.js';
-import { checkOutputFilter, checkPredictInputs, predictSignature } from '../../src/core/serving/rest/predict-rules.js';
+} from '../../src/core/wire/json-tensor.js';
+import { formatFloat32, formatFloat64, formatG } from '../../src/core/wire/float-format.js';
+import { checkOutputFilter, checkPredictInputs, predictSignature } from '../../src/core/wire/predict-rules.js';
 
 function sig(inputs: Record<string, string>): SignatureInfo {
   const specs: Record<string, TensorSpec> = {};

@@ -2,10 +2,10 @@
 // repeated field: float_val, int_val, int64_val, string_val, ...), its default PredictResponse serialization.
 // Clients (tf.make_ndarray, tfjs, Go/Java stubs) read both this and tensor_content; AsProtoField is what they see
 // from TF Serving. Dtypes without a typed field here fall back to hostToTensorProto (tensor_content).
-import type { HostTensor } from '../../engine/types.js';
-import { hostToTensorProto } from '../../savedmodel/tensor.js';
-import type { TensorProto } from '../../savedmodel/types.js';
-import { floatToBfloat16, floatToHalf } from '../../savedmodel/dtype.js';
+import type { HostTensor } from '../engine/types.js';
+import { hostToTensorProto } from '../savedmodel/tensor.js';
+import type { TensorProto } from '../savedmodel/types.js';
+import { floatToBfloat16, floatToHalf } from '../savedmodel/dtype.js';
 
 /** A plain TensorProto for protobufjs' fromObject (int64 values as decimal strings so they stay exact). */
 export function hostToTensorProtoField(tensor: HostTensor): Record<string, unknown> {

@@ -8,9 +8,9 @@
 // are merged into each example (the example winning on a name clash), which is how TF parses the context+example
 // bytes TF Serving feeds its model.
 // Response: {"results": [[[label, score], ...], ...]} (classify) or {"results": [value, ...]} (regress).
-import { RequestError, type ErrorCodeName } from '../../errors.js';
-import type { HostTensor, SignatureInfo, TensorSpec } from '../../engine/types.js';
-import { protoType } from '../../proto/schema.js';
+import { RequestError, type ErrorCodeName } from '../errors.js';
+import type { HostTensor, SignatureInfo, TensorSpec } from '../engine/types.js';
+import { protoType } from '../proto/schema.js';
 import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, preciseBody } from './json-parse.js';
 import { PrettyJsonWriter, jsonDebugString } from './json-writer.js';
 import { formatFloat32 } from './float-format.js';

@@ -12,7 +12,7 @@
 // integer literal that is not a safe JS integer. Consumers read numbers through `jsonNumberInfo`.
 // The common case (valid JSON) goes through the native JSON.parse; the precise parse runs only when a decoder needs
 // number kinds (integer dtypes, tf.Example features) or JSON.parse rejects the text.
-import { RequestError } from '../../errors.js';
+import { RequestError } from '../errors.js';
 
 /** A JSON number whose kind or digits a JS number cannot carry. */
 export class JsonNumber {

@@ -4,8 +4,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostTensor, SignatureInfo, TensorSpec } from '../../src/core/engine/types.js';
-import { decodePredictRequest, parseJsonBody } from '../../src/core/serving/rest/json-tensor.js';
-import { decodePredictFast } from '../../src/core/serving/rest/predict-fast-path.js';
+import { decodePredictRequest, parseJsonBody } from '../../src/core/wire/json-tensor.js';
+import { decodePredictFast } from '../../src/core/wire/predict-fast-path.js';
 
 function sig(inputs: Record<string, string>, key = 'serving_default'): SignatureInfo {
   const specs: Record<string, TensorSpec> = {};
