@@ -196,11 +196,37 @@ function raggedTensorToTensor(node: GraphNode): tf.Tensor {
   const [shape, values, defaultValue, ...partitions] = node.inputs as tf.Tensor[];
   const types = rawStringListAttr(node, 'row_partition_types');
   const data = (t: tf.Tensor) => (t.dtype === 'string' ? stringBytes(t) : t.dataSync());
+  // A scalar shape (Keras passes -1 when no output_sequence_length is set) means every dimension is free.
+  const rank = partitions.length + values!.rank;
+  const dims = shape!.rank === 0 ? new Int32Array(rank).fill(-1) : (shape!.dataSync() as Int32Array);
   const [outShape, out] = shared.raggedTensorToTensorImpl(
-    shape!.dataSync() as Int32Array, shape!.shape, data(values!) as never, values!.shape, values!.dtype, data(defaultValue!) as never,
+    dims, [dims.length], data(values!) as never, values!.shape, values!.dtype, data(defaultValue!) as never,
     defaultValue!.shape, partitions.map((p) => p.dataSync() as Int32Array), partitions.map((p) => p.shape), types,
   );
   return tf.tensor(out as never, outShape, values!.dtype);
+}
+
+/**
+ * Equal / NotEqual: tfjs's wasm kernels do not compare strings (they log an error and return garbage), and Keras
+ * compares every token with the mask token. Strings compare as bytes on the host, with broadcasting against a
+ * scalar; everything else goes to tfjs.
+ */
+function compare(node: GraphNode, equal: boolean): tf.Tensor {
+  const [a, b] = node.inputs as [tf.Tensor, tf.Tensor];
+  if (a.dtype !== 'string' && b.dtype !== 'string') return equal ? tf.equal(a, b) : tf.notEqual(a, b);
+  if (a.dtype !== b.dtype) throw new StringOpError(`cannot compare ${a.dtype} with ${b.dtype}`);
+  const [x, y] = [stringBytes(a), stringBytes(b)];
+  const big = x.length >= y.length ? a : b;
+  if (x.length !== y.length && Math.min(x.length, y.length) !== 1) {
+    throw new StringOpError(`Incompatible shapes: [${a.shape.join(',')}] vs. [${b.shape.join(',')}]`);
+  }
+  const n = Math.max(x.length, y.length);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const same = Buffer.compare(x[x.length === 1 ? 0 : i]!, y[y.length === 1 ? 0 : i]!) === 0;
+    out[i] = same === equal ? 1 : 0;
+  }
+  return tf.tensor(out, big.shape, 'bool');
 }
 
 /** Executors by op name, registered by registerCustomOps. */
@@ -210,4 +236,6 @@ export const STRING_OPS: Record<string, (node: GraphNode) => tf.Tensor | tf.Tens
   StaticRegexReplace: staticRegexReplace,
   StringSplitV2: stringSplitV2,
   RaggedTensorToTensor: raggedTensorToTensor,
+  Equal: (node) => compare(node, true),
+  NotEqual: (node) => compare(node, false),
 };

@@ -44,7 +44,7 @@ export const TFJS_OPS: ReadonlySet<string> = new Set([
  */
 export const TFSVC_OPS: ReadonlySet<string> = new Set([
   'ParseExample', 'ParseExampleV2', 'TfsvcTableFind', 'StringLower', 'StringUpper', 'StaticRegexReplace', 'StringSplitV2',
-  'RaggedTensorToTensor',
+  'RaggedTensorToTensor', 'Equal', 'NotEqual',
 ]);
 
 /** Whether tfjs can execute `op` once tfsvc's custom ops are registered. */
