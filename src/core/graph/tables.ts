@@ -198,11 +198,10 @@ export function bindTables(g: WorkGraph, tables: ModelTables): Map<string, strin
       node.attr = { dtype: { type: 'DT_INT64' } };
       g.values.set(node.name!, { dtype: 'DT_INT64', shape: [], data: BigInt64Array.of(BigInt(contents.keys.shape[0]!)) });
     } else {
-      // LookupTableExportV2: outputs (keys, values); readers of :0/:1 go to the constants.
-      g.nodes.delete(node.name!);
-      for (const n of g.nodes.values()) {
-        n.input = n.input?.map((r) => (r === `${node.name}:0` ? `${keys}:0` : r === `${node.name}:1` ? `${values}:0` : r));
-      }
+      // LookupTableExportV2: outputs (keys, values), now the two constants.
+      node.op = 'IdentityN';
+      node.input = [`${keys}:0`, `${values}:0`];
+      node.attr = { T: { list: { type: [contents.keyDtype, contents.valueDtype] } } };
     }
   }
   return refused;
