@@ -197,7 +197,7 @@ function raggedTensorToTensor(node: GraphNode): tf.Tensor {
   const types = rawStringListAttr(node, 'row_partition_types');
   const data = (t: tf.Tensor) => (t.dtype === 'string' ? stringBytes(t) : t.dataSync());
   // A scalar shape (Keras passes -1 when no output_sequence_length is set) means every dimension is free.
-  const rank = partitions.length + values!.rank;
+  const rank = types.filter((p) => p !== 'FIRST_DIM_SIZE').length + values!.rank;
   const dims = shape!.rank === 0 ? new Int32Array(rank).fill(-1) : (shape!.dataSync() as Int32Array);
   const [outShape, out] = shared.raggedTensorToTensorImpl(
     dims, [dims.length], data(values!) as never, values!.shape, values!.dtype, data(defaultValue!) as never,
