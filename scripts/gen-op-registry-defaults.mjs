@@ -10,7 +10,7 @@
 // first: the last definition of an op wins). Run `npx tsc -p tsconfig.json` first (the parser is tfsvc's own).
 //
 //   node scripts/gen-op-registry-defaults.mjs --source "tensorflow/tensorflow@<commit> tensorflow/core/ops/ops.pbtxt" \
-//     path/to/tensorflow/core/ops/ops.pbtxt [more.pbtxt ...]
+//     path/to/tensorflow/core/ops/ops.pbtxt [more.pbtxt ...] [--out FILE]
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +31,11 @@ const BUILDER_OPS = [
 
 const args = process.argv.slice(2);
 let source = '';
+let target = path.join(root, 'src/core/graph/op-registry-defaults.ts');
 const files = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--source') source = args[++i] ?? '';
+  else if (args[i] === '--out') target = path.resolve(args[++i] ?? '');
   else files.push(args[i]);
 }
 if (files.length === 0 || !source) {
@@ -103,6 +105,5 @@ export const OP_REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<strin
 ${lines.join('\n')}
 };
 `;
-const target = path.join(root, 'src/core/graph/op-registry-defaults.ts');
 writeFileSync(target, out);
 console.log(`wrote ${path.relative(root, target)}: ${lines.length} ops with defaults (${names.length} executed ops defined in the input)`);
