@@ -230,6 +230,14 @@ test('a broken vocabulary file fails the load naming the table, the file and the
   await assert.rejects(loadModel(short, { backend: 'cpu' }), /Invalid vocab_size in assets\/vocab.txt: expected 5 but got 2/);
   const missing = writeModel(textFileMeta({ key: 'DT_STRING', value: 'DT_INT64', keyIndex: -2, valueIndex: -1 }));
   await assert.rejects(loadModel(missing, { backend: 'cpu' }), /cannot read vocabulary file assets\/vocab.txt: ENOENT/);
+  // A file name outside assets/ (absolute, or climbing out) is never read, whatever the graph says.
+  const outside = textFileMeta({ key: 'DT_STRING', value: 'DT_INT64', keyIndex: -2, valueIndex: -1 });
+  outside.assetFileDef![0]!.filename = '../saved_model.pb';
+  await assert.rejects(loadModel(writeModel(outside, { 'vocab.txt': 'a\n' }), { backend: 'cpu' }), /cannot read vocabulary file saved_model.pb: outside the model's assets\/ folder/);
+  const absolute = textFileMeta({ key: 'DT_STRING', value: 'DT_INT64', keyIndex: -2, valueIndex: -1 });
+  absolute.assetFileDef = [];
+  absolute.graphDef!.node!.find((n) => n.name === 'asset_path')!.attr!.value!.tensor!.stringVal = [bytes('/etc/hostname')];
+  await assert.rejects(loadModel(writeModel(absolute, { 'vocab.txt': 'a\n' }), { backend: 'cpu' }), /cannot read vocabulary file hostname: outside the model's assets\/ folder/);
   const columns = writeModel(textFileMeta({ key: 'DT_STRING', value: 'DT_INT64', keyIndex: 2, valueIndex: -1 }), { 'vocab.txt': 'a\tb\n' });
   await assert.rejects(loadModel(columns, { backend: 'cpu' }), /Invalid number of columns in assets\/vocab.txt line 0 \(a\tb\) : expected 3 got 2/);
 });

@@ -11,7 +11,7 @@
 //
 // What is not done: tables a signature writes (LookupTableInsertV2/RemoveV2 outside the init op), tables of tensors
 // (MutableHashTableOfTensors), dense hash tables; a signature that still reads such a table is refused at load.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { HostTensor } from '../engine/types.js';
 import { ModelError } from '../errors.js';
@@ -369,7 +369,12 @@ function fillFromTextFile(f: Filling, file: string, node: NodeDef, modelDir: str
   const shown = path.relative(modelDir, file).startsWith('..') ? path.basename(file) : path.relative(modelDir, file);
   let text: string;
   try {
-    text = readFileSync(file, 'latin1');
+    // Only files of the model's own assets/ (symlinks resolved): a graph may name any path (a training machine's
+    // /tmp/vocab.txt, or ../../etc/passwd in a hostile model), and a table's values can come back in responses.
+    const assets = realpathSync(path.join(modelDir, 'assets'));
+    const real = realpathSync(file);
+    if (!real.startsWith(assets + path.sep)) throw Object.assign(new Error(), { code: 'outside the model\'s assets/ folder' });
+    text = readFileSync(real, 'latin1');
   } catch (err) {
     throw new Error(`cannot read vocabulary file ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
