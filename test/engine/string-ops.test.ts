@@ -107,3 +107,38 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+test("StringToHashBucketFast (StringLookup's extra OOV buckets) gives TensorFlow's documented buckets on both backends", async () => {
+  const hashDir = mkdtempSync(path.join(tmpdir(), 'tfsvc-hash-'));
+  try {
+    const meta: MetaGraphDef = {
+      metaInfoDef: { tags: ['serve'] },
+      graphDef: {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: t('DT_STRING') } },
+          { name: 'h', op: 'StringToHashBucketFast', input: ['x'], attr: { num_buckets: { i: 3 } } },
+        ],
+      },
+      signatureDef: {
+        serving_default: {
+          methodName: 'tensorflow/serving/predict',
+          inputs: { x: { name: 'x:0', dtype: 'DT_STRING', tensorShape: { dim: [{ size: -1 }] } } },
+          outputs: { b: { name: 'h:0', dtype: 'DT_INT64', tensorShape: { dim: [{ size: -1 }] } } },
+        },
+      },
+    };
+    writeFileSync(path.join(hashDir, 'saved_model.pb'), encodePlain('tensorflow.SavedModel', { savedModelSchemaVersion: 1, metaGraphs: [meta] }));
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const m = await loadModel(hashDir, { backend });
+      try {
+        // tf.strings.to_hash_bucket_fast(["Hello", "TensorFlow", "2.x"], 3) → [0, 2, 2] (TensorFlow's API docs).
+        const out = await m.run('serving_default', { x: { dtype: 'DT_STRING', shape: [3], data: ['Hello', 'TensorFlow', '2.x'].map(bytes) } });
+        assert.deepEqual(Array.from(out.b!.data as BigInt64Array, Number), [0, 2, 2], backend);
+      } finally {
+        m.dispose();
+      }
+    }
+  } finally {
+    rmSync(hashDir, { recursive: true, force: true });
+  }
+});
