@@ -22,7 +22,7 @@ import { OpRegistry } from './opdefs.js';
 import { foldBatchNorms, fuseBiasActivation, removeIdentities } from './optimize.js';
 import { placeFeeds, pruneTo } from './prune.js';
 import { describeUnsupported, findUnsupportedOps, type UnsupportedOp } from './support.js';
-import { bindTables, loadTables, TABLE_OPS, tableError, type ModelTables } from './tables.js';
+import { bindTables, loadTables, TABLE_OPS, TABLE_READ_OPS, tableError, type ModelTables } from './tables.js';
 import { canonicalRef, graphDefRef, resolveRef, splitRef, type WorkGraph } from './work-graph.js';
 
 /** A SavedModel opened for graph building; reuse it for every signature (variables are read once). */
@@ -270,15 +270,16 @@ function retypeExampleFeeds(g: WorkGraph, def: SignatureDef, aliases: string[], 
 }
 
 /**
- * Tables are bound to constants in the main graph (bindTables); a table still referenced here is read inside a
- * control-flow function, where tfsvc does not bind it: refused rather than answering every lookup with the default.
+ * Tables are bound to constants in the main graph (bindTables); a table or table read still present is one tfsvc could
+ * not bind (inside a control-flow function, or a handle it cannot trace): refused rather than answering every lookup
+ * with the default.
  */
 function refuseUnfilledTables(key: string, nodes: NodeDef[], file: string): void {
-  const tables = nodes.filter((n) => TABLE_OPS.has(n.op ?? '')).map((n) => n.name!);
-  if (tables.length === 0) return;
+  const left = nodes.filter((n) => TABLE_OPS.has(n.op ?? '') || TABLE_READ_OPS.has(n.op ?? '')).map((n) => n.name!);
+  if (left.length === 0) return;
   throw new ModelError(
-    `signature ${key} looks keys up in lookup table ${tables.join(', ')} inside a control-flow function (While/If body), ` +
-      'where tfsvc does not fill tables; every lookup would return the default value',
+    `signature ${key} reads a lookup table tfsvc cannot bind to its contents (${left.slice(0, 5).join(', ')}: inside a ` +
+      'While/If function, or through a handle that does not lead to a table of the graph); every lookup would return the default value',
     file,
   );
 }

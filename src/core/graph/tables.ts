@@ -179,7 +179,7 @@ export function bindTables(g: WorkGraph, tables: ModelTables): Map<string, strin
   };
   for (const node of [...g.nodes.values()]) {
     const op = node.op ?? '';
-    if (!READ_OPS.has(op)) continue;
+    if (!TABLE_READ_OPS.has(op)) continue;
     const table = handleSource(g, node.input?.[0]);
     if (!table || !TABLE_OPS.has(g.nodes.get(table)?.op ?? '')) continue;
     const contents = tables.contents.get(table);
@@ -207,7 +207,8 @@ export function bindTables(g: WorkGraph, tables: ModelTables): Map<string, strin
   return refused;
 }
 
-const READ_OPS = new Set(['LookupTableFindV2', 'LookupTableFind', 'LookupTableSizeV2', 'LookupTableSize', 'LookupTableExportV2']);
+/** Ops that read a table through its handle; after bindTables none is left in a graph tfsvc runs. */
+export const TABLE_READ_OPS: ReadonlySet<string> = new Set(['LookupTableFindV2', 'LookupTableFind', 'LookupTableSizeV2', 'LookupTableSize', 'LookupTableExportV2']);
 
 function addConst(g: WorkGraph, name: string, value: HostTensor): void {
   g.nodes.set(name, { name, op: 'Const', input: [], attr: { dtype: { type: value.dtype } } });
