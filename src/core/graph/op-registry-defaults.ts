@@ -3,6 +3,29 @@
 // Input files: excerpt.pbtxt
 // Ops covered: the ops tfsvc executes (src/core/graph/tfjs-ops.ts plus the graph builder's own), 72 defined in
 // the input, 71 with attribute defaults.
+// Executed ops the input does not define (none of their attributes gets a default here; rerun with a full ops.pbtxt):
+//   Abs Acos Acosh Add AddN AddV2 Asin Asinh Atan Atan2 Atanh Bincount BitwiseAnd Ceil ClipByValue Concat Const Conv1D
+//   Cos Cosh DepthwiseConv2d Dilation2D Div DivNoNan Einsum Elu EmptyTensorList EnsureShape Enter Equal Erf Exit Exp
+//   Expm1 FFT FakeQuantWithMinMaxVars Floor FloorDiv FloorMod FusedBatchNorm FusedBatchNormV2
+//   FusedDepthwiseConv2dNative GatherNd Greater GreaterEqual HashTable IFFT IRFFT Identity IdentityN If Imag
+//   ImageProjectiveTransformV3 InitializeTable InitializeTableFromTextFile InitializeTableV2 IsFinite IsInf IsNan Less
+//   LessEqual LinSpace ListDiff Log Log1p LogSoftmax LogicalAnd LogicalNot LogicalOr LookupTableExportV2
+//   LookupTableFind LookupTableFindV2 LookupTableImport LookupTableImportV2 LookupTableInsertV2 LookupTableSize
+//   LookupTableSizeV2 LoopCond LowerBound MatrixBandPart MaxPoolWithArgmax Maximum Merge Minimum Mod Mul Multinomial
+//   MutableHashTable MutableHashTableV2 Neg NextIteration NoOp NonMaxSuppressionV2 NonMaxSuppressionV3
+//   NonMaxSuppressionV4 NonMaxSuppressionV5 NotEqual Ones OnesLike ParseExample ParseExampleV2 PartitionedCall
+//   Placeholder PlaceholderWithDefault Pow Prelu Print RFFT RaggedGather RaggedRange RaggedTensorToTensor
+//   RandomStandardNormal RandomUniform RandomUniformInt Rank ReadVariableOp Real RealDiv Reciprocal Relu Relu6
+//   ResourceGather Reverse Round Rsqrt ScatterNd Select SelectV2 Selu Sigmoid Sign SimpleMLCreateModelResource
+//   SimpleMLInferenceOpWithHandle SimpleMLLoadModelFromPathWithHandle Sin Sinh Slice Snapshot Softmax Softplus
+//   SpaceToBatchND SparseFillEmptyRows SparseReshape SparseSegmentMean SparseSegmentSum SparseToDense Split Sqrt
+//   Square SquaredDifference StatefulPartitionedCall StatelessIf StatelessWhile StopGradient StringNGrams
+//   StringToHashBucketFast StringUpper Sub Switch Tan Tanh TensorArrayCloseV3 TensorArrayConcatV3 TensorArrayGatherV3
+//   TensorArrayReadV3 TensorArrayScatterV3 TensorArraySizeV3 TensorArraySplitV3 TensorArrayV3 TensorArrayWriteV3
+//   TensorListConcat TensorListConcatV2 TensorListFromTensor TensorListGather TensorListGetItem TensorListLength
+//   TensorListPopBack TensorListPushBack TensorListReserve TensorListResize TensorListScatter TensorListScatterV2
+//   TensorListSetItem TensorListSplit TensorScatterUpdate TfsvcTableFind TruncatedNormal UniqueV2 UpperBound
+//   VarHandleOp VariableV2 While Zeros ZerosLike _FusedConv2D _FusedMatMul
 //
 // TensorFlow's op registry defaults for attributes a SavedModel may leave out. OpRegistry.restoreDefaults applies the
 // model's own stripped_op_list first, then this table.
