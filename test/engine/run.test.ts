@@ -22,6 +22,20 @@ async function tfsvc(...args: string[]): Promise<{ code: number; stdout: string;
 }
 
 describe('tfsvc run', needsShared, () => {
+  test('raw text (UTF-8 and {"b64": ...}) into a TextVectorization model, ids out', async (t) => {
+    const b64 = Buffer.from('net sale increas percent year').toString('base64');
+    const body = JSON.stringify({ inputs: { input_1: [['the to of and a in that is'], [{ b64 }]] } });
+    const r = await tfsvc('run', sharedModel('wild/fakenews_textvec', t), '--input', body);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout).outputs as number[][];
+    assert.deepEqual(out[0], [2, 3, 4, 5, 6, 7, 8, 9]);
+    // The b64 row is the same text as UTF-8 would be, padded with 0 to the longest row of the batch.
+    const plain = await tfsvc('run', sharedModel('wild/fakenews_textvec', t), '--input', JSON.stringify({ inputs: { input_1: [['net sale increas percent year']] } }));
+    const ids = (JSON.parse(plain.stdout).outputs as number[][])[0]!;
+    assert.equal(ids.length, 5);
+    assert.deepEqual(out[1], [...ids, 0, 0, 0]);
+  });
+
   test('row format from a base directory answers like TF Serving, from any cwd', async (t) => {
     const r = await tfsvc('run', sharedModel('tfserving/saved_model_half_plus_two_cpu', t), '--input', '{"instances": [1.0, 2.0, 5.0]}');
     assert.equal(r.code, 0, r.stderr);

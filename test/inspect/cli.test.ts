@@ -178,3 +178,39 @@ test('an unreachable URL is a one-line usage error', async () => {
   // Port 9 (discard) on loopback: nothing listens there in a test environment.
   assertOneLineError(await runCli(['inspect', 'http://127.0.0.1:9/v1/models/x']), 2, /cannot connect \(ECONNREFUSED\)/);
 });
+
+test('an `assets` file where the folder belongs is a warning, not an internal error (text and JSON)', async (t) => {
+  const { encodePlain } = await import('../../src/core/proto/schema.js');
+  const dir = path.join(tempDir(t), 'm', '1');
+  mkdirSync(dir, { recursive: true });
+  const meta = {
+    metaInfoDef: { tags: ['serve'] },
+    graphDef: { node: [{ name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' } } }] },
+    signatureDef: {
+      serving_default: {
+        methodName: 'tensorflow/serving/predict',
+        inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: -1 }] } } },
+        outputs: { y: { name: 'x:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: -1 }] } } },
+      },
+    },
+  };
+  writeFileSync(path.join(dir, 'saved_model.pb'), encodePlain('tensorflow.SavedModel', { savedModelSchemaVersion: 1, metaGraphs: [meta] }));
+  writeFileSync(path.join(dir, 'assets'), ''); // e.g. an empty macOS placeholder copied along with the model
+  const text = await runCli(['inspect', path.dirname(dir)]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /warning\s+assets is a file, not a folder: the model has no assets files/);
+  assert.doesNotMatch(text.stdout + text.stderr, /ENOTDIR|internal error/);
+  const json = await runCli(['inspect', dir, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  const doc = JSON.parse(json.stdout);
+  assert.deepEqual(doc.assets, []);
+  assert.deepEqual(doc.warnings, ['assets is a file, not a folder: the model has no assets files (TensorFlow reads only assets/ as a folder)']);
+});
+
+test('kerasVersion comes from keras_metadata.pb for TF 2.6+ Keras exports', needsShared, async (t) => {
+  const r = await runCli(['inspect', sharedModel('wild/msft_lstm', t), '--json', '--signatures']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.producer.tensorflowVersion, '2.6.0');
+  assert.equal(doc.producer.kerasVersion, '2.6.0');
+});

@@ -1,5 +1,7 @@
-// TensorFlow ops tfsvc adds to tfjs-converter's executor with registerOp: ParseExample and ParseExampleV2, which
-// classify/regress signatures (and TF1 Estimator exports) use to turn serialized tf.Example protos into dense tensors.
+// TensorFlow ops tfsvc adds to tfjs-converter's executor with registerOp: the string ops of Keras text preprocessing
+// (string-ops.ts), lookups in tables filled at load (TfsvcTableFind, table-ops.ts), and ParseExample /
+// ParseExampleV2, which classify/regress signatures (and TF1 Estimator exports) use to turn serialized tf.Example
+// protos into dense tensors.
 // Dense features only: sparse and ragged features raise a clear error. Semantics follow TF's ParseExample kernel
 // (tensorflow/core/util/example_proto_fast_parsing.cc): each dense feature has a fixed shape S; an Example supplies
 // exactly prod(S) values of the declared type or, when absent, the feature's default (an empty default makes the
@@ -7,29 +9,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerOp } from '@tensorflow/tfjs-converter';
 import { decodeExample, type FeatureValues } from './example.js';
+import { stringBytes, type GraphNode } from './node-attrs.js';
+import { STRING_OPS } from './string-ops.js';
+import { tableFind } from './table-ops.js';
+
+export { stringBytes } from './node-attrs.js';
 
 /** A malformed or incomplete tf.Example in a request (the run maps it to INVALID_ARGUMENT). */
 export class ExampleParseError extends Error {}
-
-interface GraphNode {
-  inputs: tf.Tensor[];
-  attrs: Record<string, unknown>;
-}
 
 /** Registers tfsvc's custom ops with this thread's tfjs-converter (idempotent). */
 export function registerCustomOps(): void {
   if (registered) return;
   registerOp('ParseExampleV2', (node) => parseExampleV2(node as GraphNode));
   registerOp('ParseExample', (node) => parseExampleV1(node as GraphNode));
+  registerOp('TfsvcTableFind', (node) => tableFind(node as GraphNode));
+  for (const [op, run] of Object.entries(STRING_OPS)) registerOp(op, (node) => run(node as GraphNode));
   registered = true;
 }
 
 let registered = false;
-
-/** The raw bytes of a string tensor (tfjs's dataSync would decode them as UTF-8). */
-export function stringBytes(t: tf.Tensor): Uint8Array[] {
-  return tf.engine().readSync(t.dataId) as unknown as Uint8Array[];
-}
 
 function stringValues(t: tf.Tensor): string[] {
   return stringBytes(t).map((b) => Buffer.from(b).toString('utf8'));

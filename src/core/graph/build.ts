@@ -22,6 +22,7 @@ import { OpRegistry } from './opdefs.js';
 import { foldBatchNorms, fuseBiasActivation, removeIdentities } from './optimize.js';
 import { placeFeeds, pruneTo } from './prune.js';
 import { describeUnsupported, findUnsupportedOps, type UnsupportedOp } from './support.js';
+import { bindTables, loadTables, TABLE_OPS, TABLE_READ_OPS, tableError, type ModelTables } from './tables.js';
 import { canonicalRef, graphDefRef, resolveRef, splitRef, type WorkGraph } from './work-graph.js';
 
 /** A SavedModel opened for graph building; reuse it for every signature (variables are read once). */
@@ -34,6 +35,8 @@ export interface ModelSource {
   variableKeys: Map<string, string>;
   /** Checkpoint key → value, shared by the signatures built from this source. */
   variableCache: Map<string, HostTensor>;
+  /** The lookup tables' contents, computed on the first signature that reads a table (see tables.ts). */
+  tables?: Promise<ModelTables>;
 }
 
 /** Reads `dir` (a SavedModel directory) and selects the meta graph with `tags` (default serve). */
@@ -146,6 +149,12 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
   pruneTo(g, [...outputRefs, ...feeds, ...writes]);
   const exampleInputs = retypeExampleFeeds(g, def, inputAliases, placeholders);
   const variablesFrozen = freezeVariables(g, src.variableKeys, src.checkpoint, src.variableCache);
+  // Lookup tables: filled once per model as TF's loader would (init op, checkpoint, assets/), read as constants.
+  if ([...g.nodes.values()].some((n) => TABLE_OPS.has(n.op ?? ''))) {
+    src.tables ??= loadTables(src);
+    const refused = bindTables(g, await src.tables);
+    if (refused.size > 0) throw tableError(key, refused, src.files.file);
+  }
 
   // Name each output: reuse the node that already produces it under the signature's own name, else add an Identity.
   const outputNodes: string[] = [];
@@ -260,23 +269,17 @@ function retypeExampleFeeds(g: WorkGraph, def: SignatureDef, aliases: string[], 
   return retyped;
 }
 
-const TABLE_OPS = new Set([
-  'HashTable', 'HashTableV2', 'MutableHashTable', 'MutableHashTableV2', 'MutableHashTableOfTensors',
-  'MutableHashTableOfTensorsV2', 'MutableDenseHashTable', 'MutableDenseHashTableV2',
-]);
-
 /**
- * Lookup tables (tf.lookup, Keras StringLookup/IntegerLookup, feature-column vocabularies) are filled by the model's
- * init op when it loads, from constants or from files in assets/, and a lookup reaches its table only through the
- * handle: the filling is ordered by control edges, which the graph no longer has, and tfsvc does not run init ops. A
- * signature that still holds a table would answer every key with the default value, so it is refused (ModelError).
+ * Tables are bound to constants in the main graph (bindTables); a table or table read still present is one tfsvc could
+ * not bind (inside a control-flow function, or a handle it cannot trace): refused rather than answering every lookup
+ * with the default.
  */
 function refuseUnfilledTables(key: string, nodes: NodeDef[], file: string): void {
-  const tables = nodes.filter((n) => TABLE_OPS.has(n.op ?? '')).map((n) => n.name!);
-  if (tables.length === 0) return;
+  const left = nodes.filter((n) => TABLE_OPS.has(n.op ?? '') || TABLE_READ_OPS.has(n.op ?? '')).map((n) => n.name!);
+  if (left.length === 0) return;
   throw new ModelError(
-    `signature ${key} looks keys up in lookup table ${tables.join(', ')}, which the model fills when it loads (its init op, ` +
-      'from constants or assets/); tfsvc does not run init ops, so every lookup would return the default value',
+    `signature ${key} reads a lookup table tfsvc cannot bind to its contents (${left.slice(0, 5).join(', ')}: inside a ` +
+      'While/If function, or through a handle that does not lead to a table of the graph); every lookup would return the default value',
     file,
   );
 }

@@ -12,7 +12,7 @@ import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { io } from '@tensorflow/tfjs-core';
 import type { HostTensor } from '../engine/types.js';
 import { toArtifacts } from './artifacts.js';
-import { tfjsSupports } from './tfjs-ops.js';
+import { TFSVC_OPS, tfjsSupports } from './tfjs-ops.js';
 import { graphDefRef, rewriteInputs, splitRef, type WorkGraph } from './work-graph.js';
 
 const NEVER_FOLD = new Set([
@@ -28,7 +28,8 @@ const NEVER_FOLD = new Set([
  * constant shapes): a folded handle would point at nothing.
  */
 function neverFold(op: string): boolean {
-  return NEVER_FOLD.has(op) || op.startsWith('TensorList') || op.startsWith('TensorArray');
+  // tfsvc's own ops are registered by the engine on its threads, not necessarily where the graph is built.
+  return NEVER_FOLD.has(op) || TFSVC_OPS.has(op) || op.startsWith('TensorList') || op.startsWith('TensorArray');
 }
 
 /** tfjs dtype → the TF dtype a folded constant is recorded with. */

@@ -1,11 +1,13 @@
 // Output-argument layouts of TensorFlow ops, used to translate function-internal tensor names (`MatMul:product:0`,
 // `ParseExampleV2:dense_values:1`) into flat output indices (`MatMul:0`, `ParseExampleV2:N`) when function bodies are
-// inlined, and default attributes that SavedModels strip (`meta_info_def.stripped_default_attrs`).
+// inlined, and default attributes that SavedModels strip (`meta_info_def.stripped_default_attrs`) or that an older
+// exporter never wrote.
 //
 // The model's own `stripped_op_list` wins: it lists every op the graph uses with its exact OpDef. The built-in table
 // below covers ops a model's list may lack (hand-written graphs, ops added by tfsvc's own rewrites); names and list
 // attributes are copied from TensorFlow's public op registrations (tensorflow/core/ops/*.cc).
-import type { AttrValue, NodeDef, OpDef } from '../savedmodel/types.js';
+import type { NodeDef, OpDef } from '../savedmodel/types.js';
+import { OP_REGISTRY_DEFAULTS } from './op-registry-defaults.js';
 
 /** One output argument: its name and, for list outputs, the attr that gives the count (`n:`) or type list (`l:`). */
 type OutArg = string | [name: string, count: `n:${string}` | `l:${string}`];
@@ -64,23 +66,6 @@ const BUILTIN_OUTPUTS: Record<string, OutArg[]> = {
   NoOp: [],
 };
 
-/** Ops whose defaults tfjs reads and TF strips; applied when the model's own OpDef is absent. */
-const BUILTIN_DEFAULTS: Record<string, Record<string, AttrValue>> = {
-  Conv2D: { data_format: { s: Buffer.from('NHWC') }, dilations: { list: { i: [1, 1, 1, 1] } }, explicit_paddings: { list: {} } },
-  DepthwiseConv2dNative: { data_format: { s: Buffer.from('NHWC') }, dilations: { list: { i: [1, 1, 1, 1] } } },
-  BiasAdd: { data_format: { s: Buffer.from('NHWC') } },
-  MaxPool: { data_format: { s: Buffer.from('NHWC') } },
-  AvgPool: { data_format: { s: Buffer.from('NHWC') } },
-  MatMul: { transpose_a: { b: false }, transpose_b: { b: false } },
-  BatchMatMulV2: { adj_x: { b: false }, adj_y: { b: false } },
-  LeakyRelu: { alpha: { f: 0.2 } },
-  StridedSlice: { begin_mask: { i: 0 }, end_mask: { i: 0 }, ellipsis_mask: { i: 0 }, new_axis_mask: { i: 0 }, shrink_axis_mask: { i: 0 } },
-  Mean: { keep_dims: { b: false } }, Sum: { keep_dims: { b: false } }, Max: { keep_dims: { b: false } },
-  Min: { keep_dims: { b: false } }, Prod: { keep_dims: { b: false } },
-  Squeeze: { squeeze_dims: { list: {} } },
-  Cast: { Truncate: { b: false } },
-};
-
 /** The op is in neither the model's stripped_op_list nor the built-in table. */
 export class UnknownOpError extends Error {}
 
@@ -124,7 +109,11 @@ export class OpRegistry {
     return builtin?.map((a) => (typeof a === 'string' ? [a, undefined] : [a[0], a[1]]));
   }
 
-  /** Fills in attributes at their OpDef default that the saver stripped (mutates `node.attr`). */
+  /**
+   * Fills in attributes at their default that the node leaves out (mutates `node.attr`): the model's own OpDef first,
+   * then TensorFlow's op registry (op-registry-defaults.ts, generated), which covers ops a stripped_op_list lacks
+   * (TF 2.0-era exports list only the ops of the main graph, not those used inside functions).
+   */
   restoreDefaults(node: NodeDef): void {
     const attr = (node.attr ??= {});
     const def = this.defs.get(node.op ?? '');
@@ -133,8 +122,8 @@ export class OpRegistry {
         if (a.name && a.defaultValue && !(a.name in attr)) attr[a.name] = a.defaultValue;
       }
     }
-    const builtin = BUILTIN_DEFAULTS[node.op ?? ''];
-    if (builtin) for (const [k, v] of Object.entries(builtin)) if (!(k in attr)) attr[k] = v;
+    const registry = OP_REGISTRY_DEFAULTS[node.op ?? ''];
+    if (registry) for (const [k, v] of Object.entries(registry)) if (!(k in attr)) attr[k] = v;
   }
 }
 

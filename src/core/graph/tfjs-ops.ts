@@ -37,8 +37,15 @@ export const TFJS_OPS: ReadonlySet<string> = new Set([
   '_FusedConv2D', '_FusedMatMul',
 ]);
 
-/** Ops tfsvc implements as tfjs custom ops (see src/core/engine/custom-ops.ts). */
-export const TFSVC_OPS: ReadonlySet<string> = new Set(['ParseExample', 'ParseExampleV2']);
+/**
+ * Ops tfsvc implements as tfjs custom ops (see src/core/engine/custom-ops.ts). Some replace tfjs's own mapping
+ * (StaticRegexReplace, RaggedTensorToTensor: no wasm kernel, and RE2 rewrite rules); TfsvcTableFind is what the graph
+ * builder turns table lookups into (src/core/graph/tables.ts).
+ */
+export const TFSVC_OPS: ReadonlySet<string> = new Set([
+  'ParseExample', 'ParseExampleV2', 'TfsvcTableFind', 'StringLower', 'StringUpper', 'StaticRegexReplace', 'StringSplitV2',
+  'RaggedTensorToTensor', 'Equal', 'NotEqual',
+]);
 
 /** Whether tfjs can execute `op` once tfsvc's custom ops are registered. */
 export function tfjsSupports(op: string): boolean {

@@ -74,6 +74,7 @@ function renderSummary(r: InspectReport, c: ChalkInstance): string {
     }
     rows.push(['assets', r.assets.length ? r.assets.join(', ') : 'none']);
     if (r.assetsExtra.length) rows.push(['assets.extra', r.assetsExtra.join(', ')]);
+    for (const w of r.warnings ?? []) rows.push(['warning', c.yellow(w)]);
   } else if (r.versions.length === 0 && r.version === null) {
     rows.push(['version', 'not reported']);
   }

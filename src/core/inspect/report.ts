@@ -1,6 +1,8 @@
 // `tfsvc inspect` as data: everything the command prints, gathered from disk into one plain, JSON-ready document
 // (InspectReport). The command only renders it (src/commands/inspect.ts, render.ts here), so tests and scripts get the
 // same facts as the screen. The shape is documented in docs/inspect.md; `format` changes if it ever changes.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { SignatureInfo } from '../engine/types.js';
 import { openCheckpoint, OBJECT_GRAPH_KEY, type Checkpoint } from '../savedmodel/checkpoint.js';
 import { readSavedModel, selectMetaGraph, tagSets } from '../savedmodel/reader.js';
@@ -91,6 +93,8 @@ export interface InspectReport {
   functions?: { name: string; inputs: number; outputs: number; nodes: number }[];
   /** --all: TF2 object graph node counts by kind (userObject, variable, function, ...); null for TF1 models. */
   objectGraph?: { nodes: number; kinds: Record<string, number> } | null;
+  /** Layout oddities TensorFlow tolerates (an `assets` file where a folder belongs); absent when there are none. */
+  warnings?: string[];
 }
 
 /** Reads the model at `path` (a version dir or a base dir) and builds the report. Errors are UsageError/ModelError. */
@@ -127,7 +131,7 @@ export async function inspectModel(path: string, options: InspectOptions = {}): 
       tensorflowGitVersion: meta.metaInfoDef?.tensorflowGitVersion ?? null,
       graphProducer: meta.graphDef?.versions?.producer ?? null,
       graphMinConsumer: meta.graphDef?.versions?.minConsumer ?? null,
-      kerasVersion: kerasVersion(objectGraph),
+      kerasVersion: kerasVersion(objectGraph) ?? (await kerasMetadataVersion(files.dir)),
     },
     signatures: signatureInfos(meta),
     assets: files.assets,
@@ -135,6 +139,7 @@ export async function inspectModel(path: string, options: InspectOptions = {}): 
     checkpoint,
     graph: { nodes: meta.graphDef?.node?.length ?? 0, functions: library.length },
   };
+  if (files.warnings?.length) report.warnings = files.warnings;
   if (options.all) {
     report.ops = opCounts(meta);
     report.functions = library
@@ -217,6 +222,21 @@ function kerasVersion(objectGraph: SavedObjectGraph | undefined): string | null 
     if (match) return match[1]!;
   }
   return null;
+}
+
+/**
+ * TF 2.6+ Keras moved that metadata out of the object graph into `keras_metadata.pb` beside saved_model.pb (a Keras
+ * SavedMetadata proto whose nodes carry the same JSON text). The JSON strings sit in the file as raw UTF-8, so the
+ * version is read with the same pattern without decoding the proto (its schema is Keras', not TensorFlow's).
+ */
+async function kerasMetadataVersion(dir: string): Promise<string | null> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, 'keras_metadata.pb'));
+  } catch {
+    return null;
+  }
+  return /"keras_version"\s*:\s*"([^"]+)"/.exec(bytes.toString('latin1'))?.[1] ?? null;
 }
 
 function opCounts(meta: MetaGraphDef): { op: string; count: number }[] {

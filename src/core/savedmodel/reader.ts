@@ -20,6 +20,8 @@ export interface SavedModelFiles {
   assetsExtra: string[];
   /** `<dir>/variables/variables` when the index exists; undefined for models without variables. */
   variablesPrefix?: string;
+  /** Layout oddities TensorFlow tolerates but a user should hear about (e.g. `assets` is a file, not a folder). */
+  warnings?: string[];
 }
 
 /**
@@ -52,13 +54,15 @@ export async function readSavedModel(dir: string): Promise<SavedModelFiles> {
   if (!savedModel.metaGraphs?.length) throw new ModelError(`${file}: the SavedModel holds no meta graphs`, file);
 
   const prefix = path.join(abs, 'variables', 'variables');
+  const warnings: string[] = [];
   return {
     dir: abs,
     file,
     savedModel,
-    assets: listFiles(path.join(abs, 'assets')),
-    assetsExtra: listFiles(path.join(abs, 'assets.extra')),
+    assets: listFiles(abs, 'assets', warnings),
+    assetsExtra: listFiles(abs, 'assets.extra', warnings),
     variablesPrefix: existsSync(`${prefix}.index`) ? prefix : undefined,
+    warnings,
   };
 }
 
@@ -121,8 +125,17 @@ function describeDecodeError(err: unknown): string {
 }
 
 /** Regular files under `root`, recursively, relative to it and sorted; [] when `root` does not exist. */
-function listFiles(root: string): string[] {
+/**
+ * Files under `<dir>/<name>`, relative to it, sorted. A `<name>` that is a file (a stray placeholder copied with the
+ * model) holds no assets: TensorFlow's loader only looks inside the folder, so it is reported in `warnings`, not thrown.
+ */
+function listFiles(dir: string, name: string, warnings: string[]): string[] {
+  const root = path.join(dir, name);
   if (!existsSync(root)) return [];
+  if (!statSync(root).isDirectory()) {
+    warnings.push(`${name} is a file, not a folder: the model has no ${name} files (TensorFlow reads only ${name}/ as a folder)`);
+    return [];
+  }
   const out: string[] = [];
   for (const e of readdirSync(root, { recursive: true, withFileTypes: true })) {
     if (e.isFile()) out.push(path.relative(root, path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)));

@@ -131,6 +131,7 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
       return report;
     }
     add({ check: 'layout', status: 'pass', detail: `${path.basename(files.file)} (${kb(size)}), tags [${(meta.metaInfoDef?.tags ?? []).join(',')}], signatures: ${sigs.join(', ')}` });
+    for (const w of files.warnings ?? []) add({ check: 'layout', status: 'warn', detail: w });
   } catch (err) {
     add({ check: 'layout', status: 'fail', detail: message(err) });
     return report;
