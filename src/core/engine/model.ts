@@ -17,6 +17,7 @@ import { ExampleParseError, registerCustomOps } from './custom-ops.js';
 import { fromTfjs, toTfjs } from './host-tensor.js';
 import { WeightSharing, weightKeys } from './shared-weights.js';
 import { AsyncRunCleanup } from './async-cleanup.js';
+import { loadRecurrentLoops, type LoadedLoops } from './recurrent-loop-op.js';
 import type { HostTensor, LoadedModel, LoadOptions, SignatureInfo, TensorSpec } from './types.js';
 
 /** Extra knobs for tests and benchmarks; LoadOptions is the public contract. */
@@ -31,6 +32,11 @@ export interface EngineLoadOptions extends LoadOptions {
    * freezing takes them from there instead of reading the checkpoint again.
    */
   source?: ModelSource;
+  /**
+   * Run Keras-style recurrent While loops with tfsvc's loop op (default true); false leaves them to tfjs-converter's
+   * own While (bench/engine compares the two).
+   */
+  recurrentLoops?: boolean;
 }
 
 interface PreparedSignature {
@@ -49,10 +55,12 @@ interface PreparedSignature {
    * copy), and disposing it would break every later request.
    */
   weightIds: Set<number>;
+  /** Step graphs of the loops tfsvc runs itself (recurrent-loop-op.ts), freed with the model. */
+  loops?: LoadedLoops;
 }
 
 /** An ExecutableGraph without its artifacts (a loaded model does not keep a second copy of the weights). */
-export type GraphSummary = Omit<ExecutableGraph, 'artifacts'>;
+export type GraphSummary = Omit<ExecutableGraph, 'artifacts' | 'loops'>;
 
 /** A loaded model whose signatures that could not be prepared are listed with the reason. */
 export interface EngineModel extends LoadedModel {
@@ -82,7 +90,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
     for (const key of wanted) {
       let graph: ExecutableGraph;
       try {
-        graph = await buildExecutableGraph(src, key, { optimize: opts.optimize, allowUnsupported: true });
+        graph = await buildExecutableGraph(src, key, { optimize: opts.optimize, allowUnsupported: true, recurrentLoops: opts.recurrentLoops ?? true });
       } catch (err) {
         // Loading "every signature": one that cannot be converted (sparse inputs, ...) must not block the others.
         if (opts.signatures || !(err instanceof ModelError)) throw err;
@@ -96,9 +104,16 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
         continue;
       }
       // The artifacts are dropped once loaded: the weights now live as tensors inside the GraphModel.
-      const { artifacts, ...summary } = graph;
+      const { artifacts, loops: plans, ...summary } = graph;
       const keys = weightKeys(artifacts);
-      const model = await loadGraphModel(tf.io.fromMemory(artifacts));
+      const loops = plans.length > 0 ? await loadRecurrentLoops(artifacts, plans) : undefined;
+      let model: GraphModel;
+      try {
+        model = await loadGraphModel(tf.io.fromMemory(artifacts));
+      } catch (err) {
+        loops?.dispose();
+        throw err;
+      }
       sharing.adopt(model, keys);
       const weightIds = new Set(Object.values(model.weights).flatMap((ts) => ts.map((w) => w.id)));
       const info = fedSignatureInfo(key, src.meta.signatureDef![key]!, summary);
@@ -111,6 +126,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
         async: false,
         asyncCleanup: new AsyncRunCleanup(model),
         weightIds,
+        loops,
       });
     }
     if (prepared.size === 0) {
@@ -118,7 +134,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
       throw new ModelError(`${src.files.dir}: no signature can run on the ${backend} backend${detail ? `: ${detail}` : ''}`, src.files.file);
     }
   } catch (err) {
-    for (const p of prepared.values()) p.model.dispose();
+    for (const p of prepared.values()) disposeSignature(p);
     throw err;
   }
   return new TfjsModel(backend, prepared, unavailable);
@@ -205,9 +221,14 @@ class TfjsModel implements EngineModel {
   }
 
   dispose(): void {
-    for (const p of this.prepared.values()) p.model.dispose();
+    for (const p of this.prepared.values()) disposeSignature(p);
     this.prepared.clear();
   }
+}
+
+function disposeSignature(p: PreparedSignature): void {
+  p.model.dispose();
+  p.loops?.dispose();
 }
 
 /** TF Serving's check that a request names exactly the signature's inputs. */

@@ -38,7 +38,7 @@ export const TFJS_OPS: ReadonlySet<string> = new Set([
 ]);
 
 /** Ops tfsvc implements as tfjs custom ops (see src/core/engine/custom-ops.ts). */
-export const TFSVC_OPS: ReadonlySet<string> = new Set(['ParseExample', 'ParseExampleV2']);
+export const TFSVC_OPS: ReadonlySet<string> = new Set(['ParseExample', 'ParseExampleV2', 'TfsvcRecurrentLoop']);
 
 /** Whether tfjs can execute `op` once tfsvc's custom ops are registered. */
 export function tfjsSupports(op: string): boolean {

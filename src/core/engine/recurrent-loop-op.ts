@@ -1,0 +1,211 @@
+// The executor of tfsvc's recurrent loop op (src/core/graph/recurrent-loop.ts explains the rewrite): a While over
+// a sequence whose TensorLists were turned into plain tensors. Each iteration is one synchronous execute() of the
+// step graph (body + cond), fed with the loop state and one element of each input sequence; the values the body
+// wrote to its output lists are kept in JS arrays and stacked once after the loop. Synchronous on purpose: tfjs's
+// own While runs through executeAsync with an await per node and per iteration, which is what this replaces.
+//
+// Registry: the op finds its loop by the number in its `tfsvc_loop` attr. Numbers are given out per thread (tfjs
+// state, and this module, are per thread), when a model's loops are loaded; a model disposes its loops with itself.
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, registerOp, type GraphModel } from '@tensorflow/tfjs-converter';
+import { RECURRENT_LOOP_ATTR, RECURRENT_LOOP_OP, type RecurrentLoopPlan } from '../graph/recurrent-loop.js';
+
+interface OpNode {
+  inputs: tf.Tensor[];
+  attrs: Record<string, unknown>;
+}
+
+const programs = new Map<number, LoopProgram>();
+let nextId = 1;
+let registered = false;
+
+/** The loops of one loaded model; dispose() frees their step graphs. */
+export interface LoadedLoops {
+  dispose(): void;
+}
+
+/**
+ * Loads the step and cond graphs of `plans` and numbers them in `artifacts` (the main graph, before it is loaded),
+ * so its loop nodes find them. Registers the op on first use.
+ */
+export async function loadRecurrentLoops(artifacts: tf.io.ModelArtifacts, plans: RecurrentLoopPlan[]): Promise<LoadedLoops> {
+  if (!registered) {
+    registerOp(RECURRENT_LOOP_OP, (node) => runLoop(node as OpNode));
+    registered = true;
+  }
+  const ids: number[] = [];
+  const dispose = () => {
+    for (const id of ids) {
+      programs.get(id)?.dispose();
+      programs.delete(id);
+    }
+  };
+  try {
+    const nodes = (artifacts.modelTopology as { node: { name: string; attr: Record<string, unknown> }[] }).node;
+    for (const plan of plans) {
+      const node = nodes.find((n) => n.name === plan.node);
+      if (!node) throw new Error(`recurrent loop ${plan.node} is not in the graph`);
+      const step = await loadGraphModel(tf.io.fromMemory(plan.step));
+      const cond = await loadGraphModel(tf.io.fromMemory(plan.cond)).catch((err) => {
+        step.dispose();
+        throw err;
+      });
+      const id = nextId++;
+      programs.set(id, new LoopProgram(plan, step, cond));
+      ids.push(id);
+      node.attr[RECURRENT_LOOP_ATTR] = { i: id };
+    }
+  } catch (err) {
+    dispose();
+    throw err;
+  }
+  return { dispose };
+}
+
+function runLoop(node: OpNode): tf.Tensor[] {
+  const id = Number(node.attrs[RECURRENT_LOOP_ATTR]);
+  const program = programs.get(id);
+  if (!program) throw new Error(`recurrent loop ${id} is not loaded on this thread`);
+  return program.run(node.inputs);
+}
+
+const outRef = (ref: string) => (ref.endsWith(':0') ? ref.slice(0, -2) : ref);
+
+class LoopProgram {
+  /** Step outputs fetched per iteration: [cond, ...written values, ...next values of changing tensor arguments]. */
+  private readonly fetch: string[];
+  /** Argument k → index in `fetch` of its next value (changing tensor arguments only). */
+  private readonly nextAt = new Map<number, number>();
+  private readonly condFeeds: [number, string][] = [];
+  private readonly stepFeeds: [number, string][] = [];
+
+  constructor(
+    private readonly plan: RecurrentLoopPlan,
+    private readonly step: GraphModel,
+    private readonly cond: GraphModel,
+  ) {
+    this.fetch = [outRef(plan.next), ...plan.writes.map((w) => outRef(w.value))];
+    plan.args.forEach((a, k) => {
+      if (a.kind !== 'tensor') return;
+      this.stepFeeds.push([k, a.placeholder]);
+      if (a.condPlaceholder) this.condFeeds.push([k, a.condPlaceholder]);
+      if (a.next) {
+        this.nextAt.set(k, this.fetch.length);
+        this.fetch.push(outRef(a.next));
+      }
+    });
+  }
+
+  dispose(): void {
+    this.step.dispose();
+    this.cond.dispose();
+  }
+
+  run(inputs: tf.Tensor[]): tf.Tensor[] {
+    const { plan } = this;
+    const given = new Set(inputs);
+    const sequences = new Map<number, tf.Tensor[]>();
+    const written = new Map<number, (tf.Tensor | undefined)[]>();
+    let state = [...inputs];
+    let results: tf.Tensor[] = [];
+    // How many list slots hold each tensor (a value stays alive while written, whatever the loop state does).
+    const held = new Map<tf.Tensor, number>();
+    // Frees a tensor this loop made, unless it is a loop input (owned by the caller), in `alive`, or held by a list.
+    const release = (t: tf.Tensor | undefined, alive: Set<tf.Tensor>) => {
+      if (t && !given.has(t) && !alive.has(t) && !held.has(t)) t.dispose();
+    };
+    try {
+      plan.args.forEach((a, k) => {
+        if (a.kind === 'input-list') sequences.set(k, tf.unstack(inputs[k]!));
+        else if (a.kind === 'output-list') written.set(k, []);
+      });
+      const condFeeds: Record<string, tf.Tensor> = {};
+      for (const [k, ph] of this.condFeeds) condFeeds[ph] = state[k]!;
+      const c0 = one(this.cond.execute(condFeeds, outRef(plan.first)));
+      let go = c0.dataSync()[0] !== 0;
+      release(c0, new Set(state));
+      while (go) {
+        const feeds: Record<string, tf.Tensor> = {};
+        for (const [k, ph] of this.stepFeeds) feeds[ph] = state[k]!;
+        for (const r of plan.reads) {
+          const seq = sequences.get(r.list)!;
+          const i = scalarInt(state[r.index]!);
+          if (!(i >= 0 && i < seq.length)) throw new Error(`TensorListGetItem: index ${i} is out of range for a list of ${seq.length} elements`);
+          feeds[r.placeholder] = seq[i]!;
+        }
+        const outs = many(this.step.execute(feeds, this.fetch));
+        const next = [...state];
+        for (const [k, at] of this.nextAt) next[k] = outs[at]!;
+        const alive = new Set(next);
+        plan.writes.forEach((w, j) => {
+          const list = written.get(w.list)!;
+          const i = scalarInt(state[w.index]!);
+          if (i < 0) throw new Error(`TensorListSetItem: index ${i} is negative`);
+          const prev = list[i];
+          const value = outs[1 + j]!;
+          list[i] = value;
+          held.set(value, (held.get(value) ?? 0) + 1);
+          if (prev) {
+            const n = held.get(prev)! - 1;
+            if (n > 0) held.set(prev, n);
+            else held.delete(prev);
+            release(prev, alive);
+          }
+        });
+        for (const t of state) release(t, alive);
+        go = outs[0]!.dataSync()[0] !== 0;
+        release(outs[0], alive);
+        // A fetched value that is neither state nor written (the same tensor fetched twice) is freed too.
+        for (const t of outs) if (!t.isDisposed) release(t, alive);
+        state = next;
+      }
+      // Results: a returned loop input (or sequence element) is cloned, so the caller's executor counts and frees it
+      // as a tensor of its own; the element tensors are freed below.
+      const elements = new Set([...sequences.values()].flat());
+      const seen = new Set<tf.Tensor>();
+      const fresh = (t: tf.Tensor) => {
+        const r = given.has(t) || seen.has(t) || elements.has(t) ? t.clone() : t;
+        seen.add(r);
+        return r;
+      };
+      results = plan.args.map((a, k) => {
+        if (a.kind === 'tensor') return fresh(state[k]!);
+        if (a.kind === 'input-list') return fresh(inputs[k]!);
+        return stackWritten(plan, k, written.get(k)!, a.elementShape);
+      });
+      return results;
+    } catch (err) {
+      for (const t of state) release(t, new Set());
+      throw err;
+    } finally {
+      const out = new Set(results);
+      for (const seq of sequences.values()) for (const t of seq) t.dispose();
+      for (const list of written.values()) for (const t of list) if (t && !given.has(t) && !out.has(t)) t.dispose();
+    }
+  }
+}
+
+function stackWritten(plan: RecurrentLoopPlan, k: number, list: (tf.Tensor | undefined)[], elementShape: number[] | undefined): tf.Tensor {
+  if (list.length === 0) {
+    if (!elementShape) {
+      throw new Error(`TensorListStack: the loop ${plan.node} ran zero times and its list's element shape is not fully defined`);
+    }
+    return tf.zeros([0, ...elementShape]);
+  }
+  const missing = list.findIndex((t) => t === undefined);
+  if (missing >= 0 || list.includes(undefined)) throw new Error(`TensorListStack: element ${missing} of the list the loop ${plan.node} fills (output ${k}) was never set`);
+  return tf.stack(list as tf.Tensor[]);
+}
+
+function scalarInt(t: tf.Tensor): number {
+  return Number(t.dataSync()[0]);
+}
+
+function one(r: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor {
+  return many(r)[0]!;
+}
+
+function many(r: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] {
+  if (r instanceof tf.Tensor) return [r];
+  return Array.isArray(r) ? r : Object.values(r);
+}
