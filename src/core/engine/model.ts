@@ -18,6 +18,7 @@ import { fromTfjs, toTfjs } from './host-tensor.js';
 import { WeightSharing, weightKeys } from './shared-weights.js';
 import { AsyncRunCleanup } from './async-cleanup.js';
 import { loadRecurrentLoops, type LoadedLoops } from './recurrent-loop-op.js';
+import { lastNode, resetLastNode, traceNodes } from './node-trace.js';
 import type { HostTensor, LoadedModel, LoadOptions, SignatureInfo, TensorSpec } from './types.js';
 
 /** Extra knobs for tests and benchmarks; LoadOptions is the public contract. */
@@ -115,6 +116,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
         throw err;
       }
       sharing.adopt(model, keys);
+      traceNodes(model);
       const weightIds = new Set(Object.values(model.weights).flatMap((ts) => ts.map((w) => w.id)));
       const info = fedSignatureInfo(key, src.meta.signatureDef![key]!, summary);
       prepared.set(key, {
@@ -187,6 +189,7 @@ class TfjsModel implements EngineModel {
         checkInput(alias, i, spec, h);
         feeds[node] = toTfjs(h, spec.dtype, `input ${alias}`);
       });
+      resetLastNode();
       results = await this.execute(sig, feeds, aliases.map((a) => graph.outputs[a]!.tensor));
       const out: Record<string, HostTensor> = {};
       aliases.forEach((a, i) => {
@@ -196,7 +199,10 @@ class TfjsModel implements EngineModel {
     } catch (err) {
       if (err instanceof RequestError) throw err;
       if (err instanceof ExampleParseError) throw new RequestError('INVALID_ARGUMENT', err.message, { cause: err });
-      throw new RequestError('INVALID_ARGUMENT', `running signature ${signature} failed: ${(err as Error).message}`, { cause: err });
+      // Name the node that failed inside the executor (node-trace.ts); --debug prints the cause's stack.
+      const node = lastNode();
+      const where = node ? `node "${node.name}" (${node.op}) failed` : 'running the graph failed';
+      throw new RequestError('INVALID_ARGUMENT', `signature ${signature}: ${where}: ${(err as Error).message}`, { cause: err });
     } finally {
       // A result may be a feed (an output that is an input) or appear twice (two aliases of one tensor): disposing a
       // tensor twice is a no-op in tfjs. A weight can be a result too and must live on.

@@ -8,6 +8,7 @@
 // state, and this module, are per thread), when a model's loops are loaded; a model disposes its loops with itself.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, registerOp, type GraphModel } from '@tensorflow/tfjs-converter';
+import { markNode, traceNodes } from './node-trace.js';
 import { RECURRENT_LOOP_ATTR, RECURRENT_LOOP_OP, type RecurrentLoopPlan } from '../graph/recurrent-loop.js';
 
 interface OpNode {
@@ -50,6 +51,8 @@ export async function loadRecurrentLoops(artifacts: tf.io.ModelArtifacts, plans:
         step.dispose();
         throw err;
       });
+      traceNodes(step);
+      traceNodes(cond);
       const id = nextId++;
       programs.set(id, new LoopProgram(plan, step, cond));
       ids.push(id);
@@ -66,8 +69,17 @@ function runLoop(node: OpNode): tf.Tensor[] {
   const id = Number(node.attrs[RECURRENT_LOOP_ATTR]);
   const program = programs.get(id);
   if (!program) throw new Error(`recurrent loop ${id} is not loaded on this thread`);
-  return program.run(node.inputs);
+  try {
+    return program.run(node.inputs);
+  } catch (err) {
+    // The loop's own checks name the loop; a failure inside the step graph keeps the step node node-trace recorded.
+    if (err instanceof LoopError) markNode({ name: program.plan.node, op: program.plan.op });
+    throw err;
+  }
 }
+
+/** A failure of the loop itself (list index, empty stack), not of an op of its step graph. */
+class LoopError extends Error {}
 
 const outRef = (ref: string) => (ref.endsWith(':0') ? ref.slice(0, -2) : ref);
 
@@ -80,7 +92,7 @@ class LoopProgram {
   private readonly stepFeeds: [number, string][] = [];
 
   constructor(
-    private readonly plan: RecurrentLoopPlan,
+    readonly plan: RecurrentLoopPlan,
     private readonly step: GraphModel,
     private readonly cond: GraphModel,
   ) {
@@ -130,7 +142,7 @@ class LoopProgram {
         for (const r of plan.reads) {
           const seq = sequences.get(r.list)!;
           const i = scalarInt(state[r.index]!);
-          if (!(i >= 0 && i < seq.length)) throw new Error(`TensorListGetItem: index ${i} is out of range for a list of ${seq.length} elements`);
+          if (!(i >= 0 && i < seq.length)) throw new LoopError(`TensorListGetItem: index ${i} is out of range for a list of ${seq.length} elements`);
           feeds[r.placeholder] = seq[i]!;
         }
         const outs = many(this.step.execute(feeds, this.fetch));
@@ -140,7 +152,7 @@ class LoopProgram {
         plan.writes.forEach((w, j) => {
           const list = written.get(w.list)!;
           const i = scalarInt(state[w.index]!);
-          if (i < 0) throw new Error(`TensorListSetItem: index ${i} is negative`);
+          if (i < 0) throw new LoopError(`TensorListSetItem: index ${i} is negative`);
           const prev = list[i];
           const value = outs[1 + j]!;
           list[i] = value;
@@ -188,12 +200,12 @@ class LoopProgram {
 function stackWritten(plan: RecurrentLoopPlan, k: number, list: (tf.Tensor | undefined)[], elementShape: number[] | undefined): tf.Tensor {
   if (list.length === 0) {
     if (!elementShape) {
-      throw new Error(`TensorListStack: the loop ${plan.node} ran zero times and its list's element shape is not fully defined`);
+      throw new LoopError(`TensorListStack: the loop ${plan.node} ran zero times and its list's element shape is not fully defined`);
     }
     return tf.zeros([0, ...elementShape]);
   }
   const missing = list.findIndex((t) => t === undefined);
-  if (missing >= 0 || list.includes(undefined)) throw new Error(`TensorListStack: element ${missing} of the list the loop ${plan.node} fills (output ${k}) was never set`);
+  if (missing >= 0 || list.includes(undefined)) throw new LoopError(`TensorListStack: element ${missing} of the list the loop ${plan.node} fills (output ${k}) was never set`);
   return tf.stack(list as tf.Tensor[]);
 }
 

@@ -40,8 +40,9 @@ export type LoopArg =
   | { kind: 'output-list'; elementShape?: number[] };
 
 export interface RecurrentLoopPlan {
-  /** The While node in the main graph (now a TfsvcRecurrentLoop), for messages. */
+  /** The While node in the main graph (now a TfsvcRecurrentLoop) and its op, for messages. */
   node: string;
+  op: string;
   args: LoopArg[];
   /** Step placeholders fed with element `args[index]` (an int scalar tensor argument) of input list `list`. */
   reads: { placeholder: string; list: number; index: number }[];
@@ -271,7 +272,7 @@ function planLoop(g: WorkGraph, loop: NodeDef, fns: Map<string, LoweredFunction>
   });
   pruneTo(condGraph, [first, ...args.flatMap((a) => (a.kind === 'tensor' && a.condPlaceholder ? [`${a.condPlaceholder}:0`] : []))]);
 
-  return { plan: { node: loop.name!, args, reads, writes, next, first }, step, cond: condGraph };
+  return { plan: { node: loop.name!, op: loop.op!, args, reads, writes, next, first }, step, cond: condGraph };
 }
 
 /** The element shape a TensorListStack states, when every dimension is known (for a loop that runs zero times). */
