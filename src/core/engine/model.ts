@@ -18,7 +18,7 @@ import { fromTfjs, toTfjs } from './host-tensor.js';
 import { WeightSharing, weightKeys } from './shared-weights.js';
 import { AsyncRunCleanup } from './async-cleanup.js';
 import { loadRecurrentLoops, type LoadedLoops } from './recurrent-loop-op.js';
-import { lastNode, resetLastNode, traceNodes } from './node-trace.js';
+import { failedNode, lastNode, resetLastNode, traceNodes } from './node-trace.js';
 import type { HostTensor, LoadedModel, LoadOptions, SignatureInfo, TensorSpec } from './types.js';
 
 /** Extra knobs for tests and benchmarks; LoadOptions is the public contract. */
@@ -189,7 +189,7 @@ class TfjsModel implements EngineModel {
         checkInput(alias, i, spec, h);
         feeds[node] = toTfjs(h, spec.dtype, `input ${alias}`);
       });
-      resetLastNode();
+      resetLastNode(sig.async);
       results = await this.execute(sig, feeds, aliases.map((a) => graph.outputs[a]!.tensor));
       const out: Record<string, HostTensor> = {};
       aliases.forEach((a, i) => {
@@ -222,7 +222,8 @@ class TfjsModel implements EngineModel {
         sig.async = true;
       }
     }
-    const r = await sig.asyncCleanup.run(() => sig.model.executeAsync(feeds, fetch), sig.weightIds);
+    resetLastNode(true);
+    const r = await sig.asyncCleanup.run(() => sig.model.executeAsync(feeds, fetch), sig.weightIds, failedNode);
     return Array.isArray(r) ? r : [r];
   }
 

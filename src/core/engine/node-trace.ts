@@ -27,6 +27,8 @@ export interface TracedNode {
 }
 
 let last: TfjsNode | undefined;
+/** Nodes started since resetLastNode(), in order; kept only for async runs (see failedNode). */
+let started: TfjsNode[] | undefined;
 
 /** Starts tracking the nodes of `model`; true when its executor had the expected shape. */
 export function traceNodes(model: GraphModel): boolean {
@@ -40,6 +42,7 @@ export function traceNodes(model: GraphModel): boolean {
         enumerable: true,
         get() {
           last = node;
+          started?.push(node);
           return category;
         },
       });
@@ -50,9 +53,32 @@ export function traceNodes(model: GraphModel): boolean {
   return true;
 }
 
-/** Forgets the last node (call before a run). */
-export function resetLastNode(): void {
+/**
+ * Forgets the last node (call before a run). `async`: the run goes through executeAsync, where an op that fails
+ * rejects its promise while the executor goes on starting other nodes; the nodes started are then kept in order.
+ */
+export function resetLastNode(async = false): void {
   last = undefined;
+  started = async ? [] : undefined;
+}
+
+const CONTROL_FLOW = new Set(['While', 'StatelessWhile', 'If', 'StatelessIf']);
+
+/**
+ * The failing node of an async run, given the nodes that produced an output: the last one started that did not
+ * (control-flow nodes excluded: a While still waiting on its body has no output either, and its body's failing node
+ * was started after it).
+ */
+export function failedNode(computed: Set<string>): void {
+  if (!started) return;
+  for (let i = started.length - 1; i >= 0; i--) {
+    const n = started[i]!;
+    if (!computed.has(n.name) && !CONTROL_FLOW.has(n.op)) {
+      last = n;
+      break;
+    }
+  }
+  started = undefined;
 }
 
 /** The node started last since resetLastNode(), if any. */

@@ -1,0 +1,169 @@
+// Keras-style recurrent loops (LSTM, GRU, SimpleRNN; return_sequences true/false; Masking; a free time axis) on
+// hand-written SavedModels (recurrent-models.ts), checked against a plain-JS reference of each cell on wasm and cpu,
+// at batch sizes 1..N and several sequence lengths. Also: a loop outside the pattern stays tfjs's While, executor
+// failures name their node, and validate's load check runs the model at batch 1 and 2, sequence length 1 and 3.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadModel } from '../../src/core/engine/model.js';
+import type { HostTensor } from '../../src/core/engine/types.js';
+import { encodePlain } from '../../src/core/proto/schema.js';
+import type { MetaGraphDef } from '../../src/core/savedmodel/types.js';
+import { validateVersion } from '../../src/core/validate/validate.js';
+import { reference, rnnMeta, rnnWeights, type Cell, type RnnOptions } from './recurrent-models.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function writeModel(meta: MetaGraphDef): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tfsvc-rnn-'));
+  dirs.push(dir);
+  writeFileSync(path.join(dir, 'saved_model.pb'), encodePlain('tensorflow.SavedModel', { savedModelSchemaVersion: 1, metaGraphs: [meta] }));
+  return dir;
+}
+
+/** [batch, time, features] values in [-1, 1); with masking, some whole steps are zero (masked). */
+function sequence(batch: number, time: number, features: number, masking: boolean): Float32Array {
+  const x = new Float32Array(batch * time * features);
+  for (let b = 0; b < batch; b++) {
+    for (let s = 0; s < time; s++) {
+      const masked = masking && time > 1 && (s + b) % 3 === 2;
+      for (let f = 0; f < features; f++) x[(b * time + s) * features + f] = masked ? 0 : Math.sin(1 + b * 7.1 + s * 3.3 + f * 1.7);
+    }
+  }
+  return x;
+}
+
+const close = (a: number, r: number) => Math.abs(a - r) <= 1e-5 + 1e-4 * Math.abs(r);
+
+describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => {
+  const cells: Cell[] = ['lstm', 'gru', 'simple'];
+  for (const cell of cells) {
+    for (const returnSequences of [false, true]) {
+      for (const masking of [false, true]) {
+        const o: RnnOptions = { cell, returnSequences, masking, features: 3, units: 4, time: -1 };
+        test(`${cell}, return_sequences=${returnSequences}, masking=${masking}: batch 1..5 x time 1..9 on wasm and cpu`, async () => {
+          const w = rnnWeights(o);
+          const dir = writeModel(rnnMeta(o, w));
+          const wasm = await loadModel(dir, { backend: 'wasm' });
+          const cpu = await loadModel(dir, { backend: 'cpu' });
+          try {
+            assert.equal(wasm.graphs.serving_default!.stats.recurrentLoops, 1, 'the While became the loop op');
+            assert.equal(wasm.graphs.serving_default!.stats.functions, 0, 'no While functions are left for tfjs');
+            for (const batch of [1, 2, 5]) {
+              for (const time of [1, 4, 9]) {
+                const x: HostTensor = { dtype: 'DT_FLOAT', shape: [batch, time, 3], data: sequence(batch, time, 3, masking) };
+                const want = reference(o, w, x.data as Float32Array, batch, time);
+                const a = (await wasm.run('serving_default', { x })).y!;
+                const b = (await cpu.run('serving_default', { x })).y!;
+                assert.deepEqual(a.shape, returnSequences ? [batch, time, 4] : [batch, 4]);
+                assert.deepEqual(b.shape, a.shape);
+                want.forEach((r, i) => {
+                  const va = a.data[i] as number;
+                  const vb = b.data[i] as number;
+                  assert.ok(close(va, r), `wasm batch ${batch} time ${time} [${i}]: ${va}, reference ${r}`);
+                  assert.ok(Math.abs(va - vb) <= 1e-5 * Math.max(1, Math.abs(vb)), `wasm ${va} vs cpu ${vb} at [${i}]`);
+                });
+              }
+            }
+          } finally {
+            wasm.dispose();
+            cpu.dispose();
+          }
+        });
+      }
+    }
+  }
+
+  test('a loop whose output list is read another way (TensorListGetItem after the loop) stays tfjs\'s While', async () => {
+    const o: RnnOptions = { cell: 'simple', returnSequences: false, masking: false, features: 3, units: 4, time: -1, readLastItem: true };
+    const m = await loadModel(writeModel(rnnMeta(o)), { backend: 'cpu' });
+    try {
+      assert.equal(m.graphs.serving_default!.stats.recurrentLoops, 0);
+      assert.equal(m.graphs.serving_default!.stats.functions, 2, 'cond and body stay in the tfjs library');
+    } finally {
+      m.dispose();
+    }
+  });
+
+  test('an executor failure names the node: a feature size the kernel cannot take fails in the body\'s MatMul', async () => {
+    const o: RnnOptions = { cell: 'lstm', returnSequences: false, masking: false, features: 3, units: 4, time: -1 };
+    const m = await loadModel(writeModel(rnnMeta(o)), { backend: 'wasm' });
+    try {
+      const x: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 4, 5], data: new Float32Array(40) };
+      await assert.rejects(m.run('serving_default', { x }), (err: Error & { code?: string; cause?: unknown }) => {
+        assert.match(err.message, /^signature serving_default: node "rnn_while_body_10\/MatMul" \(MatMul\) failed: .*inner shapes/);
+        assert.equal(err.code, 'INVALID_ARGUMENT');
+        assert.ok(err.cause instanceof Error, 'the underlying error (and its stack, for --debug) is kept as the cause');
+        return true;
+      });
+      // The model still answers after the failure.
+      const ok = await m.run('serving_default', { x: { dtype: 'DT_FLOAT', shape: [1, 2, 3], data: new Float32Array(6).fill(0.5) } });
+      assert.deepEqual(ok.y!.shape, [1, 4]);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  test('the tfjs While path (executeAsync) names its failing node too, not a node started after it', async () => {
+    const o: RnnOptions = { cell: 'simple', returnSequences: false, masking: false, features: 3, units: 4, time: -1 };
+    const m = await loadModel(writeModel(rnnMeta(o)), { backend: 'cpu', recurrentLoops: false });
+    try {
+      const x: HostTensor = { dtype: 'DT_FLOAT', shape: [1, 2, 5], data: new Float32Array(10) };
+      // TensorListFromTensor rejects the [time, 1, 5] sequence for its [-1, 3] element shape; tfjs goes on starting
+      // other nodes (the zero state's Fill) before the rejection arrives.
+      await assert.rejects(m.run('serving_default', { x }), /signature serving_default: node "input_list" \(TensorListFromTensor\) failed: TensorList shape mismatch/);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  test('a sequence of length 0 fails naming the loop: its output list has no element shape to stack', async () => {
+    const o: RnnOptions = { cell: 'gru', returnSequences: true, masking: false, features: 3, units: 4, time: -1 };
+    const m = await loadModel(writeModel(rnnMeta(o)), { backend: 'wasm' });
+    try {
+      const x: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 0, 3], data: new Float32Array(0) };
+      await assert.rejects(m.run('serving_default', { x }), /node "rnn\/while" \(StatelessWhile\) failed: TensorListStack: the loop rnn\/while ran zero times/);
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('validate: the load check runs every signature', () => {
+  test('a recurrent model with a free time axis runs at batch 1 and 2, sequence length 1 and 3', async () => {
+    const dir = writeModel(rnnMeta({ cell: 'lstm', returnSequences: true, masking: true, features: 2, units: 3, time: -1 }));
+    const report = await validateVersion(dir, { backend: 'wasm' });
+    const load = report.checks.find((c) => c.check === 'load')!;
+    assert.equal(load.status, 'pass', load.detail);
+    assert.match(load.detail, /every op supported and ran \(batch 1, 2; sequence length 1, 3; 1 signature\)/);
+  });
+
+  test('a model whose ops are all supported but which crashes at batch 2 fails the load check, naming the node', async () => {
+    const t = (type: string) => ({ type });
+    const meta: MetaGraphDef = {
+      metaInfoDef: { tags: ['serve'] },
+      graphDef: {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: t('DT_FLOAT') } },
+          { name: 'shape', op: 'Const', attr: { dtype: t('DT_INT32'), value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: 2 }] }, intVal: [1, 3] } } } },
+          { name: 'y', op: 'Reshape', input: ['x', 'shape'], attr: { T: t('DT_FLOAT'), Tshape: t('DT_INT32') } },
+        ],
+      },
+      signatureDef: {
+        serving_default: {
+          methodName: 'tensorflow/serving/predict',
+          inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: -1 }, { size: 3 }] } } },
+          outputs: { y: { name: 'y:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 1 }, { size: 3 }] } } },
+        },
+      },
+    };
+    const report = await validateVersion(writeModel(meta), { backend: 'cpu' });
+    const load = report.checks.find((c) => c.check === 'load')!;
+    assert.equal(load.status, 'fail');
+    assert.match(load.detail, /^signature serving_default failed on generated inputs x float\[2,3\]: signature serving_default: node "y" \(Reshape\) failed: /);
+    assert.equal(report.ok, false);
+  });
+});
