@@ -1,12 +1,14 @@
 // Engine benchmark on the Keras 3 MNIST CNN (../shared/models/keras/mnist_cnn_keras3/1) with real digits:
 //   1. graph optimisations, side by side: none / identity removal / + constant folding / + fusion (wasm, batch 32);
 //   2. inferences per second for batch 1, 8, 32, 128 on the wasm and cpu backends (this thread);
-//   3. the serving engineer's worker pool (src/core/engine/pool.ts) with 1 vs 2 workers (wasm, batch 32).
+//   3. the serving engineer's worker pool (src/core/engine/pool.ts) with 1 vs 2 workers (wasm, batch 32);
+//   4. recurrent models (../shared/models/wild/msft_lstm, 5 steps, and sms_spam_lstm, 910 steps): inferences/s at batch
+//      1 and 32 with tfsvc's recurrent loop op vs tfjs-converter's own While (executeAsync), on wasm and cpu.
 // Variants compared with each other are measured interleaved, in ROUNDS short slices (BENCH_SECONDS per variant in
 // total, default 1), and each reports its best slice: on a shared machine that keeps a burst of someone else's load
 // from landing on one variant only. Numbers are throughput on this machine, compared only within one run.
 //
-//   npx tsc -p . --outDir .build/engine && node .build/engine/bench/engine.js [MODEL_DIR]
+//   npx tsc -p . --outDir .build/engine && [BENCH_SECTIONS=4] node .build/engine/bench/engine.js [MODEL_DIR]
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -133,12 +135,45 @@ async function workers(): Promise<void> {
   for (const pool of pools) await pool.close();
 }
 
+async function recurrent(): Promise<void> {
+  console.log('\n4. recurrent loops: tfsvc loop op vs tfjs While (executeAsync), inferences/s');
+  const cases = [
+    { name: 'msft_lstm', input: 'input_6', shape: [5, 1], batches: [1, 32] },
+    { name: 'sms_spam_lstm', input: 'input_1', shape: [910], batches: [1, 32] },
+  ];
+  console.log(`   ${'model'.padEnd(15)}${'backend'.padEnd(9)}${'batch'.padEnd(7)}${'loop op'.padStart(10)}${'tfjs While'.padStart(12)}   speed-up`);
+  for (const c of cases) {
+    const dir = path.join(sharedModelsDir, 'wild', c.name, '1');
+    if (!existsSync(dir)) {
+      console.log(`   ${c.name}: skipped (not found at ${dir})`);
+      continue;
+    }
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const ours = await loadModel(dir, { backend });
+      const theirs = await loadModel(dir, { backend, recurrentLoops: false });
+      for (const n of c.batches) {
+        const per = c.shape.reduce((a, b) => a * b, 1);
+        // Closing prices around 300 (msft) or word ids < 8921 (spam), deterministic.
+        const data = Float32Array.from({ length: n * per }, (_, i) => (c.name === 'msft_lstm' ? 300 + 20 * Math.sin(i) : (i * 7919) % 8921));
+        const x: HostTensor = { dtype: 'DT_FLOAT', shape: [n, ...c.shape], data };
+        const [a, b] = await compare([ours, theirs].map((m) => ({ rows: n, once: () => m.run('serving_default', { [c.input]: x }) })));
+        console.log(`   ${c.name.padEnd(15)}${backend.padEnd(9)}${String(n).padEnd(7)}${fmt(a!).padStart(10)}${fmt(b!).padStart(12)}   x${(a! / b!).toFixed(2)}`);
+      }
+      ours.dispose();
+      theirs.dispose();
+    }
+  }
+}
+
 if (!existsSync(modelDir)) {
   console.log(`bench/engine: model not found at ${modelDir}; pass a SavedModel directory (Keras 3 MNIST CNN)`);
   process.exit(0);
 }
 console.log(`bench/engine: ${modelDir}`);
 console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${seconds}s per variant, best of ${ROUNDS} interleaved slices`);
-await optimisations();
-await batches();
-await workers();
+// BENCH_SECTIONS=4 runs only the recurrent section (default: all).
+const sections = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4').split(','));
+if (sections.has('1')) await optimisations();
+if (sections.has('2')) await batches();
+if (sections.has('3')) await workers();
+if (sections.has('4')) await recurrent();
