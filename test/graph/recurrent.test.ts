@@ -12,6 +12,7 @@ import type { HostTensor } from '../../src/core/engine/types.js';
 import { encodePlain } from '../../src/core/proto/schema.js';
 import type { MetaGraphDef } from '../../src/core/savedmodel/types.js';
 import { validateVersion } from '../../src/core/validate/validate.js';
+import { sharedModel } from '../helpers/shared-models.js';
 import { reference, rnnMeta, rnnWeights, type Cell, type RnnOptions } from './recurrent-models.js';
 
 const dirs: string[] = [];
@@ -129,6 +130,26 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
     } finally {
       m.dispose();
     }
+  });
+});
+
+describe('unsupported things are named at load time with one line on what to do', () => {
+  test('an op tfjs lacks: its node, and the advice to re-export without it', async () => {
+    const meta = rnnMeta({ cell: 'simple', returnSequences: false, masking: false, features: 2, units: 2, time: -1 });
+    meta.graphDef!.node!.push({ name: 'lgamma', op: 'Lgamma', input: ['y'], attr: { T: { type: 'DT_FLOAT' } } });
+    meta.signatureDef!.serving_default!.outputs!.y!.name = 'lgamma:0';
+    await assert.rejects(
+      loadModel(writeModel(meta), { backend: 'cpu', signatures: ['serving_default'] }),
+      /signature serving_default uses ops TensorFlow\.js cannot run: Lgamma \(1 node: lgamma\)\. What to do: TensorFlow\.js has no kernel for these ops: re-export/,
+    );
+  });
+
+  test('a variable write (a stateful layer, a counter): its node, and the advice to export a stateless signature', async (t) => {
+    const dir = sharedModel('tfserving/saved_model_counter/00000123', t);
+    await assert.rejects(
+      loadModel(dir, { backend: 'cpu', signatures: ['incr_counter'] }),
+      /AssignAdd \(1 node: incr_counter_op\/AssignAdd\)\. What to do: the signature writes variables .* stateful=False/,
+    );
   });
 });
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { ModelError, RequestError, UsageError } from '../errors.js';
 import { buildExecutableGraph, openModelSource, servableSignatureKeys, type BuildOptions, type ExecutableGraph, type ModelSource } from '../graph/build.js';
-import { describeUnsupported } from '../graph/support.js';
+import { describeUnsupported, unsupportedAdvice } from '../graph/support.js';
 import { signatureInfo } from '../savedmodel/signatures.js';
 import type { SignatureDef } from '../savedmodel/types.js';
 import { initBackend } from './backend.js';
@@ -99,7 +99,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
         continue;
       }
       if (graph.unsupported.length > 0) {
-        const why = `uses ops TensorFlow.js cannot run: ${describeUnsupported(graph.unsupported)}`;
+        const why = `uses ops TensorFlow.js cannot run: ${describeUnsupported(graph.unsupported)}. What to do: ${unsupportedAdvice(graph.unsupported)}`;
         if (opts.signatures) throw new ModelError(`signature ${key} ${why}`, src.files.file);
         unavailable[key] = why;
         continue;

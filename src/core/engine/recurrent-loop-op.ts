@@ -139,9 +139,16 @@ class LoopProgram {
       while (go) {
         const feeds: Record<string, tf.Tensor> = {};
         for (const [k, ph] of this.stepFeeds) feeds[ph] = state[k]!;
+        // Each index argument is read back once per iteration (a readSync per scalar is this loop's main overhead).
+        const indices = new Map<number, number>();
+        const index = (k: number) => {
+          let v = indices.get(k);
+          if (v === undefined) indices.set(k, (v = scalarInt(state[k]!)));
+          return v;
+        };
         for (const r of plan.reads) {
           const seq = sequences.get(r.list)!;
-          const i = scalarInt(state[r.index]!);
+          const i = index(r.index);
           if (!(i >= 0 && i < seq.length)) throw new LoopError(`TensorListGetItem: index ${i} is out of range for a list of ${seq.length} elements`);
           feeds[r.placeholder] = seq[i]!;
         }
@@ -151,7 +158,7 @@ class LoopProgram {
         const alive = new Set(next);
         plan.writes.forEach((w, j) => {
           const list = written.get(w.list)!;
-          const i = scalarInt(state[w.index]!);
+          const i = index(w.index);
           if (i < 0) throw new LoopError(`TensorListSetItem: index ${i} is negative`);
           const prev = list[i];
           const value = outs[1 + j]!;
