@@ -10,6 +10,7 @@ import type { HostTensor } from '../../src/core/engine/types.js';
 import { readGolden } from '../../src/core/validate/golden.js';
 import { validateVersion } from '../../src/core/validate/validate.js';
 import { needsShared, sharedModelsDir } from '../helpers/shared-models.js';
+import { runCli } from '../inspect/run-cli.js';
 
 const wild = (name: string) => path.join(sharedModelsDir, 'wild', name);
 const MODELS = [
@@ -117,5 +118,16 @@ describe('recurrent models from the wild (../shared/models/wild)', needsShared, 
         assert.ok([...(out.data as Float32Array)].every(Number.isFinite));
       }
     }
+  });
+
+  test('tfsvc run: an executor failure names the node, and --debug prints the underlying stack', async () => {
+    const bad = JSON.stringify({ instances: [[[1, 2], [3, 4]]] }); // 2 features where the LSTM's kernel takes 1
+    const r = await runCli(['run', wild('msft_lstm'), '--input', bad]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^tfsvc: signature serving_default: node "while_body_36108\/while\/MatMul" \(MatMul\) failed: Error in matMul: inner shapes/);
+    assert.doesNotMatch(r.stderr, /at /, 'no stack without --debug');
+    const d = await runCli(['run', wild('msft_lstm'), '--input', bad, '--debug']);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, /caused by: Error: Error in matMul[^]*tfjs-backend-/, 'the executor\'s own stack follows ours');
   });
 });
