@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { loadModel } from '../../src/core/engine/model.js';
 import type { HostTensor } from '../../src/core/engine/types.js';
 import { encodePlain } from '../../src/core/proto/schema.js';
@@ -77,6 +78,30 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
       }
     }
   }
+
+  test('no tensor is left behind: by runs that succeed, that fail in the body, or that fail in the loop itself', async () => {
+    const o: RnnOptions = { cell: 'lstm', returnSequences: true, masking: true, features: 3, units: 4, time: -1 };
+    for (const recurrentLoops of [true, false]) {
+      const m = await loadModel(writeModel(rnnMeta(o)), { backend: 'wasm', recurrentLoops });
+      try {
+        const good: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 6, 3], data: sequence(2, 6, 3, true) };
+        const badFeatures: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 4, 5], data: new Float32Array(40) };
+        const empty: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 0, 3], data: new Float32Array(0) };
+        await m.run('serving_default', { x: good });
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 3; i++) {
+          await m.run('serving_default', { x: good });
+          await assert.rejects(m.run('serving_default', { x: badFeatures }));
+          await m.run('serving_default', { x: empty }).catch(() => undefined);
+        }
+        assert.equal(tf.memory().numTensors, before, `tensors leaked (recurrentLoops ${recurrentLoops})`);
+        const again = await m.run('serving_default', { x: good });
+        assert.deepEqual(again.y!.shape, [2, 6, 4]);
+      } finally {
+        m.dispose();
+      }
+    }
+  });
 
   test('a loop whose output list is read another way (TensorListGetItem after the loop) stays tfjs\'s While', async () => {
     const o: RnnOptions = { cell: 'simple', returnSequences: false, masking: false, features: 3, units: 4, time: -1, readLastItem: true };
