@@ -270,3 +270,32 @@ export function reference(o: RnnOptions, w: RnnWeights, x: Float32Array, batch: 
   }
   return out;
 }
+
+/**
+ * Two recurrent layers stacked (Keras `LSTM(return_sequences=True)` then another layer): the first layer's `y`
+ * [batch, time, units1] is the second's input. The second layer's nodes are named under `l2/` and its loop functions
+ * get a `_l2` suffix, so the graph holds two While loops.
+ */
+export function stackedRnnMeta(first: RnnOptions, second: RnnOptions, w1: RnnWeights, w2: RnnWeights): MetaGraphDef {
+  const a = rnnMeta({ ...first, returnSequences: true }, w1);
+  const b = rnnMeta(second, w2);
+  const rename = (name: string) => (name === 'x' ? 'y' : `l2/${name}`);
+  const renameRef = (ref: string) => {
+    const i = ref.lastIndexOf(':');
+    return i > 0 && /^\d+$/.test(ref.slice(i + 1)) ? `${rename(ref.slice(0, i))}${ref.slice(i)}` : rename(ref);
+  };
+  const second2 = b.graphDef!.node!.filter((n) => n.name !== 'x').map((n) => {
+    const attr = { ...n.attr };
+    for (const k of ['cond', 'body']) if (attr[k]?.func?.name) attr[k] = { func: { name: `${attr[k]!.func!.name}_l2` } };
+    return { ...n, name: rename(n.name!), input: (n.input ?? []).map(renameRef), attr };
+  });
+  const fns = b.graphDef!.library!.function!.map((f) => ({ ...f, signature: { ...f.signature, name: `${f.signature!.name}_l2` } }));
+  const sig = b.signatureDef!.serving_default!;
+  return {
+    ...a,
+    graphDef: { node: [...a.graphDef!.node!, ...second2], library: { function: [...a.graphDef!.library!.function!, ...fns] } },
+    signatureDef: {
+      serving_default: { ...sig, inputs: a.signatureDef!.serving_default!.inputs, outputs: { y: { ...sig.outputs!.y!, name: 'l2/y:0' } } },
+    },
+  };
+}

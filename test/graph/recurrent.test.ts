@@ -14,7 +14,7 @@ import { encodePlain } from '../../src/core/proto/schema.js';
 import type { MetaGraphDef } from '../../src/core/savedmodel/types.js';
 import { validateVersion } from '../../src/core/validate/validate.js';
 import { sharedModel } from '../helpers/shared-models.js';
-import { reference, rnnMeta, rnnWeights, type Cell, type RnnOptions } from './recurrent-models.js';
+import { reference, rnnMeta, rnnWeights, stackedRnnMeta, type Cell, type RnnOptions } from './recurrent-models.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -77,6 +77,31 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
         });
       }
     }
+  }
+
+  for (const [c1, c2] of [['lstm', 'lstm'], ['gru', 'simple']] as [Cell, Cell][]) {
+    test(`stacked ${c1} (return_sequences) → ${c2}: two loops, batch 1 and 3, time 1 and 5`, async () => {
+      const first: RnnOptions = { cell: c1, returnSequences: true, masking: false, features: 3, units: 5, time: -1 };
+      const second: RnnOptions = { cell: c2, returnSequences: false, masking: false, features: 5, units: 4, time: -1 };
+      const w1 = rnnWeights(first, 11);
+      const w2 = rnnWeights(second, 23);
+      const m = await loadModel(writeModel(stackedRnnMeta(first, second, w1, w2)), { backend: 'wasm' });
+      try {
+        assert.equal(m.graphs.serving_default!.stats.recurrentLoops, 2);
+        for (const batch of [1, 3]) {
+          for (const time of [1, 5]) {
+            const x = sequence(batch, time, 3, false);
+            const hidden = Float32Array.from(reference(first, w1, x, batch, time));
+            const want = reference(second, w2, hidden, batch, time);
+            const y = (await m.run('serving_default', { x: { dtype: 'DT_FLOAT', shape: [batch, time, 3], data: x } })).y!;
+            assert.deepEqual(y.shape, [batch, 4]);
+            want.forEach((r, i) => assert.ok(close(y.data[i] as number, r), `batch ${batch} time ${time} [${i}]: ${y.data[i]}, reference ${r}`));
+          }
+        }
+      } finally {
+        m.dispose();
+      }
+    });
   }
 
   test('no tensor is left behind: by runs that succeed, that fail in the body, or that fail in the loop itself', async () => {
