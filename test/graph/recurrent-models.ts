@@ -277,25 +277,54 @@ export function reference(o: RnnOptions, w: RnnWeights, x: Float32Array, batch: 
  * get a `_l2` suffix, so the graph holds two While loops.
  */
 export function stackedRnnMeta(first: RnnOptions, second: RnnOptions, w1: RnnWeights, w2: RnnWeights): MetaGraphDef {
-  const a = rnnMeta({ ...first, returnSequences: true }, w1);
-  const b = rnnMeta(second, w2);
-  const rename = (name: string) => (name === 'x' ? 'y' : `l2/${name}`);
+  return combine(rnnMeta({ ...first, returnSequences: true }, w1), rnnMeta(second, w2), 'l2', 'y', 'l2/y:0');
+}
+
+/**
+ * Keras `Bidirectional(layer)` with merge_mode concat: a forward loop on x and a backward loop on x reversed in time
+ * (ReverseV2 before the loop, and after it for return_sequences), outputs concatenated on the last axis.
+ */
+export function bidirectionalRnnMeta(o: RnnOptions, forward: RnnWeights, backward: RnnWeights): MetaGraphDef {
+  const meta = combine(rnnMeta(o, forward), rnnMeta(o, backward), 'bw', 'bw/x_reversed', 'bw_out:0');
+  const nodes = meta.graphDef!.node!;
+  nodes.push(constNode('time_axis', ints([1])), node('bw/x_reversed', 'ReverseV2', ['x', 'time_axis'], { T: t(F), Tidx: t(I) }));
+  let back = 'bw/y';
+  if (o.returnSequences) {
+    nodes.push(node('bw/y_reversed', 'ReverseV2', ['bw/y', 'time_axis'], { T: t(F), Tidx: t(I) }));
+    back = 'bw/y_reversed';
+  }
+  nodes.push(scalarInt('concat_axis', -1), node('bw_out', 'ConcatV2', ['y', back, 'concat_axis'], { T: t(F), N: { i: 2 }, Tidx: t(I) }));
+  const out = meta.signatureDef!.serving_default!.outputs!.y!;
+  out.tensorShape = { dim: [...out.tensorShape!.dim!.slice(0, -1), { size: 2 * o.units }] };
+  return meta;
+}
+
+/** `a` plus `b`'s nodes under `prefix/` (its loop functions suffixed `_prefix`), b's input x read from `bInput`. */
+function combine(a: MetaGraphDef, b: MetaGraphDef, prefix: string, bInput: string, output: string): MetaGraphDef {
+  const rename = (name: string) => (name === 'x' ? bInput : `${prefix}/${name}`);
   const renameRef = (ref: string) => {
     const i = ref.lastIndexOf(':');
     return i > 0 && /^\d+$/.test(ref.slice(i + 1)) ? `${rename(ref.slice(0, i))}${ref.slice(i)}` : rename(ref);
   };
-  const second2 = b.graphDef!.node!.filter((n) => n.name !== 'x').map((n) => {
+  const nodes = b.graphDef!.node!.filter((n) => n.name !== 'x').map((n) => {
     const attr = { ...n.attr };
-    for (const k of ['cond', 'body']) if (attr[k]?.func?.name) attr[k] = { func: { name: `${attr[k]!.func!.name}_l2` } };
+    for (const k of ['cond', 'body']) if (attr[k]?.func?.name) attr[k] = { func: { name: `${attr[k]!.func!.name}_${prefix}` } };
     return { ...n, name: rename(n.name!), input: (n.input ?? []).map(renameRef), attr };
   });
-  const fns = b.graphDef!.library!.function!.map((f) => ({ ...f, signature: { ...f.signature, name: `${f.signature!.name}_l2` } }));
+  const fns = b.graphDef!.library!.function!.map((f) => ({ ...f, signature: { ...f.signature, name: `${f.signature!.name}_${prefix}` } }));
   const sig = b.signatureDef!.serving_default!;
   return {
     ...a,
-    graphDef: { node: [...a.graphDef!.node!, ...second2], library: { function: [...a.graphDef!.library!.function!, ...fns] } },
+    graphDef: { node: [...a.graphDef!.node!, ...nodes], library: { function: [...a.graphDef!.library!.function!, ...fns] } },
     signatureDef: {
-      serving_default: { ...sig, inputs: a.signatureDef!.serving_default!.inputs, outputs: { y: { ...sig.outputs!.y!, name: 'l2/y:0' } } },
+      serving_default: { ...sig, inputs: a.signatureDef!.serving_default!.inputs, outputs: { y: { ...sig.outputs!.y!, name: output } } },
     },
   };
+}
+
+/** x [batch, time, features] reversed along time. */
+export function reverseTime(x: ArrayLike<number>, batch: number, time: number, width: number): Float32Array {
+  const out = new Float32Array(batch * time * width);
+  for (let b = 0; b < batch; b++) for (let s = 0; s < time; s++) for (let f = 0; f < width; f++) out[(b * time + s) * width + f] = x[(b * time + (time - 1 - s)) * width + f]!;
+  return out;
 }

@@ -14,7 +14,7 @@ import { encodePlain } from '../../src/core/proto/schema.js';
 import type { MetaGraphDef } from '../../src/core/savedmodel/types.js';
 import { validateVersion } from '../../src/core/validate/validate.js';
 import { sharedModel } from '../helpers/shared-models.js';
-import { reference, rnnMeta, rnnWeights, stackedRnnMeta, type Cell, type RnnOptions } from './recurrent-models.js';
+import { bidirectionalRnnMeta, reference, reverseTime, rnnMeta, rnnWeights, stackedRnnMeta, type Cell, type RnnOptions } from './recurrent-models.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -96,6 +96,35 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
             const y = (await m.run('serving_default', { x: { dtype: 'DT_FLOAT', shape: [batch, time, 3], data: x } })).y!;
             assert.deepEqual(y.shape, [batch, 4]);
             want.forEach((r, i) => assert.ok(close(y.data[i] as number, r), `batch ${batch} time ${time} [${i}]: ${y.data[i]}, reference ${r}`));
+          }
+        }
+      } finally {
+        m.dispose();
+      }
+    });
+  }
+
+  for (const returnSequences of [false, true]) {
+    test(`Bidirectional(LSTM, return_sequences=${returnSequences}, masking): forward and backward loops concatenated`, async () => {
+      const o: RnnOptions = { cell: 'lstm', returnSequences, masking: true, features: 3, units: 4, time: -1 };
+      const wf = rnnWeights(o, 5);
+      const wb = rnnWeights(o, 9);
+      const m = await loadModel(writeModel(bidirectionalRnnMeta(o, wf, wb)), { backend: 'wasm' });
+      try {
+        assert.equal(m.graphs.serving_default!.stats.recurrentLoops, 2);
+        for (const [batch, time] of [[1, 1], [2, 6]] as const) {
+          const x = sequence(batch, time, 3, true);
+          const fw = reference(o, wf, x, batch, time);
+          let bw = reference(o, wb, reverseTime(x, batch, time, 3), batch, time);
+          if (returnSequences) bw = Float64Array.from(reverseTime(bw, batch, time, 4));
+          const rows = returnSequences ? batch * time : batch;
+          const y = (await m.run('serving_default', { x: { dtype: 'DT_FLOAT', shape: [batch, time, 3], data: x } })).y!;
+          assert.deepEqual(y.shape, returnSequences ? [batch, time, 8] : [batch, 8]);
+          for (let r = 0; r < rows; r++) {
+            for (let k = 0; k < 8; k++) {
+              const want = k < 4 ? fw[r * 4 + k]! : bw[r * 4 + k - 4]!;
+              assert.ok(close(y.data[r * 8 + k] as number, want), `row ${r} [${k}]: ${y.data[r * 8 + k]}, reference ${want}`);
+            }
           }
         }
       } finally {
