@@ -21,6 +21,8 @@ export interface RnnOptions {
   time: number;
   /** Read the last output back with TensorListGetItem instead of stacking (a pattern tfsvc leaves to tfjs). */
   readLastItem?: boolean;
+  /** A constant maximum_iterations (tf.while_loop's), instead of the number of time steps. */
+  maxIterations?: number;
 }
 
 const t = (type: string): AttrValue => ({ type });
@@ -186,9 +188,10 @@ export function rnnMeta(o: RnnOptions, w: RnnWeights = rnnWeights(o)): MetaGraph
   main.push(constNode('output_list/element_shape', ints([-1, u])));
   main.push(node('output_list', 'TensorListReserve', ['output_list/element_shape', 'time_steps'], { element_dtype: t(F), shape_type: t(I) }));
   main.push(scalarInt('time', 0), scalarInt('loop_counter', 0));
+  if (o.maxIterations !== undefined) main.push(scalarInt('maximum_iterations', o.maxIterations));
   for (const [name, v, shape] of weightArgs) main.push(constNode(`rnn/${name}`, floats(v, shape)));
   const loopInputs = [
-    'loop_counter', 'time_steps', 'time', 'output_list', ...states.map(() => 'zeros'), 'time_steps', 'input_list',
+    'loop_counter', o.maxIterations === undefined ? 'time_steps' : 'maximum_iterations', 'time', 'output_list', ...states.map(() => 'zeros'), 'time_steps', 'input_list',
     ...(o.masking ? ['mask_list'] : []), ...weightArgs.map(([name]) => `rnn/${name}`),
   ];
   main.push(node('rnn/while', 'StatelessWhile', loopInputs, {

@@ -51,6 +51,7 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
           const dir = writeModel(rnnMeta(o, w));
           const wasm = await loadModel(dir, { backend: 'wasm' });
           const cpu = await loadModel(dir, { backend: 'cpu' });
+          const looped = await loadModel(dir, { backend: 'wasm', unroll: 0 });
           try {
             assert.equal(wasm.graphs.serving_default!.stats.recurrentLoops, 1, 'the While became the loop op');
             assert.equal(wasm.graphs.serving_default!.stats.functions, 0, 'no While functions are left for tfjs');
@@ -60,6 +61,7 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
                 const want = reference(o, w, x.data as Float32Array, batch, time);
                 const a = (await wasm.run('serving_default', { x })).y!;
                 const b = (await cpu.run('serving_default', { x })).y!;
+                const c = (await looped.run('serving_default', { x })).y!;
                 assert.deepEqual(a.shape, returnSequences ? [batch, time, 4] : [batch, 4]);
                 assert.deepEqual(b.shape, a.shape);
                 want.forEach((r, i) => {
@@ -67,12 +69,14 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
                   const vb = b.data[i] as number;
                   assert.ok(close(va, r), `wasm batch ${batch} time ${time} [${i}]: ${va}, reference ${r}`);
                   assert.ok(Math.abs(va - vb) <= 1e-5 * Math.max(1, Math.abs(vb)), `wasm ${va} vs cpu ${vb} at [${i}]`);
+                  assert.ok(close(c.data[i] as number, r), `wasm, not unrolled, batch ${batch} time ${time} [${i}]: ${c.data[i]}, reference ${r}`);
                 });
               }
             }
           } finally {
             wasm.dispose();
             cpu.dispose();
+            looped.dispose();
           }
         });
       }
@@ -133,6 +137,24 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
     });
   }
 
+  test('a loop stopped by maximum_iterations before the sequence ends: the unrolled run sees it and the loop runs', async () => {
+    const o: RnnOptions = { cell: 'gru', returnSequences: false, masking: false, features: 3, units: 4, time: -1, maxIterations: 3 };
+    const w = rnnWeights(o);
+    const m = await loadModel(writeModel(rnnMeta(o, w)), { backend: 'wasm' });
+    try {
+      for (const time of [5, 2]) {
+        const x = sequence(2, time, 3, false);
+        const steps = Math.min(time, 3);
+        const firstSteps = Float32Array.from({ length: 2 * steps * 3 }, (_, i) => x[Math.floor(i / (steps * 3)) * time * 3 + (i % (steps * 3))]!);
+        const want = reference(o, w, firstSteps, 2, steps);
+        const y = (await m.run('serving_default', { x: { dtype: 'DT_FLOAT', shape: [2, time, 3], data: x } })).y!;
+        want.forEach((r, i) => assert.ok(close(y.data[i] as number, r), `time ${time} [${i}]: ${y.data[i]}, reference ${r}`));
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+
   test('no tensor is left behind: by runs that succeed, that fail in the body, or that fail in the loop itself', async () => {
     const o: RnnOptions = { cell: 'lstm', returnSequences: true, masking: true, features: 3, units: 4, time: -1 };
     for (const recurrentLoops of [true, false]) {
@@ -141,7 +163,10 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
         const good: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 6, 3], data: sequence(2, 6, 3, true) };
         const badFeatures: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 4, 5], data: new Float32Array(40) };
         const empty: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 0, 3], data: new Float32Array(0) };
+        // One round first: each sequence length seen gets its unrolled graph (weights included) cached, once.
         await m.run('serving_default', { x: good });
+        await assert.rejects(m.run('serving_default', { x: badFeatures }));
+        await m.run('serving_default', { x: empty }).catch(() => undefined);
         const before = tf.memory().numTensors;
         for (let i = 0; i < 3; i++) {
           await m.run('serving_default', { x: good });
@@ -174,7 +199,8 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
     try {
       const x: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 4, 5], data: new Float32Array(40) };
       await assert.rejects(m.run('serving_default', { x }), (err: Error & { code?: string; cause?: unknown }) => {
-        assert.match(err.message, /^signature serving_default: node "rnn_while_body_10\/MatMul" \(MatMul\) failed: .*inner shapes/);
+        // i0/: the first iteration of the unrolled loop (unrolled-loop.ts); the loop itself names the body node alone.
+        assert.match(err.message, /^signature serving_default: node "(i0\/)?rnn_while_body_10\/MatMul" \(MatMul\) failed: .*inner shapes/);
         assert.equal(err.code, 'INVALID_ARGUMENT');
         assert.ok(err.cause instanceof Error, 'the underlying error (and its stack, for --debug) is kept as the cause');
         return true;

@@ -38,6 +38,8 @@ export interface EngineLoadOptions extends LoadOptions {
    * own While (bench/engine compares the two).
    */
   recurrentLoops?: boolean;
+  /** Sequences up to this length run unrolled (default 32, see recurrent-loop-op.ts); 0 always runs the loop. */
+  unroll?: number;
 }
 
 interface PreparedSignature {
@@ -107,7 +109,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
       // The artifacts are dropped once loaded: the weights now live as tensors inside the GraphModel.
       const { artifacts, loops: plans, ...summary } = graph;
       const keys = weightKeys(artifacts);
-      const loops = plans.length > 0 ? await loadRecurrentLoops(artifacts, plans) : undefined;
+      const loops = plans.length > 0 ? await loadRecurrentLoops(artifacts, plans, { unroll: opts.unroll }) : undefined;
       let model: GraphModel;
       try {
         model = await loadGraphModel(tf.io.fromMemory(artifacts));

@@ -7,9 +7,10 @@
 // Registry: the op finds its loop by the number in its `tfsvc_loop` attr. Numbers are given out per thread (tfjs
 // state, and this module, are per thread), when a model's loops are loaded; a model disposes its loops with itself.
 import * as tf from '@tensorflow/tfjs-core';
-import { loadGraphModel, registerOp, type GraphModel } from '@tensorflow/tfjs-converter';
+import { loadGraphModel, loadGraphModelSync, registerOp, type GraphModel } from '@tensorflow/tfjs-converter';
 import { markNode, traceNodes } from './node-trace.js';
 import { RECURRENT_LOOP_ATTR, RECURRENT_LOOP_OP, type RecurrentLoopPlan } from '../graph/recurrent-loop.js';
+import { unrolledAsLooped, unrollLoop, type Unrolled } from './unrolled-loop.js';
 
 interface OpNode {
   inputs: tf.Tensor[];
@@ -29,7 +30,7 @@ export interface LoadedLoops {
  * Loads the step and cond graphs of `plans` and numbers them in `artifacts` (the main graph, before it is loaded),
  * so its loop nodes find them. Registers the op on first use.
  */
-export async function loadRecurrentLoops(artifacts: tf.io.ModelArtifacts, plans: RecurrentLoopPlan[]): Promise<LoadedLoops> {
+export async function loadRecurrentLoops(artifacts: tf.io.ModelArtifacts, plans: RecurrentLoopPlan[], opts: { unroll?: number } = {}): Promise<LoadedLoops> {
   if (!registered) {
     registerOp(RECURRENT_LOOP_OP, (node) => runLoop(node as OpNode));
     registered = true;
@@ -54,7 +55,7 @@ export async function loadRecurrentLoops(artifacts: tf.io.ModelArtifacts, plans:
       traceNodes(step);
       traceNodes(cond);
       const id = nextId++;
-      programs.set(id, new LoopProgram(plan, step, cond));
+      programs.set(id, new LoopProgram(plan, step, cond, opts.unroll ?? DEFAULT_UNROLL));
       ids.push(id);
       node.attr[RECURRENT_LOOP_ATTR] = { i: id };
     }
@@ -81,6 +82,13 @@ function runLoop(node: OpNode): tf.Tensor[] {
 /** A failure of the loop itself (list index, empty stack), not of an op of its step graph. */
 class LoopError extends Error {}
 
+/**
+ * Sequences up to this many steps run unrolled (unrolled-loop.ts), one graph per length seen, at most
+ * UNROLLED_LENGTHS lengths per loop; longer ones, and loops the unrolled run does not reproduce, run the loop.
+ */
+export const DEFAULT_UNROLL = 32;
+const UNROLLED_LENGTHS = 8;
+
 const outRef = (ref: string) => (ref.endsWith(':0') ? ref.slice(0, -2) : ref);
 
 class LoopProgram {
@@ -95,6 +103,7 @@ class LoopProgram {
     readonly plan: RecurrentLoopPlan,
     private readonly step: GraphModel,
     private readonly cond: GraphModel,
+    private readonly unroll: number,
   ) {
     this.fetch = [outRef(plan.next), ...plan.writes.map((w) => outRef(w.value))];
     plan.args.forEach((a, k) => {
@@ -108,9 +117,59 @@ class LoopProgram {
     });
   }
 
+  /** Unrolled graphs by sequence length; undefined where unrolling was tried and did not reproduce the loop. */
+  private readonly unrolled = new Map<number, { u: Unrolled; model: GraphModel } | undefined>();
+
   dispose(): void {
     this.step.dispose();
     this.cond.dispose();
+    for (const x of this.unrolled.values()) x?.model.dispose();
+    this.unrolled.clear();
+  }
+
+  /** The unrolled graph for `steps`, built on first use; undefined when unrolling does not apply. */
+  private unrolledFor(steps: number): { u: Unrolled; model: GraphModel } | undefined {
+    if (steps < 1 || steps > this.unroll) return undefined;
+    if (this.unrolled.has(steps)) return this.unrolled.get(steps);
+    if (this.unrolled.size >= UNROLLED_LENGTHS) return undefined;
+    const u = unrollLoop(this.plan, steps);
+    // Loaded while the caller's executor runs inside tf.tidy: the weights must outlive that scope.
+    const model = loadGraphModelSync(u.artifacts) as unknown as GraphModel;
+    for (const ts of Object.values(model.weights)) for (const t of ts) tf.keep(t);
+    traceNodes(model);
+    this.unrolled.set(steps, { u, model });
+    return { u, model };
+  }
+
+  /**
+   * Runs the loop unrolled when every input sequence has the same length T (<= the unroll limit) and the unrolled
+   * run shows exactly T iterations at indices 0..T-1; otherwise undefined (nothing kept) and the loop runs.
+   */
+  private runUnrolled(state: tf.Tensor[], sequences: Map<number, tf.Tensor[]>): tf.Tensor[] | undefined {
+    if (sequences.size === 0 || this.plan.writes.length + this.plan.reads.length === 0) return undefined;
+    const lengths = new Set([...sequences.values()].map((s) => s.length));
+    if (lengths.size !== 1) return undefined;
+    const steps = [...lengths][0]!;
+    const x = this.unrolledFor(steps);
+    if (!x) return undefined;
+    const feeds: Record<string, tf.Tensor> = {};
+    for (const [k, ph] of x.u.stateFeeds) feeds[ph] = state[k]!;
+    for (const f of x.u.elementFeeds) feeds[f.placeholder] = sequences.get(f.list)![f.element]!;
+    const outs = many(x.model.execute(feeds, x.u.fetch));
+    const ok = unrolledAsLooped(outs[0]!.dataSync() as Int32Array, steps, x.u.indexArgs.length);
+    outs[0]!.dispose();
+    const results = this.plan.args.map((a, k) => {
+      if (a.kind === 'output-list') return outs[1 + this.plan.writes.findIndex((w) => w.list === k)]!;
+      const at = x.u.finalAt.get(k);
+      return at === undefined ? state[k]! : outs[at]!;
+    });
+    if (ok) return results;
+    // Not the loop this unrolling assumes (another trip count, other indices): free it, never use this length again.
+    const keep = new Set(state);
+    for (const t of outs.slice(1)) if (!keep.has(t)) t.dispose();
+    x.model.dispose();
+    this.unrolled.set(steps, undefined);
+    return undefined;
   }
 
   run(inputs: tf.Tensor[]): tf.Tensor[] {
@@ -136,6 +195,11 @@ class LoopProgram {
       const c0 = one(this.cond.execute(condFeeds, outRef(plan.first)));
       let go = c0.dataSync()[0] !== 0;
       release(c0, new Set(state));
+      const unrolled = go ? this.runUnrolled(state, sequences) : undefined;
+      if (unrolled) {
+        state = unrolled; // output-list positions hold the stacked lists
+        go = false;
+      }
       while (go) {
         const feeds: Record<string, tf.Tensor> = {};
         for (const [k, ph] of this.stepFeeds) feeds[ph] = state[k]!;
@@ -190,7 +254,7 @@ class LoopProgram {
       results = plan.args.map((a, k) => {
         if (a.kind === 'tensor') return fresh(state[k]!);
         if (a.kind === 'input-list') return fresh(inputs[k]!);
-        return stackWritten(plan, k, written.get(k)!, a.elementShape);
+        return unrolled ? fresh(state[k]!) : stackWritten(plan, k, written.get(k)!, a.elementShape);
       });
       return results;
     } catch (err) {
