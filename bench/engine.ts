@@ -3,7 +3,7 @@
 //   2. inferences per second for batch 1, 8, 32, 128 on the wasm and cpu backends (this thread);
 //   3. the serving engineer's worker pool (src/core/engine/pool.ts) with 1 vs 2 workers (wasm, batch 32);
 //   4. recurrent models (../shared/models/wild/msft_lstm, 5 steps, and sms_spam_lstm, 910 steps): inferences/s at batch
-//      1 and 32 with tfsvc's recurrent loop op vs tfjs-converter's own While (executeAsync), on wasm and cpu.
+//      1 and 32 with tfsvc's recurrent loop op (unrolled, and as a loop) vs tfjs-converter's own While, wasm and cpu.
 // Variants compared with each other are measured interleaved, in ROUNDS short slices (BENCH_SECONDS per variant in
 // total, default 1), and each reports its best slice: on a shared machine that keeps a burst of someone else's load
 // from landing on one variant only. Numbers are throughput on this machine, compared only within one run.
@@ -136,12 +136,12 @@ async function workers(): Promise<void> {
 }
 
 async function recurrent(): Promise<void> {
-  console.log('\n4. recurrent loops: tfsvc loop op vs tfjs While (executeAsync), inferences/s');
+  console.log('\n4. recurrent loops, inferences/s: tfsvc loop op as a loop (default) / unrolled (<= 32 steps) / tfjs While');
   const cases = [
-    { name: 'msft_lstm', input: 'input_6', shape: [5, 1], batches: [1, 32] },
-    { name: 'sms_spam_lstm', input: 'input_1', shape: [910], batches: [1, 32] },
+    { name: 'msft_lstm', input: 'input_6', shape: [5, 1] },
+    { name: 'sms_spam_lstm', input: 'input_1', shape: [910] },
   ];
-  console.log(`   ${'model'.padEnd(15)}${'backend'.padEnd(9)}${'batch'.padEnd(7)}${'loop op'.padStart(10)}${'tfjs While'.padStart(12)}   speed-up`);
+  console.log(`   ${'model'.padEnd(15)}${'backend'.padEnd(9)}${'batch'.padEnd(7)}${'loop'.padStart(10)}${'unrolled'.padStart(10)}${'tfjs While'.padStart(12)}   loop vs tfjs`);
   for (const c of cases) {
     const dir = path.join(sharedModelsDir, 'wild', c.name, '1');
     if (!existsSync(dir)) {
@@ -149,18 +149,21 @@ async function recurrent(): Promise<void> {
       continue;
     }
     for (const backend of ['wasm', 'cpu'] as const) {
-      const ours = await loadModel(dir, { backend });
-      const theirs = await loadModel(dir, { backend, recurrentLoops: false });
-      for (const n of c.batches) {
+      const models = [
+        await loadModel(dir, { backend }),
+        await loadModel(dir, { backend, unroll: 32 }),
+        await loadModel(dir, { backend, recurrentLoops: false }),
+      ];
+      for (const n of [1, 32]) {
         const per = c.shape.reduce((a, b) => a * b, 1);
         // Closing prices around 300 (msft) or word ids < 8921 (spam), deterministic.
         const data = Float32Array.from({ length: n * per }, (_, i) => (c.name === 'msft_lstm' ? 300 + 20 * Math.sin(i) : (i * 7919) % 8921));
         const x: HostTensor = { dtype: 'DT_FLOAT', shape: [n, ...c.shape], data };
-        const [a, b] = await compare([ours, theirs].map((m) => ({ rows: n, once: () => m.run('serving_default', { [c.input]: x }) })));
-        console.log(`   ${c.name.padEnd(15)}${backend.padEnd(9)}${String(n).padEnd(7)}${fmt(a!).padStart(10)}${fmt(b!).padStart(12)}   x${(a! / b!).toFixed(2)}`);
+        const ips = await compare(models.map((m) => ({ rows: n, once: () => m.run('serving_default', { [c.input]: x }) })));
+        const [l, u, t] = ips as [number, number, number];
+        console.log(`   ${c.name.padEnd(15)}${backend.padEnd(9)}${String(n).padEnd(7)}${fmt(l).padStart(10)}${fmt(u).padStart(10)}${fmt(t).padStart(12)}   x${(l / t).toFixed(2)}`);
       }
-      ours.dispose();
-      theirs.dispose();
+      for (const m of models) m.dispose();
     }
   }
 }

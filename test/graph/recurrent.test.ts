@@ -51,7 +51,7 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
           const dir = writeModel(rnnMeta(o, w));
           const wasm = await loadModel(dir, { backend: 'wasm' });
           const cpu = await loadModel(dir, { backend: 'cpu' });
-          const looped = await loadModel(dir, { backend: 'wasm', unroll: 0 });
+          const unrolled = await loadModel(dir, { backend: 'wasm', unroll: 32 });
           try {
             assert.equal(wasm.graphs.serving_default!.stats.recurrentLoops, 1, 'the While became the loop op');
             assert.equal(wasm.graphs.serving_default!.stats.functions, 0, 'no While functions are left for tfjs');
@@ -61,7 +61,7 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
                 const want = reference(o, w, x.data as Float32Array, batch, time);
                 const a = (await wasm.run('serving_default', { x })).y!;
                 const b = (await cpu.run('serving_default', { x })).y!;
-                const c = (await looped.run('serving_default', { x })).y!;
+                const c = (await unrolled.run('serving_default', { x })).y!;
                 assert.deepEqual(a.shape, returnSequences ? [batch, time, 4] : [batch, 4]);
                 assert.deepEqual(b.shape, a.shape);
                 want.forEach((r, i) => {
@@ -69,14 +69,14 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
                   const vb = b.data[i] as number;
                   assert.ok(close(va, r), `wasm batch ${batch} time ${time} [${i}]: ${va}, reference ${r}`);
                   assert.ok(Math.abs(va - vb) <= 1e-5 * Math.max(1, Math.abs(vb)), `wasm ${va} vs cpu ${vb} at [${i}]`);
-                  assert.ok(close(c.data[i] as number, r), `wasm, not unrolled, batch ${batch} time ${time} [${i}]: ${c.data[i]}, reference ${r}`);
+                  assert.ok(close(c.data[i] as number, r), `wasm, unrolled, batch ${batch} time ${time} [${i}]: ${c.data[i]}, reference ${r}`);
                 });
               }
             }
           } finally {
             wasm.dispose();
             cpu.dispose();
-            looped.dispose();
+            unrolled.dispose();
           }
         });
       }
@@ -140,7 +140,7 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
   test('a loop stopped by maximum_iterations before the sequence ends: the unrolled run sees it and the loop runs', async () => {
     const o: RnnOptions = { cell: 'gru', returnSequences: false, masking: false, features: 3, units: 4, time: -1, maxIterations: 3 };
     const w = rnnWeights(o);
-    const m = await loadModel(writeModel(rnnMeta(o, w)), { backend: 'wasm' });
+    const m = await loadModel(writeModel(rnnMeta(o, w)), { backend: 'wasm', unroll: 32 });
     try {
       for (const time of [5, 2]) {
         const x = sequence(2, time, 3, false);
@@ -157,8 +157,8 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
 
   test('no tensor is left behind: by runs that succeed, that fail in the body, or that fail in the loop itself', async () => {
     const o: RnnOptions = { cell: 'lstm', returnSequences: true, masking: true, features: 3, units: 4, time: -1 };
-    for (const recurrentLoops of [true, false]) {
-      const m = await loadModel(writeModel(rnnMeta(o)), { backend: 'wasm', recurrentLoops });
+    for (const options of [{}, { unroll: 32 }, { recurrentLoops: false }]) {
+      const m = await loadModel(writeModel(rnnMeta(o)), { backend: 'wasm', ...options });
       try {
         const good: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 6, 3], data: sequence(2, 6, 3, true) };
         const badFeatures: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 4, 5], data: new Float32Array(40) };
@@ -173,7 +173,7 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
           await assert.rejects(m.run('serving_default', { x: badFeatures }));
           await m.run('serving_default', { x: empty }).catch(() => undefined);
         }
-        assert.equal(tf.memory().numTensors, before, `tensors leaked (recurrentLoops ${recurrentLoops})`);
+        assert.equal(tf.memory().numTensors, before, `tensors leaked (${JSON.stringify(options)})`);
         const again = await m.run('serving_default', { x: good });
         assert.deepEqual(again.y!.shape, [2, 6, 4]);
       } finally {
@@ -199,7 +199,7 @@ describe('Keras-style recurrent loops run as tfsvc\'s recurrent loop op', () => 
     try {
       const x: HostTensor = { dtype: 'DT_FLOAT', shape: [2, 4, 5], data: new Float32Array(40) };
       await assert.rejects(m.run('serving_default', { x }), (err: Error & { code?: string; cause?: unknown }) => {
-        // i0/: the first iteration of the unrolled loop (unrolled-loop.ts); the loop itself names the body node alone.
+        // Named as in the body (an unrolled loop adds its iteration: i0/...).
         assert.match(err.message, /^signature serving_default: node "(i0\/)?rnn_while_body_10\/MatMul" \(MatMul\) failed: .*inner shapes/);
         assert.equal(err.code, 'INVALID_ARGUMENT');
         assert.ok(err.cause instanceof Error, 'the underlying error (and its stack, for --debug) is kept as the cause');

@@ -38,7 +38,7 @@ export interface EngineLoadOptions extends LoadOptions {
    * own While (bench/engine compares the two).
    */
   recurrentLoops?: boolean;
-  /** Sequences up to this length run unrolled (default 32, see recurrent-loop-op.ts); 0 always runs the loop. */
+  /** Sequences up to this length run unrolled (default 0: never; see recurrent-loop-op.ts). */
   unroll?: number;
 }
 

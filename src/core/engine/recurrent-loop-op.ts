@@ -83,10 +83,12 @@ function runLoop(node: OpNode): tf.Tensor[] {
 class LoopError extends Error {}
 
 /**
- * Sequences up to this many steps run unrolled (unrolled-loop.ts), one graph per length seen, at most
- * UNROLLED_LENGTHS lengths per loop; longer ones, and loops the unrolled run does not reproduce, run the loop.
+ * Sequences up to `unroll` steps run unrolled (unrolled-loop.ts), one graph per length seen, at most UNROLLED_LENGTHS
+ * lengths per loop; longer ones, and loops the unrolled run does not reproduce, run the loop. Off by default: on
+ * bench/engine's recurrent section unrolling was not measurably faster than the loop (0.8-1.1x on the 5-step LSTM),
+ * and it costs a graph build on the first request of each length.
  */
-export const DEFAULT_UNROLL = 32;
+export const DEFAULT_UNROLL = 0;
 const UNROLLED_LENGTHS = 8;
 
 const outRef = (ref: string) => (ref.endsWith(':0') ? ref.slice(0, -2) : ref);
