@@ -4,27 +4,17 @@
 // failures name their node, and validate's load check runs the model at batch 1 and 2, sequence length 1 and 3.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel } from '../../src/core/engine/model.js';
 import type { HostTensor } from '../../src/core/engine/types.js';
-import { encodePlain } from '../../src/core/proto/schema.js';
 import type { MetaGraphDef } from '../../src/core/savedmodel/types.js';
 import { validateVersion } from '../../src/core/validate/validate.js';
 import { sharedModel } from '../helpers/shared-models.js';
 import { bidirectionalRnnMeta, reference, reverseTime, rnnMeta, rnnWeights, stackedRnnMeta, type Cell, type RnnOptions } from './recurrent-models.js';
+import { removeModelDirs, writeModelDir } from '../helpers/model-dirs.js';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function writeModel(meta: MetaGraphDef): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tfsvc-rnn-'));
-  dirs.push(dir);
-  writeFileSync(path.join(dir, 'saved_model.pb'), encodePlain('tensorflow.SavedModel', { savedModelSchemaVersion: 1, metaGraphs: [meta] }));
-  return dir;
-}
+after(removeModelDirs);
+const writeModel = (meta: MetaGraphDef) => writeModelDir(meta, 'tfsvc-rnn-');
 
 /** [batch, time, features] values in [-1, 1); with masking, some whole steps are zero (masked). */
 function sequence(batch: number, time: number, features: number, masking: boolean): Float32Array {
