@@ -56,7 +56,7 @@ export interface RecurrentLoopPlan {
   cond: io.ModelArtifacts;
 }
 
-/** Step/cond graphs of a plan before they become artifacts (tests look at them). */
+/** Step/cond graphs of a plan before they become artifacts. */
 interface PlanGraphs {
   plan: Omit<RecurrentLoopPlan, 'step' | 'cond'>;
   step: WorkGraph;
@@ -320,9 +320,4 @@ function applyPlan(g: WorkGraph, loop: NodeDef, plan: RecurrentLoopPlan | Omit<R
   loop.op = RECURRENT_LOOP_OP;
   loop.input = inputs;
   loop.attr = { T: { list: { type: types } }, Tout: { list: { type: outTypes as string[] } }, [RECURRENT_LOOP_ATTR]: { i: 0 } };
-}
-
-/** For tests: the plan and its step/cond graphs for `loop`, without changing `g`. */
-export function planRecurrentLoop(g: WorkGraph, loop: NodeDef, functions: LoweredFunction[]): PlanGraphs | undefined {
-  return planLoop(g, loop, new Map(functions.map((f) => [f.name, f])));
 }
