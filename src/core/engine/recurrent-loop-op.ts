@@ -167,7 +167,7 @@ class LoopProgram {
     });
     if (ok) return results;
     // Not the loop this unrolling assumes (another trip count, other indices): free it, never use this length again.
-    const keep = new Set(state);
+    const keep = new Set([...state, ...[...sequences.values()].flat()]); // a fetched feed is not ours to free
     for (const t of outs.slice(1)) if (!keep.has(t)) t.dispose();
     x.model.dispose();
     this.unrolled.set(steps, undefined);
