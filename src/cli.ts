@@ -43,6 +43,13 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** The stacks of an error's causes (an executor failure wrapped in a RequestError), for --debug. */
+function causeStacks(err: Error): string {
+  let out = '';
+  for (let c = err.cause, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) out += `caused by: ${c.stack ?? c.message}\n`;
+  return out;
+}
+
 export function exitCodeFor(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     // commander already printed its message (or help/version, which exit 0).
@@ -50,7 +57,7 @@ export function exitCodeFor(err: unknown, debug: boolean): number {
   }
   if (err instanceof TfsvcError) {
     process.stderr.write(`tfsvc: ${err.message}\n`);
-    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n${causeStacks(err)}`);
     return err.exitCode;
   }
   const e = err as Error;

@@ -3,29 +3,19 @@
 // started after the first request (the first may cache kernels or compile the graph).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, type EngineModel } from '../../src/core/engine/model.js';
 import { encodeExample } from '../../src/core/engine/example.js';
 import { generateInputs } from '../../src/core/engine/generate-inputs.js';
 import type { HostTensor } from '../../src/core/engine/types.js';
-import { encodePlain } from '../../src/core/proto/schema.js';
 import type { MetaGraphDef } from '../../src/core/savedmodel/types.js';
 import { needsShared, sharedModel } from '../helpers/shared-models.js';
 import { fibonacciMeta, ifMeta, tensorListMeta, tf1WhileMeta, whileSumMeta } from '../graph/control-flow-models.js';
+import { removeModelDirs, writeModelDir } from '../helpers/model-dirs.js';
 
 const RUNS = 200;
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function writeModel(meta: MetaGraphDef): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tfsvc-memory-'));
-  dirs.push(dir);
-  writeFileSync(path.join(dir, 'saved_model.pb'), encodePlain('tensorflow.SavedModel', { savedModelSchemaVersion: 1, metaGraphs: [meta] }));
-  return dir;
-}
+after(removeModelDirs);
+const writeModel = (meta: MetaGraphDef) => writeModelDir(meta, 'tfsvc-memory-');
 
 /** Runs `request` RUNS times (after one warm-up) and asserts tfjs holds as many tensors and bytes as before. */
 async function assertNoLeak(request: () => Promise<unknown>): Promise<void> {

@@ -3,9 +3,6 @@
 // (control-flow-models.ts). Answers are checked exactly on the wasm and cpu backends.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { loadModel } from '../../src/core/engine/model.js';
@@ -15,6 +12,7 @@ import { buildExecutableGraph, modelSourceFrom } from '../../src/core/graph/buil
 import { encodePlain, decodePlain } from '../../src/core/proto/schema.js';
 import type { MetaGraphDef, NodeDef, SavedModel } from '../../src/core/savedmodel/types.js';
 import { fibonacciMeta, ifMeta, ifVariableMeta, tensorListMeta, tf1CondMeta, tf1WhileMeta, variableCheckpoint, whileSumMeta, whileVariableMeta } from './control-flow-models.js';
+import { removeModelDirs, writeModelDir } from '../helpers/model-dirs.js';
 
 const t = (type: string) => ({ type });
 const BACKENDS = ['wasm', 'cpu'] as const;
@@ -25,15 +23,8 @@ function savedModel(meta: MetaGraphDef): MetaGraphDef {
   return (decodePlain('tensorflow.SavedModel', bytes) as SavedModel).metaGraphs![0]!;
 }
 
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function writeModel(meta: MetaGraphDef): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tfsvc-control-flow-'));
-  dirs.push(dir);
-  writeFileSync(path.join(dir, 'saved_model.pb'), encodePlain('tensorflow.SavedModel', { savedModelSchemaVersion: 1, metaGraphs: [meta] }));
-  return dir;
-}
+after(removeModelDirs);
+const writeModel = (meta: MetaGraphDef) => writeModelDir(meta, 'tfsvc-control-flow-');
 
 const scalar = (dtype: string, v: number): HostTensor => ({ dtype, shape: [], data: dtype === 'DT_FLOAT' ? Float32Array.of(v) : Int32Array.of(v) });
 const sumTo = (n: number) => (n === 0 ? 0 : (n * (n - 1)) / 2);

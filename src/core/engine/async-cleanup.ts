@@ -30,13 +30,20 @@ export class AsyncRunCleanup {
     for (const executor of [root, ...Object.values(root.functionExecutorMap ?? {})]) this.watch(executor);
   }
 
-  /** Runs `execute` (one executeAsync); if it throws, frees what it allocated, except tensors in `keep` (weights). */
-  async run<T>(execute: () => Promise<T>, keep: Set<number>): Promise<T> {
+  /**
+   * Runs `execute` (one executeAsync); if it throws, frees what it allocated, except tensors in `keep` (weights).
+   * `failed` is first told which nodes computed an output (names, all graphs and functions), so the caller can tell
+   * which node failed (node-trace.ts).
+   */
+  async run<T>(execute: () => Promise<T>, keep: Set<number>, failed?: (computed: Set<string>) => void): Promise<T> {
     this.inFlight++;
     try {
       return await execute();
     } catch (err) {
-      if (this.inFlight === 1) this.free(keep);
+      if (this.inFlight === 1) {
+        failed?.(new Set([...this.maps].flatMap((m) => Object.keys(m).filter((k) => m[k]?.some((t) => t !== undefined)))));
+        this.free(keep);
+      }
       throw err;
     } finally {
       if (--this.inFlight === 0) {

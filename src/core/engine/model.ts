@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { ModelError, RequestError, UsageError } from '../errors.js';
 import { buildExecutableGraph, openModelSource, servableSignatureKeys, type BuildOptions, type ExecutableGraph, type ModelSource } from '../graph/build.js';
-import { describeUnsupported } from '../graph/support.js';
+import { describeUnsupported, unsupportedAdvice } from '../graph/support.js';
 import { signatureInfo } from '../savedmodel/signatures.js';
 import type { SignatureDef } from '../savedmodel/types.js';
 import { initBackend } from './backend.js';
@@ -17,6 +17,8 @@ import { ExampleParseError, registerCustomOps } from './custom-ops.js';
 import { fromTfjs, toTfjs } from './host-tensor.js';
 import { WeightSharing, weightKeys } from './shared-weights.js';
 import { AsyncRunCleanup } from './async-cleanup.js';
+import { loadRecurrentLoops, type LoadedLoops } from './recurrent-loop-op.js';
+import { failedNode, lastNode, resetLastNode, traceNodes } from './node-trace.js';
 import type { HostTensor, LoadedModel, LoadOptions, SignatureInfo, TensorSpec } from './types.js';
 
 /** Extra knobs for tests and benchmarks; LoadOptions is the public contract. */
@@ -31,6 +33,13 @@ export interface EngineLoadOptions extends LoadOptions {
    * freezing takes them from there instead of reading the checkpoint again.
    */
   source?: ModelSource;
+  /**
+   * Run Keras-style recurrent While loops with tfsvc's loop op (default true); false leaves them to tfjs-converter's
+   * own While (bench/engine compares the two).
+   */
+  recurrentLoops?: boolean;
+  /** Sequences up to this length run unrolled (default 0: never; see recurrent-loop-op.ts). */
+  unroll?: number;
 }
 
 interface PreparedSignature {
@@ -49,10 +58,12 @@ interface PreparedSignature {
    * copy), and disposing it would break every later request.
    */
   weightIds: Set<number>;
+  /** Step graphs of the loops tfsvc runs itself (recurrent-loop-op.ts), freed with the model. */
+  loops?: LoadedLoops;
 }
 
 /** An ExecutableGraph without its artifacts (a loaded model does not keep a second copy of the weights). */
-export type GraphSummary = Omit<ExecutableGraph, 'artifacts'>;
+export type GraphSummary = Omit<ExecutableGraph, 'artifacts' | 'loops'>;
 
 /** A loaded model whose signatures that could not be prepared are listed with the reason. */
 export interface EngineModel extends LoadedModel {
@@ -82,7 +93,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
     for (const key of wanted) {
       let graph: ExecutableGraph;
       try {
-        graph = await buildExecutableGraph(src, key, { optimize: opts.optimize, allowUnsupported: true });
+        graph = await buildExecutableGraph(src, key, { optimize: opts.optimize, allowUnsupported: true, recurrentLoops: opts.recurrentLoops ?? true });
       } catch (err) {
         // Loading "every signature": one that cannot be converted (sparse inputs, ...) must not block the others.
         if (opts.signatures || !(err instanceof ModelError)) throw err;
@@ -90,16 +101,24 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
         continue;
       }
       if (graph.unsupported.length > 0) {
-        const why = `uses ops TensorFlow.js cannot run: ${describeUnsupported(graph.unsupported)}`;
+        const why = `uses ops TensorFlow.js cannot run: ${describeUnsupported(graph.unsupported)}. What to do: ${unsupportedAdvice(graph.unsupported)}`;
         if (opts.signatures) throw new ModelError(`signature ${key} ${why}`, src.files.file);
         unavailable[key] = why;
         continue;
       }
       // The artifacts are dropped once loaded: the weights now live as tensors inside the GraphModel.
-      const { artifacts, ...summary } = graph;
+      const { artifacts, loops: plans, ...summary } = graph;
       const keys = weightKeys(artifacts);
-      const model = await loadGraphModel(tf.io.fromMemory(artifacts));
+      const loops = plans.length > 0 ? await loadRecurrentLoops(artifacts, plans, { unroll: opts.unroll }) : undefined;
+      let model: GraphModel;
+      try {
+        model = await loadGraphModel(tf.io.fromMemory(artifacts));
+      } catch (err) {
+        loops?.dispose();
+        throw err;
+      }
       sharing.adopt(model, keys);
+      traceNodes(model);
       const weightIds = new Set(Object.values(model.weights).flatMap((ts) => ts.map((w) => w.id)));
       const info = fedSignatureInfo(key, src.meta.signatureDef![key]!, summary);
       prepared.set(key, {
@@ -111,6 +130,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
         async: false,
         asyncCleanup: new AsyncRunCleanup(model),
         weightIds,
+        loops,
       });
     }
     if (prepared.size === 0) {
@@ -118,7 +138,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
       throw new ModelError(`${src.files.dir}: no signature can run on the ${backend} backend${detail ? `: ${detail}` : ''}`, src.files.file);
     }
   } catch (err) {
-    for (const p of prepared.values()) p.model.dispose();
+    for (const p of prepared.values()) disposeSignature(p);
     throw err;
   }
   return new TfjsModel(backend, prepared, unavailable);
@@ -171,6 +191,7 @@ class TfjsModel implements EngineModel {
         checkInput(alias, i, spec, h);
         feeds[node] = toTfjs(h, spec.dtype, `input ${alias}`);
       });
+      resetLastNode(sig.async);
       results = await this.execute(sig, feeds, aliases.map((a) => graph.outputs[a]!.tensor));
       const out: Record<string, HostTensor> = {};
       aliases.forEach((a, i) => {
@@ -180,7 +201,10 @@ class TfjsModel implements EngineModel {
     } catch (err) {
       if (err instanceof RequestError) throw err;
       if (err instanceof ExampleParseError) throw new RequestError('INVALID_ARGUMENT', err.message, { cause: err });
-      throw new RequestError('INVALID_ARGUMENT', `running signature ${signature} failed: ${(err as Error).message}`, { cause: err });
+      // Name the node that failed inside the executor (node-trace.ts); --debug prints the cause's stack.
+      const node = lastNode();
+      const where = node ? `node "${node.name}" (${node.op}) failed` : 'running the graph failed';
+      throw new RequestError('INVALID_ARGUMENT', `signature ${signature}: ${where}: ${(err as Error).message}`, { cause: err });
     } finally {
       // A result may be a feed (an output that is an input) or appear twice (two aliases of one tensor): disposing a
       // tensor twice is a no-op in tfjs. A weight can be a result too and must live on.
@@ -200,14 +224,20 @@ class TfjsModel implements EngineModel {
         sig.async = true;
       }
     }
-    const r = await sig.asyncCleanup.run(() => sig.model.executeAsync(feeds, fetch), sig.weightIds);
+    resetLastNode(true);
+    const r = await sig.asyncCleanup.run(() => sig.model.executeAsync(feeds, fetch), sig.weightIds, failedNode);
     return Array.isArray(r) ? r : [r];
   }
 
   dispose(): void {
-    for (const p of this.prepared.values()) p.model.dispose();
+    for (const p of this.prepared.values()) disposeSignature(p);
     this.prepared.clear();
   }
+}
+
+function disposeSignature(p: PreparedSignature): void {
+  p.model.dispose();
+  p.loops?.dispose();
 }
 
 /** TF Serving's check that a request names exactly the signature's inputs. */

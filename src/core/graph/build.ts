@@ -15,6 +15,7 @@ import { tensorSpec } from '../savedmodel/signatures.js';
 import type { FunctionDef, MetaGraphDef, NodeDef, SignatureDef, TensorInfo } from '../savedmodel/types.js';
 import { toArtifacts, type ArtifactSignature } from './artifacts.js';
 import { lowerControlFlow } from './control-flow.js';
+import { rewriteRecurrentLoops, type RecurrentLoopPlan } from './recurrent-loop.js';
 import { foldConstants } from './fold.js';
 import { freezeVariables, variableKeys, variableWrites } from './freeze.js';
 import { inlineCalls } from './inline.js';
@@ -71,6 +72,11 @@ export interface BuildOptions {
   optimize?: boolean | OptimizeOptions;
   /** Return a graph even when tfjs lacks some ops (listed in `unsupported`) instead of throwing. */
   allowUnsupported?: boolean;
+  /**
+   * Run recurrent While loops (Keras RNN layers) as tfsvc's loop op (recurrent-loop.ts) instead of tfjs's While.
+   * Default off: the artifacts then need tfsvc's engine to run, so `export --format tfjs` leaves it off.
+   */
+  recurrentLoops?: boolean;
 }
 
 export interface BuildStats {
@@ -86,6 +92,8 @@ export interface BuildStats {
   fused: number;
   /** Functions of While/If nodes emitted in the artifacts' library (nested ones and per-binding copies included). */
   functions: number;
+  /** While loops that run as tfsvc's recurrent loop op (BuildOptions.recurrentLoops). */
+  recurrentLoops: number;
 }
 
 /** The runnable form of one signature. */
@@ -104,6 +112,8 @@ export interface ExecutableGraph {
    * with another dtype; they are fed (and their `spec` says) DT_STRING. See retypeExampleFeeds.
    */
   exampleInputs: string[];
+  /** Loops the engine runs itself (BuildOptions.recurrentLoops): their step graphs as artifacts of their own. */
+  loops: RecurrentLoopPlan[];
 }
 
 /** Signature keys a model serves (the `__saved_model_init_op` pseudo-signature excluded). */
@@ -175,7 +185,7 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
   const keep = new Set([...outputNodes, ...placeholders]);
 
   const callsInlined = new Set([...alias.keys()].map((r) => splitRef(r)[0])).size;
-  const stats: BuildStats = { nodes: 0, callsInlined, variablesFrozen, identitiesRemoved: 0, constantsFolded: 0, batchNormsFolded: 0, fused: 0, functions: 0 };
+  const stats: BuildStats = { nodes: 0, callsInlined, variablesFrozen, identitiesRemoved: 0, constantsFolded: 0, batchNormsFolded: 0, fused: 0, functions: 0, recurrentLoops: 0 };
   if (opt.identities) stats.identitiesRemoved += removeIdentities(g, keep);
   if (opt.fold) {
     stats.constantsFolded = await foldConstants(g, keep);
@@ -188,7 +198,10 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
   }
   pruneTo(g, roots);
   // While/If keep their functions (run per iteration/branch by tfjs), converted like the main graph.
-  const functions = lowerControlFlow(g, src);
+  let functions = lowerControlFlow(g, src);
+  let loops: RecurrentLoopPlan[] = [];
+  if (opts.recurrentLoops) ({ plans: loops, functions } = rewriteRecurrentLoops(g, functions, roots));
+  stats.recurrentLoops = loops.length;
   stats.nodes = g.nodes.size;
   stats.functions = functions.length;
 
@@ -219,6 +232,7 @@ export async function buildExecutableGraph(src: ModelSource, key: string, opts: 
     unsupported,
     stats,
     exampleInputs,
+    loops,
   };
 }
 

@@ -176,7 +176,7 @@ class Lowering {
     }
     const inner = inlineCalls(graph, library, ops);
     const writes = variableWrites(graph);
-    const rets = (sig.outputArg ?? []).map((_, j) => resolveRef(inner, resolveRef(alias, `${prefix}:${j}`)));
+    const rets = keepWrittenValues(graph, (sig.outputArg ?? []).map((_, j) => resolveRef(inner, resolveRef(alias, `${prefix}:${j}`))));
 
     // Reads of a bound argument read the variable's own Const (same name, same weight as in the caller).
     const redirect = new Map<string, string>();
@@ -221,4 +221,35 @@ class Lowering {
     for (const n of graph.nodes.keys()) this.reserved.add(n);
     return { name, inputArgs, outputArgs, ret, graph };
   }
+}
+
+const LIST_WRITES: Record<string, number> = { TensorListSetItem: 2, TensorListPushBack: 1 };
+
+/**
+ * tfjs-converter 4.22's function executor, when a function call ends, disposes every tensor it computed that is not
+ * one of the call's inputs or outputs, even a tensor a TensorList holds (its `kept` flag is not checked there). A Keras
+ * RNN body writes its new h to the output list and returns it through an Identity, which tfjs clones: the written
+ * tensor is freed, and TensorListStack after the loop crashes ("reading 'backend'" of a disposed tensor). A function
+ * output that is, through identities, a value written to a list is therefore returned as that very tensor.
+ */
+function keepWrittenValues(graph: WorkGraph, rets: string[]): string[] {
+  const through = (ref: string) => {
+    let r = ref;
+    for (let hops = 0; hops < 1000; hops++) {
+      const n = graph.nodes.get(splitRef(r)[0]);
+      if (!n || !PASS_THROUGH.has(n.op ?? '') || !n.input?.[0]) break;
+      r = n.input[0];
+    }
+    return r;
+  };
+  const written = new Set<string>();
+  for (const n of graph.nodes.values()) {
+    const at = LIST_WRITES[n.op ?? ''];
+    if (at !== undefined && n.input?.[at]) written.add(through(n.input[at]!));
+  }
+  if (written.size === 0) return rets;
+  return rets.map((r) => {
+    const src = through(r);
+    return written.has(src) && splitRef(src)[1] === 0 ? src : r;
+  });
 }

@@ -1,6 +1,7 @@
 // Which ops of a graph tfjs cannot execute, so a model fails at load time with every missing op named, never at the
 // first request.
 import type { NodeDef } from '../savedmodel/types.js';
+import { writesVariable } from './freeze.js';
 import { tfjsSupports } from './tfjs-ops.js';
 
 export interface UnsupportedOp {
@@ -33,4 +34,12 @@ export function describeUnsupported(ops: UnsupportedOp[]): string {
       return `${op} (${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${shown})`;
     })
     .join('; ');
+}
+
+/** One line on what a user can do about `ops` (after describeUnsupported's list). */
+export function unsupportedAdvice(ops: UnsupportedOp[]): string {
+  if (ops.some(({ op }) => writesVariable(op))) {
+    return 'the signature writes variables (a stateful RNN, a counter, a training step), which tfsvc cannot do (it runs variables as frozen constants): export a serving signature that does not update state (e.g. stateful=False), or serve this one with TensorFlow Serving';
+  }
+  return 'TensorFlow.js has no kernel for these ops: re-export the model without them (a supported equivalent, or the op moved out of the serving signature), or serve it with TensorFlow Serving';
 }

@@ -40,11 +40,12 @@ export const TFJS_OPS: ReadonlySet<string> = new Set([
 /**
  * Ops tfsvc implements as tfjs custom ops (see src/core/engine/custom-ops.ts). Some replace tfjs's own mapping
  * (StaticRegexReplace, RaggedTensorToTensor: no wasm kernel, and RE2 rewrite rules); TfsvcTableFind is what the graph
- * builder turns table lookups into (src/core/graph/tables.ts).
+ * builder turns table lookups into (src/core/graph/tables.ts), TfsvcRecurrentLoop what it turns Keras RNN loops into
+ * (src/core/graph/recurrent-loop.ts).
  */
 export const TFSVC_OPS: ReadonlySet<string> = new Set([
   'ParseExample', 'ParseExampleV2', 'TfsvcTableFind', 'StringLower', 'StringUpper', 'StaticRegexReplace', 'StringSplitV2',
-  'RaggedTensorToTensor', 'Equal', 'NotEqual',
+  'RaggedTensorToTensor', 'Equal', 'NotEqual', 'TfsvcRecurrentLoop',
 ]);
 
 /** Whether tfjs can execute `op` once tfsvc's custom ops are registered. */

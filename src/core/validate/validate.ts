@@ -1,7 +1,8 @@
 // `tfsvc validate`: the CI gate before a model ships. For every version of a model (or every model of a repository):
 //   layout     numeric version directories, saved_model.pb present and decodable, a `serve` meta graph
 //   checksums  every checkpoint entry read back with its CRC32C verified (TF's own check), every shard present
-//   load       the graph converts and every op is one the engine runs (ops tfjs lacks are named with their nodes)
+//   load       the graph converts, every op is one the engine runs (ops tfjs lacks are named with their nodes), and
+//              every signature runs on generated inputs at batch 1 and 2, sequence length 1 and 3 (load-proof.ts)
 //   inference  each signature runs on generated, dtype/shape-aware inputs; outputs have the signature's dtype and
 //              known dims and hold only finite numbers
 //   golden     (--golden F) outputs match expected values within tolerances
@@ -13,7 +14,7 @@ import { generateInputs, type ExampleInputs } from '../engine/generate-inputs.js
 import { loadModel, type EngineModel } from '../engine/model.js';
 import { modelSourceFrom, type ModelSource } from '../graph/build.js';
 import type { BackendName, HostTensor, SignatureInfo } from '../engine/types.js';
-import { TfsvcError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { seededRandom } from '../prng.js';
 import { openCheckpoint, type Checkpoint } from '../savedmodel/checkpoint.js';
 import { baseDtype } from '../savedmodel/dtype.js';
@@ -23,6 +24,7 @@ import { readSavedModel, selectMetaGraph, type SavedModelFiles } from '../savedm
 import type { MetaGraphDef } from '../savedmodel/types.js';
 import { compareGolden, goldenInputs, type Golden } from './golden.js';
 import { warmupCheck } from './warmup-check.js';
+import { describeInputs as describe, message, proveLoad } from './load-proof.js';
 import { finishReport, type CheckResult, type ValidationReport, type VersionReport } from './report.js';
 
 export interface ValidateOptions {
@@ -181,8 +183,21 @@ export async function validateVersion(dir: string, opts: ValidateOptions = {}): 
     source = undefined; // the loaded model holds its own copy of the weights: let the checkpoint tensors go
     bad = Object.entries(model.unavailable);
     for (const [key, why] of bad) add({ check: `ops:${key}`, status: 'fail', detail: `signature ${key} ${why}` });
-    if (!bad.length) add({ check: 'load', status: 'pass', detail: `graph converted on ${model.backend}; every op supported (${Object.keys(model.signatures).length} signature${Object.keys(model.signatures).length === 1 ? '' : 's'})`, ms });
-    else add({ check: 'load', status: 'fail', detail: `${bad.length} signature${bad.length === 1 ? '' : 's'} cannot run; ${Object.keys(model.signatures).length} can`, ms });
+    const n = Object.keys(model.signatures).length;
+    if (bad.length) {
+      add({ check: 'load', status: 'fail', detail: `${bad.length} signature${bad.length === 1 ? '' : 's'} cannot run; ${n} can`, ms });
+    } else {
+      // "Every op supported" only once every signature has actually run (load-proof.ts).
+      const [proof, proofMs] = await timed(() => proveLoad(model, exampleInputs(meta)));
+      const failed = Object.entries(proof.failures);
+      const skipped = Object.entries(proof.skipped).map(([k, why]) => `; ${k} not run (${why})`).join('');
+      if (failed.length) {
+        add({ check: 'load', status: 'fail', detail: failed.map(([k, why]) => `signature ${k} ${why}`).join('; '), ms: round(ms + proofMs) });
+        bad = failed;
+      } else {
+        add({ check: 'load', status: 'pass', detail: `graph converted on ${model.backend}; every op supported and ran (${proof.ran}; ${n} signature${n === 1 ? '' : 's'})${skipped}`, ms: round(ms + proofMs) });
+      }
+    }
   } catch (err) {
     if (err instanceof UsageError) throw err;
     add({ check: 'load', status: 'fail', detail: message(err) });
@@ -312,17 +327,7 @@ function nonFinite(t: HostTensor): number {
   return n;
 }
 
-function describe(ts: Record<string, HostTensor>): string {
-  if (!Object.keys(ts).length) return '(no inputs)';
-  return Object.entries(ts).map(([k, t]) => `${k} ${t.dtype.replace(/^DT_/, '').toLowerCase()}[${t.shape.join(',')}]`).join(', ');
-}
-
 function kb(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-function message(err: unknown): string {
-  if (err instanceof TfsvcError) return err.message;
-  return `internal error: ${(err as Error)?.message ?? String(err)}`;
 }
