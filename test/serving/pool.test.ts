@@ -19,7 +19,7 @@ test('loads into every worker, runs with inputs transferred, reports engine erro
     rmSync(base, { recursive: true, force: true });
   });
   const info = await pool.load('m/1', dir);
-  assert.deepEqual(Object.keys(info.signatures).sort(), ['crash', 'echo_batch', 'fixed_batch', 'serving_default']);
+  assert.deepEqual(Object.keys(info.signatures).sort(), ['crash', 'echo_batch', 'faulty', 'fixed_batch', 'serving_default']);
   assert.equal(pool.idleCount(), 2);
 
   const inputs = x(1, 2);
