@@ -1,7 +1,8 @@
 // A fake engine for serving tests, loaded inside the pool's worker threads instead of engine/model.js (the pool's
 // `loaderModule`). A version directory describes its model in fake.json:
 //   {"mul": 2, "add": 1, "delayMs": 0, "loadDelayMs": 0, "fail": "message", "runLog": "/tmp/x", "holdFile": "/tmp/y"}
-// `runLog` and `holdFile` let a test synchronise with the worker instead of guessing with delays: each run first appends
+// `runLog` and `holdFile` let a test synchronise with the worker instead of guessing with delays: each run (except a
+// loaded model's first run of each signature, which is the worker's load-time check, engine/health.ts) first appends
 // a line `<signature> <batch size>` to runLog (proof a request reached the engine), then waits while holdFile exists
 // (a gate: the test creates it to hold runs, deletes it to release them; bounded so a broken test cannot hang forever).
 // serving_default: x (DT_FLOAT [-1, 1]) → y = x * mul + add; `echo_batch`: y = the batch size each row ran in (to see
@@ -11,7 +12,9 @@
 // must contain: a row of 13 raises what model.ts raises on a WASM trap (a RequestError whose cause is a
 // WebAssembly.RuntimeError "memory access out of bounds") and poisons this thread's engine, so that every later run in
 // it fails the same way (what the real WASM backend did); a first row of 7 answers an empty result ([0, 1]) and 8 a
-// truncated one (shape [n, 1] with no values), as a broken backend would. A directory without fake.json fails to load like a broken SavedModel would.
+// truncated one (shape [n, 1] with no values), as a broken backend would; a row of 21 poisons the engine silently and
+// fails with an ordinary-looking error (what the WASM backend does on a convolution with a negative output size), so
+// only the worker's health check after the error can tell. A directory without fake.json fails to load like a broken SavedModel would.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -89,6 +92,7 @@ export async function loadModel(dir: string): Promise<LoadedModel & { signatureD
   if (spec.fail) throw new ModelError(spec.fail, file);
   const mul = spec.mul ?? 1;
   const add = spec.add ?? 0;
+  const ranOnce = new Set<string>();
   return {
     backend: `fake(thread ${threadId})`,
     signatures,
@@ -101,6 +105,12 @@ export async function loadModel(dir: string): Promise<LoadedModel & { signatureD
       if (poisoned) throw trap();
       if (signature === 'faulty') {
         const v = x.data as Float32Array;
+        if (v.includes(21)) {
+          poisoned = true;
+          throw new RequestError('INVALID_ARGUMENT', 'running signature faulty failed: Error in fused matMul: inner shapes (1000850105) and (10816) must match', {
+            cause: new Error('Error in fused matMul: inner shapes (1000850105) and (10816) must match'),
+          });
+        }
         if (v.includes(13)) {
           poisoned = true;
           throw trap();
@@ -109,8 +119,10 @@ export async function loadModel(dir: string): Promise<LoadedModel & { signatureD
         if (v[0] === 8) return { y: { dtype: 'DT_FLOAT', shape: [...x.shape], data: new Float32Array(0) } };
       }
       if (signature === 'fixed_batch' && x.shape[0] !== 1) throw new RequestError('INVALID_ARGUMENT', `fixed_batch takes x of shape [1,1], not [${x.shape}]`);
-      if (spec.runLog) appendFileSync(spec.runLog, `${signature} ${x.shape[0]}\n`);
-      if (spec.holdFile) await waitWhileExists(spec.holdFile);
+      const checkRun = !ranOnce.has(signature);
+      ranOnce.add(signature);
+      if (spec.runLog && !checkRun) appendFileSync(spec.runLog, `${signature} ${x.shape[0]}\n`);
+      if (spec.holdFile && !checkRun) await waitWhileExists(spec.holdFile);
       if (spec.delayMs) await sleep(spec.delayMs);
       const src = x.data as Float32Array;
       const out = new Float32Array(src.length);

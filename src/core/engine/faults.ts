@@ -40,14 +40,30 @@ function product(dims: readonly number[]): number {
   return n;
 }
 
-/** An output whose values do not fill its shape: the engine wrote a truncated result. */
+/** An output whose values do not fill its shape: the engine wrote a truncated result. A fault. */
 export class TruncatedOutputError extends Error {
   override readonly name = 'TruncatedOutputError';
 }
 
+/** The engine was found broken after a request's error (health.ts): a fault, whatever the original error looked like. */
+export class EngineBrokenError extends Error {
+  override readonly name = 'EngineBrokenError';
+}
+
+/**
+ * An output with another number of rows than the request (checkOutputs): the request's error (INVALID_ARGUMENT), but
+ * one the engine computed its way into, so the worker checks its health afterwards.
+ */
+export class OutputRowsError extends RequestError {}
+
+/** Errors tfsvc raises on purpose for a bad request before or instead of computing: they say nothing about the engine. */
+export function deliberateRequestError(err: unknown): boolean {
+  return err instanceof RequestError && !(err instanceof OutputRowsError) && err.cause === undefined;
+}
+
 /**
  * Checks a signature's outputs against the request that produced them. Throws TruncatedOutputError (an engine fault)
- * when an output holds fewer or more values than its shape says, and RequestError(INVALID_ARGUMENT) when an output
+ * when an output holds fewer or more values than its shape says, and OutputRowsError (INVALID_ARGUMENT) when an output
  * declared with a free batch dimension ([-1, ...]) comes back with a different number of rows than the request had:
  * the model could not compute this input, and an empty or partial answer must not reach the client as a success.
  * The batch rule applies only when every input of the signature has a free batch dimension and the request's inputs
@@ -75,7 +91,7 @@ export function checkOutputs(sig: SignatureInfo | undefined, signature: string, 
     if (t.shape[0] !== rows) {
       const inputShapes = Object.entries(inputs).map(([k, v]) => `"${k}" [${v.shape.join(',')}]`).join(', ');
       const specShapes = Object.entries(sig.inputs).map(([k, v]) => `"${k}" [${v.shape?.join(',') ?? '?'}]`).join(', ');
-      throw new RequestError(
+      throw new OutputRowsError(
         'INVALID_ARGUMENT',
         `signature ${signature} returned ${t.shape[0]} rows of output "${alias}" for a request of ${rows}: the model cannot compute ` +
           `this input (request ${inputShapes}; signature ${specShapes})`,

@@ -71,6 +71,8 @@ interface Pending {
   reject: (e: unknown) => void;
   /** The error this message's caller gets when the worker is discarded before it answers (`why` says how). */
   gone: (why: string) => Error;
+  /** For runs: the error when the worker answers with a fault (a load that faults gets its own error). */
+  faulted?: (message: string) => Error;
 }
 
 interface Slot {
@@ -140,7 +142,7 @@ export class WorkerPool implements Executor {
       if (m.ok) p.resolve(m.result);
       else if (m.fault) {
         // Fail this message first, then discard the worker before anything else can be handed to it.
-        p.reject(p.gone(`the inference engine faulted (${m.error!.message})`));
+        p.reject(p.faulted ? p.faulted(m.error!.message) : reviveError(m.error!));
         this.replace(slot, 'fault', m.error!.message);
       } else p.reject(reviveError(m.error!));
     });
@@ -281,6 +283,8 @@ export class WorkerPool implements Executor {
         resolve: (v) => settle(true, v),
         reject: (e) => settle(false, e),
         gone: (why) => new EngineFaultError(`${why} while running signature "${signature}" of model ${model}: this request failed and the worker was replaced`),
+        faulted: (message) =>
+          new EngineFaultError(`the inference engine faulted while running signature "${signature}" of model ${model} (${message}): this request failed and the worker was replaced`),
       });
       try {
         free.worker.postMessage({ op: 'run', key, signature, inputs: moved, outputFilter, id }, transfer.size > 0 ? [...transfer] : undefined);

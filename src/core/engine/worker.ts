@@ -13,7 +13,8 @@
 // `workerData.loaderModule` is the URL of a module exporting `loadModel(dir, options)` (the engine's, by default) and
 // optionally `verifyModel(dir)`; tests pass a fake one so the pool and lifecycle run without TensorFlow models.
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkOutputs, engineFault, TruncatedOutputError } from './faults.js';
+import { checkOutputs, deliberateRequestError, EngineBrokenError, engineFault, TruncatedOutputError } from './faults.js';
+import { canaryProblem, CanaryRunError, recordCanary, type Canary } from './health.js';
 import type { HostTensor, LoadedModel, LoadOptions } from './types.js';
 
 type LoadFn = (dir: string, options?: LoadOptions) => Promise<LoadedModel>;
@@ -33,6 +34,8 @@ export interface WorkerError {
 
 const init = (workerData ?? {}) as WorkerInit;
 const models = new Map<string, LoadedModel>();
+/** Per loaded key: each signature's canary (health.ts), recorded when the key was loaded into this worker. */
+const canaries = new Map<string, Map<string, Canary>>();
 let enginePromise: Promise<{ load: LoadFn; verify: VerifyFn }> | undefined;
 
 /**
@@ -78,7 +81,7 @@ async function verifyFiles(dir: string): Promise<void> {
 }
 
 function serializeError(err: unknown): WorkerError {
-  if (err instanceof TruncatedOutputError || engineFault(err)) {
+  if (err instanceof TruncatedOutputError || err instanceof EngineBrokenError || engineFault(err)) {
     const e = err as Error;
     return { name: 'EngineFault', message: e.message };
   }
@@ -103,6 +106,19 @@ function transferList(tensors: Record<string, HostTensor>): ArrayBuffer[] {
   return [...list];
 }
 
+/**
+ * After a run failed inside the engine, replays a canary of the model (the failing signature's, else any): throws
+ * EngineBrokenError (a fault: the pool replaces this worker) when the engine no longer answers it as at load.
+ */
+async function checkHealth(key: string, model: LoadedModel, signature: string, err: unknown): Promise<void> {
+  const mine = canaries.get(key);
+  const canary = mine?.get(signature) ?? mine?.values().next().value;
+  if (!canary) return;
+  const name = mine!.has(signature) ? signature : [...mine!.keys()][0]!;
+  const problem = await canaryProblem(model, name, canary);
+  if (problem) throw new EngineBrokenError(`${(err as Error)?.message ?? String(err)}; the engine did not survive it: ${problem}`);
+}
+
 type Message =
   | { id: number; op: 'load'; key: string; dir: string; options?: LoadOptions; wantSignatureDefs?: boolean; verify?: boolean }
   | { id: number; op: 'run'; key: string; signature: string; inputs: Record<string, HostTensor>; outputFilter?: string[] }
@@ -114,8 +130,23 @@ async function handle(msg: Message): Promise<{ result: unknown; transfer?: Array
       if (msg.verify) await verifyFiles(msg.dir);
       const { load } = await engine();
       const model = await load(msg.dir, msg.options);
+      // Every signature runs once before the version is reported loaded; the answers become the canaries.
+      const mine = new Map<string, Canary>();
+      try {
+        for (const signature of Object.keys(model.signatures)) {
+          const canary = await recordCanary(model, signature);
+          if (canary) mine.set(signature, canary);
+        }
+      } catch (err) {
+        model.dispose();
+        if (err instanceof CanaryRunError && !engineFault(err)) {
+          throw Object.assign(new Error(err.message), { name: 'RequestError', code: 'FAILED_PRECONDITION' });
+        }
+        throw err;
+      }
       models.get(msg.key)?.dispose();
       models.set(msg.key, model);
+      canaries.set(msg.key, mine);
       const fake = model as LoadedModel & { signatureDefs?: Record<string, unknown> };
       const signatureDefs = msg.wantSignatureDefs ? runnableDefs(fake.signatureDefs ?? (await readSignatureDefs(msg.dir, msg.options?.tags ?? ['serve'])), model) : undefined;
       return { result: { signatures: model.signatures, backend: model.backend, signatureDefs, unavailable: model.unavailable ?? {} } };
@@ -123,13 +154,20 @@ async function handle(msg: Message): Promise<{ result: unknown; transfer?: Array
     case 'run': {
       const model = models.get(msg.key);
       if (!model) throw Object.assign(new Error(`model ${msg.key} is not loaded in this worker`), { name: 'RequestError', code: 'UNAVAILABLE' });
-      const outputs = await model.run(msg.signature, msg.inputs, msg.outputFilter);
-      checkOutputs(model.signatures[msg.signature], msg.signature, msg.inputs, outputs);
+      let outputs: Record<string, HostTensor>;
+      try {
+        outputs = await model.run(msg.signature, msg.inputs, msg.outputFilter);
+        checkOutputs(model.signatures[msg.signature], msg.signature, msg.inputs, outputs);
+      } catch (err) {
+        if (!deliberateRequestError(err) && !engineFault(err) && !(err instanceof TruncatedOutputError)) await checkHealth(msg.key, model, msg.signature, err);
+        throw err;
+      }
       return { result: outputs, transfer: transferList(outputs) };
     }
     case 'unload': {
       models.get(msg.key)?.dispose();
       models.delete(msg.key);
+      canaries.delete(msg.key);
       return { result: null };
     }
   }
