@@ -11,9 +11,13 @@
 // (a load at most once more, so a model that kills every worker it loads into fails its load instead of looping).
 // Runs are never re-sent by the pool: a worker runs one batch at a time, so the faulting batch is all it held.
 //
-// Buffer ownership: `run` takes ownership of its inputs. Typed arrays that own their whole ArrayBuffer are transferred
-// (zero-copy, the caller's array becomes detached); views into a larger buffer are compacted first so that the
-// structured clone does not copy the whole underlying buffer. Outputs come back transferred from the worker.
+// Buffer ownership: `run` takes ownership of its inputs. A batch's numeric inputs (up to ARENA_MAX_BYTES in all) are
+// copied into the worker's arena, a SharedArrayBuffer each worker owns, and the message carries views on it: posting
+// those costs a few µs, where transferring a fresh ArrayBuffer costs ~12 µs each way on this machine (V8 must move it
+// off its heap) and leaves garbage behind (bench/batch-path.ts measures it). The arena is reused by the worker's next
+// batch, which can only be posted after this one's answer; the worker copies its inputs out before it runs them.
+// Larger inputs are transferred: typed arrays that own their whole ArrayBuffer move without a copy (the caller's array
+// becomes detached); views into a larger buffer are compacted first. Outputs come back transferred from the worker.
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { ErrorCode, ModelError, RequestError, type ErrorCodeName } from '../errors.js';
@@ -77,6 +81,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Shared memory for this worker's batch inputs (see the file comment); grown on demand, never shrunk. */
+  arena?: SharedArrayBuffer;
   busy: boolean;
   ready: boolean;
   /** Discarded (faulted or died): its answers are ignored and it is no longer in `slots`. */
@@ -94,6 +100,54 @@ function reviveError(e: WorkerError): Error {
   const err = new Error(e.message);
   err.name = e.name;
   return err;
+}
+
+/** Batches whose numeric inputs total at most this many bytes go through the worker's arena; larger ones transfer. */
+const ARENA_MAX_BYTES = 16 << 20;
+const ARENA_MIN_BYTES = 64 << 10;
+
+type NumericData = Exclude<HostTensor['data'], Uint8Array[]>;
+
+/** Bytes `t` takes in an arena, 8-byte aligned (BigInt64Array views need it). */
+function arenaBytes(t: HostTensor): number {
+  return Array.isArray(t.data) ? 0 : ((t.data as NumericData).byteLength + 7) & ~7;
+}
+
+/**
+ * `inputs` copied into `slot`'s arena (string tensors as they are: they are cloned either way), or undefined when they
+ * do not fit ARENA_MAX_BYTES or do not fill their shapes (compact() reports those).
+ */
+function intoArena(slot: Slot, inputs: Record<string, HostTensor>): Record<string, HostTensor> | undefined {
+  let bytes = 0;
+  for (const k in inputs) {
+    const t = inputs[k]!;
+    let n = 1;
+    for (const dim of t.shape) n *= dim;
+    if (t.data.length !== n) return undefined;
+    bytes += arenaBytes(t);
+  }
+  if (bytes > ARENA_MAX_BYTES) return undefined;
+  if (!slot.arena || slot.arena.byteLength < bytes) {
+    let size = Math.max(ARENA_MIN_BYTES, slot.arena?.byteLength ?? 0);
+    while (size < bytes) size *= 2;
+    slot.arena = new SharedArrayBuffer(size);
+  }
+  const out: Record<string, HostTensor> = {};
+  let offset = 0;
+  for (const k in inputs) {
+    const t = inputs[k]!;
+    if (Array.isArray(t.data)) {
+      out[k] = t;
+      continue;
+    }
+    const src = t.data as NumericData;
+    const Ctor = src.constructor as new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => NumericData;
+    const view = new Ctor(slot.arena, offset, src.length);
+    (view as unknown as { set(a: ArrayLike<unknown>): void }).set(src);
+    out[k] = { dtype: t.dtype, shape: t.shape, data: view };
+    offset += arenaBytes(t);
+  }
+  return out;
 }
 
 function compact(t: HostTensor, transfer: Set<ArrayBuffer>): HostTensor {
@@ -260,11 +314,14 @@ export class WorkerPool implements Executor {
     }
     if (!slot) return Promise.reject(new RequestError('UNAVAILABLE', 'no idle inference worker'));
     const transfer = new Set<ArrayBuffer>();
-    const moved: Record<string, HostTensor> = {};
-    try {
-      for (const k in inputs) moved[k] = compact(inputs[k]!, transfer);
-    } catch (err) {
-      return Promise.reject(err);
+    let moved = intoArena(slot, inputs);
+    if (!moved) {
+      moved = {};
+      try {
+        for (const k in inputs) moved[k] = compact(inputs[k]!, transfer);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     slot.busy = true;
     const free = slot;

@@ -154,6 +154,12 @@ async function handle(msg: Message): Promise<{ result: unknown; transfer?: Array
     case 'run': {
       const model = models.get(msg.key);
       if (!model) throw Object.assign(new Error(`model ${msg.key} is not loaded in this worker`), { name: 'RequestError', code: 'UNAVAILABLE' });
+      // Inputs on the pool's shared arena are copied out first: the arena takes this worker's next batch as soon as this
+      // answer is sent, and an engine may keep a reference to an input array (the cpu backend does, until disposal).
+      for (const k in msg.inputs) {
+        const t = msg.inputs[k]!;
+        if (!Array.isArray(t.data) && t.data.buffer instanceof SharedArrayBuffer) msg.inputs[k] = { dtype: t.dtype, shape: t.shape, data: t.data.slice() as HostTensor['data'] };
+      }
       let outputs: Record<string, HostTensor>;
       try {
         outputs = await model.run(msg.signature, msg.inputs, msg.outputFilter);

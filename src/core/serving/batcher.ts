@@ -127,12 +127,24 @@ function concat(tasks: Task[], padded: number): Record<string, HostTensor> {
   return out;
 }
 
-/** Rows [start, start+rows) of a batched output, copied so the task owns its buffer. */
+/** Rows [start, start+rows) of `t`, copied (a request's own inputs, when a large request is split). */
 function sliceRows(t: HostTensor, start: number, rows: number): HostTensor {
   const inner = product(t.shape.slice(1));
   const shape = [rows, ...t.shape.slice(1)];
   if (Array.isArray(t.data)) return { dtype: t.dtype, shape, data: t.data.slice(start * inner, (start + rows) * inner) };
   return { dtype: t.dtype, shape, data: (t.data as TypedArray).slice(start * inner, (start + rows) * inner) as TypedArray };
+}
+
+/**
+ * Rows [start, start+rows) of a batched output as a view: the batch's output buffer came from the worker for this
+ * batch alone, and each task's rows are disjoint, so the tasks share it without a copy (a measured saving per request,
+ * bench/batch-path.ts). Encoders read views by their byteOffset; a view passed on to a worker is compacted (pool.ts).
+ */
+function rowsView(t: HostTensor, start: number, rows: number): HostTensor {
+  const inner = product(t.shape.slice(1));
+  const shape = [rows, ...t.shape.slice(1)];
+  if (Array.isArray(t.data)) return { dtype: t.dtype, shape, data: t.data.slice(start * inner, (start + rows) * inner) };
+  return { dtype: t.dtype, shape, data: (t.data as TypedArray).subarray(start * inner, (start + rows) * inner) as TypedArray };
 }
 
 function cloneTensor(t: HostTensor): HostTensor {
@@ -395,7 +407,7 @@ export class BatchScheduler {
         for (const t of tasks) {
           const mine: Record<string, HostTensor> = {};
           for (const [k, o] of Object.entries(outputs)) {
-            mine[k] = o.shape.length > 0 && o.shape[0] === padded ? sliceRows(o, start, t.size) : cloneTensor(o);
+            mine[k] = o.shape.length > 0 && o.shape[0] === padded ? rowsView(o, start, t.size) : cloneTensor(o);
           }
           start += t.size;
           t.resolve(mine);
