@@ -155,3 +155,33 @@ test('server: a faulting request gets 500 while concurrent good requests succeed
   assert.ok(Number(m[1]) >= 3 && Number(m[1]) <= 6, `restarts: ${m[1]}`);
   assert.equal((await call(port, 'GET', '/v1/models/m')).json.model_version_status[0].state, 'AVAILABLE');
 });
+
+test('server: a request larger than max_batch_size is split and answered in order; one larger than the whole queue gets 400, not 503', async (t) => {
+  const base = tmpBase();
+  writeVersion(base, 1, { mul: 2 });
+  const serving = await startServing({
+    models: [{ name: 'm', basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
+    restPort: 0,
+    host: '127.0.0.1',
+    pollSeconds: 0,
+    batching: { ...defaultBatching(), numBatchThreads: 2 },
+    loaderModule: FAKE_ENGINE,
+  });
+  t.after(async () => {
+    await serving.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const port = serving.restPort;
+  // 1000 rows with max_batch_size 256: four batches, joined back in order.
+  const rows = Array.from({ length: 1000 }, (_, i) => [i]);
+  const split = await call(port, 'POST', '/v1/models/m:predict', { instances: rows });
+  assert.equal(split.status, 200, split.text);
+  assert.deepEqual(split.json.predictions, rows.map(([v]) => [v! * 2]));
+  // 16,385 rows on an idle server (the default queue holds 64 × 256 = 16,384): it could never be accepted.
+  const never = await call(port, 'POST', '/v1/models/m:predict', { instances: Array.from({ length: 16385 }, () => [1]) });
+  assert.equal(never.status, 400, never.text);
+  assert.match(never.json.error, /the request has 16385 rows and the queue holds at most 16384/);
+  const fits = await call(port, 'POST', '/v1/models/m:predict', { instances: Array.from({ length: 16384 }, () => [1]) });
+  assert.equal(fits.status, 200, fits.text);
+  assert.equal(fits.json.predictions.length, 16384);
+});
