@@ -30,6 +30,8 @@ interface FakeSpec {
   runLog?: string;
   holdFile?: string;
   corrupt?: string;
+  /** While this file exists, loading the model kills the worker thread (a version that crashes every reload). */
+  dieOnLoadFile?: string;
 }
 
 /** How long a run waits at a closed gate before failing (a test that forgets to release it fails instead of hanging). */
@@ -88,6 +90,7 @@ export async function loadModel(dir: string): Promise<LoadedModel & { signatureD
   } catch (err) {
     throw new ModelError(`${file}: ${(err as Error).message}`, file);
   }
+  if (spec.dieOnLoadFile && existsSync(spec.dieOnLoadFile)) process.exit(4);
   if (spec.loadDelayMs) await sleep(spec.loadDelayMs);
   if (spec.fail) throw new ModelError(spec.fail, file);
   const mul = spec.mul ?? 1;

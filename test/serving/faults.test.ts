@@ -65,6 +65,28 @@ test('pool: a fault fails its run alone and replaces only that worker; loads sur
   assert.deepEqual(twice.map(ys), [[5], [10]]);
 });
 
+test('pool: a replacement that dies while reloading is retried after a growing pause, then serves again', async (t) => {
+  const base = tmpBase();
+  const dieFile = path.join(base, 'die');
+  const dir = writeVersion(base, 1, { mul: 2, dieOnLoadFile: dieFile });
+  const restarts: string[] = [];
+  const pool = new WorkerPool({ size: 1, loaderModule: FAKE_ENGINE, onWorkerRestart: (reason) => restarts.push(reason) });
+  t.after(async () => {
+    await pool.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  await pool.load('m/1', dir);
+  writeFileSync(dieFile, '');
+  await assert.rejects(pool.run('m/1', 'crash', x(666)), EngineFaultError);
+  // The first replacement reloads at once and dies; the next ones wait 250 ms, 500 ms, 1 s, ...: few restarts in 1.2 s.
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.ok(restarts.length >= 2 && restarts.length <= 5, `restarts in 1.2 s: ${restarts.length}`);
+  assert.equal(pool.idleCount(), 0);
+  rmSync(dieFile);
+  await until(() => pool.idleCount() === 1, () => undefined, 10_000);
+  assert.deepEqual(ys(await pool.run('m/1', 'serving_default', x(4))), [8]);
+});
+
 test('scheduler: requests batched with a faulting one are re-run alone and answered exactly; only the faulting one fails', async (t) => {
   const base = tmpBase();
   const holdFile = path.join(base, 'hold');

@@ -89,6 +89,8 @@ interface Slot {
   retired: boolean;
   /** Pool keys loaded in this worker (a replacement that failed to reload a version lacks it). */
   keys: Set<string>;
+  /** Replacements in a row at this position that died before they finished reloading (for the backoff). */
+  crashes: number;
   pending: Map<number, Pending>;
 }
 
@@ -187,7 +189,7 @@ export class WorkerPool implements Executor {
     // make every worker fail at startup, so they are left out.
     const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print|test)/.test(a));
     const worker = new Worker(this.workerUrl, { workerData: { loaderModule: this.options.loaderModule }, execArgv });
-    const slot: Slot = { worker, busy: false, ready: true, retired: false, keys: new Set(), pending: new Map() };
+    const slot: Slot = { worker, busy: false, ready: true, retired: false, keys: new Set(), crashes: 0, pending: new Map() };
     worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: WorkerError; fault?: boolean }) => {
       if (slot.retired) return;
       const p = slot.pending.get(m.id);
@@ -220,12 +222,22 @@ export class WorkerPool implements Executor {
     if (this.closed || i < 0) return;
     const fresh = this.spawn();
     fresh.ready = false;
+    // A replacement that dies while reloading (a version that now kills every worker it loads into, memory exhausted)
+    // is replaced again only after a growing pause, so that the pool does not spin reloading it.
+    fresh.crashes = slot.ready ? 0 : slot.crashes + 1;
     this.slots[i] = fresh;
     try {
       this.options.onWorkerRestart?.(reason, detail);
     } catch {
       // an observer's failure must not stop the replacement
     }
+    if (fresh.crashes === 0) this.reload(fresh);
+    else setTimeout(() => this.reload(fresh), Math.min(30_000, 250 * 2 ** (fresh.crashes - 1))).unref();
+  }
+
+  /** Loads every version the pool holds into the replacement worker `fresh`, then offers it work. */
+  private reload(fresh: Slot): void {
+    if (fresh.retired || this.closed) return;
     const reloads = [...this.loaded].map(([key, l]) =>
       this.send(fresh, { op: 'load', key, dir: l.dir, options: l.options }).then(
         // Unloaded while this copy was loading: the unload reached the fresh worker first, so free the copy now.
