@@ -2,7 +2,7 @@
 // request that traps the engine fails alone with 500, its worker is replaced (and the model reloaded) while the other
 // worker keeps serving, requests batched with it are re-run alone and answered exactly, an empty or truncated result
 // never reaches a client as a success, and the restart counter counts it.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,25 @@ import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
 
 const x = (...v: number[]): Record<string, HostTensor> => ({ x: { dtype: 'DT_FLOAT', shape: [v.length, 1], data: Float32Array.from(v) } });
 const ys = (out: Record<string, HostTensor>): number[] => [...(out.y!.data as Float32Array)];
+
+/** Serves model `m` (one fake version, y = x * mul) over REST with two workers for the test `t`; returns the port. */
+async function serveFake(t: TestContext, mul: number): Promise<number> {
+  const base = tmpBase();
+  writeVersion(base, 1, { mul });
+  const serving = await startServing({
+    models: [{ name: 'm', basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
+    restPort: 0,
+    host: '127.0.0.1',
+    pollSeconds: 0,
+    batching: { ...defaultBatching(), numBatchThreads: 2 },
+    loaderModule: FAKE_ENGINE,
+  });
+  t.after(async () => {
+    await serving.close();
+    rmSync(base, { recursive: true, force: true });
+  });
+  return serving.restPort;
+}
 
 test('pool: a fault fails its run alone and replaces only that worker; loads survive it; restarts are reported', async (t) => {
   const base = tmpBase();
@@ -127,21 +146,7 @@ test('scheduler: requests batched with a faulting one are re-run alone and answe
 });
 
 test('server: a faulting request gets 500 while concurrent good requests succeed; later requests are exact; metrics count the restart', async (t) => {
-  const base = tmpBase();
-  writeVersion(base, 1, { mul: 3 });
-  const serving = await startServing({
-    models: [{ name: 'm', basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
-    restPort: 0,
-    host: '127.0.0.1',
-    pollSeconds: 0,
-    batching: { ...defaultBatching(), numBatchThreads: 2 },
-    loaderModule: FAKE_ENGINE,
-  });
-  t.after(async () => {
-    await serving.close();
-    rmSync(base, { recursive: true, force: true });
-  });
-  const port = serving.restPort;
+  const port = await serveFake(t, 3);
   const predict = (v: number) => call(port, 'POST', '/v1/models/m:predict', { signature_name: 'faulty', instances: [[v]] });
   let stop = false;
   let good = 0;
@@ -179,21 +184,7 @@ test('server: a faulting request gets 500 while concurrent good requests succeed
 });
 
 test('server: a request larger than max_batch_size is split and answered in order; one larger than the whole queue gets 400, not 503', async (t) => {
-  const base = tmpBase();
-  writeVersion(base, 1, { mul: 2 });
-  const serving = await startServing({
-    models: [{ name: 'm', basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
-    restPort: 0,
-    host: '127.0.0.1',
-    pollSeconds: 0,
-    batching: { ...defaultBatching(), numBatchThreads: 2 },
-    loaderModule: FAKE_ENGINE,
-  });
-  t.after(async () => {
-    await serving.close();
-    rmSync(base, { recursive: true, force: true });
-  });
-  const port = serving.restPort;
+  const port = await serveFake(t, 2);
   // 1000 rows with max_batch_size 256: four batches, joined back in order.
   const rows = Array.from({ length: 1000 }, (_, i) => [i]);
   const split = await call(port, 'POST', '/v1/models/m:predict', { instances: rows });
