@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { BatchScheduler, batchableSignature } from '../../src/core/serving/batcher.js';
 import type { Executor } from '../../src/core/engine/pool.js';
 import type { HostTensor } from '../../src/core/engine/types.js';
-import { defaultBatching, type BatchingConfig } from '../../src/core/serving/config.js';
+import { defaultBatching, parseBatchingParameters, type BatchingConfig } from '../../src/core/serving/config.js';
 import { RequestError } from '../../src/core/errors.js';
 
 /** Runs batches when the test says so; records every batch's inputs. y = x * 10, plus `n` = rows of the batch. */
@@ -90,6 +90,25 @@ test('a request larger than max_batch_size is split and joined back, or refused 
   assert.ok(ex.batches.every((b) => b.shape[0]! <= 2));
   const strict = new BatchScheduler(new FakeExecutor(), cfg({ maxBatchSize: 2, enableLargeBatchSplitting: false }));
   await assert.rejects(strict.submit(id, rows([1], [2], [3])), (e: unknown) => e instanceof RequestError && e.httpStatus === 400 && /Task size 3 is larger than maximum input batch size 2/.test(e.message));
+});
+
+test('a request that can never fit gets 400 saying why, not 503: more rows than the whole queue, or than a batch with splitting off', async () => {
+  const ex = new FakeExecutor(1);
+  const s = new BatchScheduler(ex, cfg({ maxBatchSize: 2, maxEnqueuedBatches: 4 }));
+  const nine = rows(...Array.from({ length: 9 }, (_, i) => [i]));
+  await assert.rejects(s.submit(id, nine), (e: unknown) =>
+    e instanceof RequestError && e.httpStatus === 400 && /the request has 9 rows and the queue holds at most 8 \(max_enqueued_batches 4 × max_batch_size 2\)/.test(e.message),
+  );
+  assert.equal(ex.batches.length, 0, 'nothing ran');
+  const eight = await s.submit(id, rows(...Array.from({ length: 8 }, (_, i) => [i])));
+  assert.deepEqual(values(eight.y), [0, 10, 20, 30, 40, 50, 60, 70]);
+  // BatchingParameters' enable_large_batch_splitting is honoured (default on, as parsed without the field).
+  assert.equal(parseBatchingParameters('max_batch_size { value: 2 }').enableLargeBatchSplitting, true);
+  const off = parseBatchingParameters('max_batch_size { value: 2 } enable_large_batch_splitting { value: false }');
+  const strict = new BatchScheduler(new FakeExecutor(), { ...off, numBatchThreads: 1 });
+  await assert.rejects(strict.submit(id, rows([1], [2], [3])), (e: unknown) =>
+    e instanceof RequestError && e.code === 'INVALID_ARGUMENT' && /the request has 3 rows and batches hold at most 2 \(max_batch_size\)/.test(e.message),
+  );
 });
 
 test('a full queue refuses at once with UNAVAILABLE (503); queued requests still complete', async () => {

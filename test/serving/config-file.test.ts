@@ -35,7 +35,7 @@ test('model config file: models added and removed while serving; custom metrics 
   const loaded = events.find((e) => e.kind === 'loaded');
   assert.ok(loaded?.kind === 'loaded');
   assert.equal(loaded.warmupSource, 'generated');
-  assert.equal(loaded.warmupRequests, 6, 'three signatures at batch sizes 2 and 4');
+  assert.equal(loaded.warmupRequests, 8, 'four batchable signatures at batch sizes 2 and 4');
 
   assert.deepEqual((await call(port, 'POST', '/v1/models/a:predict', { instances: [[1]] })).json, { predictions: [[2]] });
   assert.equal((await call(port, 'GET', '/metrics')).status, 200);

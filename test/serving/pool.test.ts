@@ -10,7 +10,7 @@ import { FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
 
 const x = (...v: number[]): Record<string, HostTensor> => ({ x: { dtype: 'DT_FLOAT', shape: [v.length, 1], data: Float32Array.from(v) } });
 
-test('loads into every worker, runs with inputs transferred, reports engine errors and dead workers', async (t) => {
+test('loads into every worker, runs with inputs shared or transferred, reports engine errors and dead workers', async (t) => {
   const base = tmpBase();
   const dir = writeVersion(base, 1, { mul: 4 });
   const pool = new WorkerPool({ size: 2, loaderModule: FAKE_ENGINE });
@@ -19,14 +19,19 @@ test('loads into every worker, runs with inputs transferred, reports engine erro
     rmSync(base, { recursive: true, force: true });
   });
   const info = await pool.load('m/1', dir);
-  assert.deepEqual(Object.keys(info.signatures).sort(), ['crash', 'echo_batch', 'fixed_batch', 'serving_default']);
+  assert.deepEqual(Object.keys(info.signatures).sort(), ['crash', 'echo_batch', 'faulty', 'fixed_batch', 'serving_default']);
   assert.equal(pool.idleCount(), 2);
 
-  const inputs = x(1, 2);
-  const data = inputs.x!.data as Float32Array;
-  const out = await pool.run('m/1', 'serving_default', inputs);
+  // Small batches go through the worker's shared arena; a batch over 16 MB moves its buffers (transferred, not copied).
+  const out = await pool.run('m/1', 'serving_default', x(1, 2));
   assert.deepEqual([...(out.y!.data as Float32Array)], [4, 8]);
-  assert.equal(data.byteLength, 0, 'the input buffer moved to the worker (transferred, not copied)');
+  const big = new Float32Array((16 << 20) / 4 + 1).fill(1);
+  const bigOut = await pool.run('m/1', 'serving_default', { x: { dtype: 'DT_FLOAT', shape: [big.length, 1], data: big } });
+  assert.equal(big.byteLength, 0, 'the large input buffer moved to the worker (transferred, not copied)');
+  assert.equal((bigOut.y!.data as Float32Array).length, (16 << 20) / 4 + 1);
+  assert.equal((bigOut.y!.data as Float32Array)[12345], 4);
+  // Batches reuse the arena: consecutive runs of different sizes and dtypes each get their own values back.
+  for (const v of [[3], [5, 6, 7], [9]]) assert.deepEqual([...((await pool.run('m/1', 'serving_default', x(...v))).y!.data as Float32Array)], v.map((n) => n * 4));
 
   await assert.rejects(pool.load('bad', base + '/nope'), ModelError);
   await assert.rejects(pool.run('m/2', 'serving_default', x(1)), (e: unknown) => e instanceof RequestError && e.code === 'UNAVAILABLE');

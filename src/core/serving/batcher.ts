@@ -8,11 +8,16 @@
 //    when its oldest task has waited batch_timeout_micros, or at once when that timeout is 0 (the default: adaptive
 //    batching with no added wait, whatever is queued when a worker frees up forms the batch);
 //  - a batch is padded up to the next allowed_batch_sizes entry with copies of its first row;
-//  - a task larger than max_batch_size is split into chunks (enable_large_batch_splitting) or refused;
+//  - a task larger than max_batch_size is split into chunks (enable_large_batch_splitting, on by default) or refused
+//    with INVALID_ARGUMENT (HTTP 400); so is a task larger than the whole queue (max_enqueued_batches × max_batch_size
+//    rows), which no amount of waiting would let in: a 503 would make clients retry it forever;
+//  - a batch whose engine faulted (EngineFaultError: its worker was replaced) is not failed as a whole: each of its
+//    tasks goes back to the front of the queue to run alone, so only a request that faults by itself fails (500), and
+//    no task runs again after it was answered;
 //  - outputs whose dim 0 is the batch size are split back by rows; each task gets its own copy.
 // The HTTP thread only enqueues and concatenates; inference runs in the workers.
 import { RequestError } from '../errors.js';
-import type { Executor } from '../engine/pool.js';
+import { EngineFaultError, type Executor } from '../engine/pool.js';
 import type { HostTensor } from '../engine/types.js';
 import type { BatchingConfig } from './config.js';
 import type { CancelSignal } from './cancel.js';
@@ -55,6 +60,8 @@ interface Task {
   shapeKey: string;
   enqueuedAt: number;
   signal?: CancelSignal;
+  /** Runs in a batch of its own: it was in a batch that faulted the engine (see the file comment). */
+  alone?: boolean;
   resolve: (v: Record<string, HostTensor>) => void;
   reject: (e: unknown) => void;
 }
@@ -120,12 +127,24 @@ function concat(tasks: Task[], padded: number): Record<string, HostTensor> {
   return out;
 }
 
-/** Rows [start, start+rows) of a batched output, copied so the task owns its buffer. */
+/** Rows [start, start+rows) of `t`, copied (a request's own inputs, when a large request is split). */
 function sliceRows(t: HostTensor, start: number, rows: number): HostTensor {
   const inner = product(t.shape.slice(1));
   const shape = [rows, ...t.shape.slice(1)];
   if (Array.isArray(t.data)) return { dtype: t.dtype, shape, data: t.data.slice(start * inner, (start + rows) * inner) };
   return { dtype: t.dtype, shape, data: (t.data as TypedArray).slice(start * inner, (start + rows) * inner) as TypedArray };
+}
+
+/**
+ * Rows [start, start+rows) of a batched output as a view: the batch's output buffer came from the worker for this
+ * batch alone, and each task's rows are disjoint, so the tasks share it without a copy (a measured saving per request,
+ * bench/batch-path.ts). Encoders read views by their byteOffset; a view passed on to a worker is compacted (pool.ts).
+ */
+function rowsView(t: HostTensor, start: number, rows: number): HostTensor {
+  const inner = product(t.shape.slice(1));
+  const shape = [rows, ...t.shape.slice(1)];
+  if (Array.isArray(t.data)) return { dtype: t.dtype, shape, data: t.data.slice(start * inner, (start + rows) * inner) };
+  return { dtype: t.dtype, shape, data: (t.data as TypedArray).subarray(start * inner, (start + rows) * inner) as TypedArray };
 }
 
 function cloneTensor(t: HostTensor): HostTensor {
@@ -200,9 +219,25 @@ export class BatchScheduler {
     const size = described.size;
     const shapeKey = described.shapeKey;
     const max = this.config.maxBatchSize;
+    const capacity = max * this.config.maxEnqueuedBatches;
     if (size > max) {
       if (!this.config.enableLargeBatchSplitting) {
-        return Promise.reject(new RequestError('INVALID_ARGUMENT', `Task size ${size} is larger than maximum input batch size ${max}`));
+        return Promise.reject(
+          new RequestError(
+            'INVALID_ARGUMENT',
+            `Task size ${size} is larger than maximum input batch size ${max}: the request has ${size} rows and batches hold at most ${max} ` +
+              `(max_batch_size) with enable_large_batch_splitting off; send at most ${max} rows per request`,
+          ),
+        );
+      }
+      if (size > capacity) {
+        return Promise.reject(
+          new RequestError(
+            'INVALID_ARGUMENT',
+            `Task size ${size} is larger than the batch queue: the request has ${size} rows and the queue holds at most ${capacity} ` +
+              `(max_enqueued_batches ${this.config.maxEnqueuedBatches} × max_batch_size ${max}); send at most ${capacity} rows per request`,
+          ),
+        );
       }
       const q = this.queue(id);
       if (this.wouldOverflow(q, size)) return this.full(id);
@@ -320,11 +355,11 @@ export class BatchScheduler {
     const head = q.tasks.shift()!;
     q.rows -= Math.max(head.size, 1);
     const batch = [head];
-    if (head.size < 0) return batch;
+    if (head.size < 0 || head.alone) return batch;
     let rows = head.size;
     for (let i = 0; i < q.tasks.length && rows < this.config.maxBatchSize; ) {
       const t = q.tasks[i]!;
-      if (t.size > 0 && t.shapeKey === head.shapeKey && rows + t.size <= this.config.maxBatchSize) {
+      if (t.size > 0 && !t.alone && t.shapeKey === head.shapeKey && rows + t.size <= this.config.maxBatchSize) {
         q.tasks.splice(i, 1);
         q.rows -= t.size;
         rows += t.size;
@@ -372,7 +407,7 @@ export class BatchScheduler {
         for (const t of tasks) {
           const mine: Record<string, HostTensor> = {};
           for (const [k, o] of Object.entries(outputs)) {
-            mine[k] = o.shape.length > 0 && o.shape[0] === padded ? sliceRows(o, start, t.size) : cloneTensor(o);
+            mine[k] = o.shape.length > 0 && o.shape[0] === padded ? rowsView(o, start, t.size) : cloneTensor(o);
           }
           start += t.size;
           t.resolve(mine);
@@ -380,9 +415,33 @@ export class BatchScheduler {
       },
       (err) => {
         report(false);
+        if (err instanceof EngineFaultError && tasks.length > 1) {
+          this.isolate(q, tasks, err);
+          return;
+        }
         for (const t of tasks) t.reject(err);
       },
     );
+  }
+
+  /** Puts the tasks of a batch that faulted back at the front of their queue, each to run alone (file comment). */
+  private isolate(q: Queue, tasks: Task[], err: unknown): void {
+    if (!this.order.includes(q)) {
+      // The queue was removed meanwhile (scheduler closed): nowhere to re-run them.
+      for (const t of tasks) t.reject(err);
+      return;
+    }
+    for (let i = tasks.length - 1; i >= 0; i--) {
+      const t = tasks[i]!;
+      if (t.signal?.aborted) {
+        t.reject(cancelled(t.signal));
+        continue;
+      }
+      t.alone = true;
+      q.tasks.unshift(t);
+      q.rows += Math.max(t.size, 1);
+    }
+    this.dispatch();
   }
 
   close(): void {

@@ -1,7 +1,14 @@
 // Loader: loads one model version and unloads it; knows nothing about policies or which versions should exist
 // (that is the Manager's job). The real loader puts the version into every pool worker, wires it to the batch
 // scheduler and warms it up; tests inject a fake ServableLoader to exercise the Manager without workers.
+// Before a version is handed to the Manager (and can turn AVAILABLE), the pool has checked its files (saved_model.pb
+// parses, every checkpoint CRC32C matches: DATA_LOSS otherwise) and run every signature once (engine/health.ts); then
+// warmup runs. A load's error names files relative to the model's base path ("2/variables/variables.data-00000-of-00001"),
+// since it reaches remote clients through the status endpoints.
+import path from 'node:path';
+import { realpathSync } from 'node:fs';
 import type { WorkerPool } from '../engine/pool.js';
+import { ModelError, RequestError } from '../errors.js';
 import type { HostTensor, LoadOptions, SignatureInfo } from '../engine/types.js';
 import { batchableSignature, type BatchScheduler, type QueueId } from './batcher.js';
 import type { RunOptions } from './types.js';
@@ -51,6 +58,14 @@ export class PoolLoader implements ServableLoader {
   ) {}
 
   async load(spec: VersionSpec): Promise<LoadedServable> {
+    try {
+      return await this.loadVersion(spec);
+    } catch (err) {
+      throw withoutBasePath(err, path.dirname(spec.path));
+    }
+  }
+
+  private async loadVersion(spec: VersionSpec): Promise<LoadedServable> {
     // A fresh key per load, so a reload of the same version never collides with the copy still draining.
     const key = `${spec.name}/${spec.version}#${++this.seq}`;
     const t0 = performance.now();
@@ -90,4 +105,26 @@ export class PoolLoader implements ServableLoader {
     }
     return servable;
   }
+}
+
+/**
+ * `err` with every mention of the model's base path `base` (as given, and resolved through symlinks) removed, so that
+ * files are named relative to it; same class and code. The absolute path stays in the error's cause for local logs.
+ */
+export function withoutBasePath(err: unknown, base: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const prefixes = new Set([path.resolve(base) + path.sep]);
+  try {
+    prefixes.add(realpathSync(base) + path.sep);
+  } catch {
+    // the base path is gone: nothing more to strip
+  }
+  let message = err.message;
+  for (const p of prefixes) message = message.split(p).join('');
+  if (message === err.message) return err;
+  if (err instanceof RequestError) return new RequestError(err.code, message, { cause: err });
+  if (err instanceof ModelError) return new ModelError(message, err.file && path.relative(base, err.file), { cause: err });
+  const plain = new Error(message, { cause: err });
+  plain.name = err.name;
+  return plain;
 }

@@ -100,6 +100,12 @@ export class ServingMetrics {
     labelNames: ['model_name', 'signature'],
     registers: [this.registry],
   });
+  private readonly workerRestarts = new client.Counter({
+    name: 'tfsvc_worker_restarts_total',
+    help: 'Inference workers discarded and replaced: reason="fault" (the engine reported a fault such as a WASM trap) or "exit" (the thread died).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   private readonly inFlight = new BoundGauge({
     name: 'tfsvc_in_flight_requests',
     help: 'Requests being processed (received, not yet answered).',
@@ -142,6 +148,10 @@ export class ServingMetrics {
     if (info.paddedSize > info.size) this.paddingRows.labels(q.name, q.signature).inc(info.paddedSize - info.size);
     this.inference.labels(q.name, v, q.signature).observe(info.inferenceMs / 1000);
     this.runtimeLatency.labels(q.name, 'Predict', 'tfsvc').observe(info.inferenceMs * 1000);
+  }
+
+  workerRestarted(reason: 'fault' | 'exit'): void {
+    this.workerRestarts.inc({ reason });
   }
 
   queueRejected(q: QueueId): void {

@@ -72,7 +72,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const batching = options.batching ?? defaultBatching();
   const log = options.log ?? (() => undefined);
   const metrics = new ServingMetrics();
-  const pool = new WorkerPool({ size: batching.numBatchThreads, loaderModule: options.loaderModule });
+  const pool = new WorkerPool({
+    size: batching.numBatchThreads,
+    loaderModule: options.loaderModule,
+    onWorkerRestart: (reason) => metrics.workerRestarted(reason),
+  });
   const scheduler = new BatchScheduler(pool, batching, {
     batch: (q, info) => metrics.batch(q, info),
     rejected: (q) => metrics.queueRejected(q),
