@@ -157,13 +157,20 @@ function expandEnv(s: string): string {
   return s.replace(/\$\{(\w+)\}/g, (m, v: string) => process.env[v] ?? m);
 }
 
-interface PlainPolicy { latest?: { numVersions?: number }; all?: object; specific?: { versions?: number[] } }
-interface PlainModelConfig { name?: string; basePath?: string; modelPlatform?: string; modelVersionPolicy?: PlainPolicy; versionLabels?: Record<string, number> }
+export interface PlainPolicy { latest?: { numVersions?: number }; all?: object; specific?: { versions?: number[] } }
+export interface PlainModelConfig { name?: string; basePath?: string; modelPlatform?: string; modelVersionPolicy?: PlainPolicy; versionLabels?: Record<string, number> }
 
 /** Parses a ModelServerConfig text proto. Relative base paths resolve against `baseDir` (the config file's folder). */
 export function parseModelConfigList(text: string, file = '<model config>', baseDir = process.cwd()): ModelConfig[] {
   const plain = parseAs<{ modelConfigList?: { config?: PlainModelConfig[] } }>(text, 'ModelServerConfig', file);
-  const list = plain.modelConfigList?.config ?? [];
+  return modelConfigsOf(plain.modelConfigList?.config ?? [], file, baseDir);
+}
+
+/**
+ * ModelConfig messages (decoded to camelCase plain objects, from a config file or a ReloadConfigRequest) as tfsvc's
+ * model configs; UsageError naming `file` and the model when one is wrong.
+ */
+export function modelConfigsOf(list: PlainModelConfig[], file: string, baseDir = process.cwd()): ModelConfig[] {
   const seen = new Set<string>();
   return list.map((c, i) => {
     if (!c.name) throw new UsageError(`${file}: config #${i + 1} has no name`);
