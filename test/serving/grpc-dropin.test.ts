@@ -80,6 +80,7 @@ describe('MultiInference on half_plus_two (TensorFlow-written)', needsShared, ()
       [{ tasks: [regress('regress_x_to_y'), regress('regress_x_to_y')], input }, grpc.status.INVALID_ARGUMENT, 'Duplicate evaluation of signature: regress_x_to_y'],
       [{ tasks: [regress('nope')], input }, grpc.status.INVALID_ARGUMENT, 'Requested signature not found in model graph: nope'],
       [{ tasks: [{ modelSpec: { name: MODEL, signatureName: 'regress_x_to_y' }, methodName: 'tensorflow/serving/predict' }], input }, grpc.status.UNIMPLEMENTED, 'Unsupported signature method_name: tensorflow/serving/predict'],
+      [{ tasks: [regress('regress_x_to_y'), classify('classify_x2_to_y3')], input }, grpc.status.INVALID_ARGUMENT, 'Input tensor must be the same for all Signatures.'],
       [{ tasks: [regress('classify_x_to_y')], input }, grpc.status.INVALID_ARGUMENT, 'No regression outputs found in SignatureDef: '],
       [{ tasks: [regress('regress_x_to_y')], input: { exampleList: { examples: [] } } }, grpc.status.INVALID_ARGUMENT, 'Input is empty.'],
       [{ tasks: [regress('regress_x_to_y', 'unknown_model')], input }, grpc.status.NOT_FOUND, 'Servable not found for request: Latest(unknown_model)'],
