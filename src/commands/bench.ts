@@ -47,6 +47,7 @@ interface BenchFlags extends TargetOptions {
   junit?: string;
   html?: string;
   openmetrics?: string;
+  remoteWrite?: string;
   progress: boolean;
 }
 
@@ -58,6 +59,7 @@ interface ReportFlags {
   junit?: string;
   html?: string;
   openmetrics?: string;
+  remoteWrite?: string;
   strict?: boolean;
 }
 
@@ -71,7 +73,8 @@ function addReportOptions(cmd: Command): Command {
     .option('--json <file>', 'write the full result (with encoded HDR histograms; mergeable)')
     .option('--junit <file>', 'write JUnit XML: one test case per SLO check')
     .option('--html <file>', 'write a self-contained HTML report (latency over time, percentile distribution)')
-    .option('--openmetrics <file>', 'write the result as OpenMetrics text (Prometheus textfile collector, Pushgateway)');
+    .option('--openmetrics <file>', 'write the result as OpenMetrics text (Prometheus textfile collector, Pushgateway)')
+    .option('--remote-write <url>', 'push the result to a Prometheus remote-write endpoint (e.g. http://prometheus:9090/api/v1/write)');
 }
 
 export function register(program: Command): void {
@@ -146,6 +149,16 @@ async function finish(m: Metrics, flags: ReportFlags, extra: Check[] = []): Prom
   process.stdout.write(renderTable(m, checks));
   const written = writeOutputs(m, checks, flags);
   for (const f of written) process.stderr.write(`tfsvc: wrote ${f}\n`);
+  if (flags.remoteWrite) {
+    const { remoteWrite } = await import('../core/load/report/remote-write.js');
+    const { ConnectionError } = await import('../core/load/errors.js');
+    try {
+      await remoteWrite(flags.remoteWrite, m, checks);
+    } catch (err) {
+      throw new ConnectionError((err as Error).message);
+    }
+    process.stderr.write(`tfsvc: pushed the result to ${flags.remoteWrite}\n`);
+  }
   if (checks.some((c) => !c.pass)) throw new SloFailedError(failureSummary(checks));
   if (flags.strict && m.health?.behind) throw new ScheduleMissedError('the load generator fell behind its schedule (--strict); see the warning above');
 }

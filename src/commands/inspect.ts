@@ -92,13 +92,8 @@ async function savedModelCliShow(pathArg: string | undefined, flags: InspectFlag
   const dir = flags.dir ?? pathArg;
   if (dir === undefined) throw new UsageError('saved_model_cli show needs --dir DIR');
   if (flags.signature_def !== undefined && flags.tag_set === undefined && !flags.all) throw new UsageError('--signature_def needs --tag_set (e.g. --tag_set serve), as in saved_model_cli');
-  const { savedModelCliShow: show, SignatureNotFound } = await import('../core/inspect/saved-model-cli.js');
-  try {
-    return await show(dir, { tagSet: flags.tag_set, signatureDef: flags.signature_def, all: flags.all });
-  } catch (err) {
-    if (err instanceof SignatureNotFound) throw new UsageError(err.message);
-    throw err;
-  }
+  const { savedModelCliShow: show } = await import('../core/inspect/saved-model-cli.js');
+  return show(dir, { tagSet: flags.tag_set, signatureDef: flags.signature_def, all: flags.all });
 }
 
 /** The report the flags ask for (exported for tests). */

@@ -42,7 +42,8 @@ test('--json carries each SLO with threshold, measured value and verdict; k6 thr
   const prom = readFileSync(om, 'utf8');
   assert.match(prom, /^tfsvc_bench_slo_pass\{target="[^"]+",slo="med<1"\} 0$/m);
   assert.match(prom, /^tfsvc_bench_slo_threshold\{target="[^"]+",slo="med<1"\} 0\.001$/m);
-  assert.match(prom, /^tfsvc_bench_latency_seconds\{target="[^"]+",quantile="0\.99"\} 0\.0\d+/m);
+  assert.match(prom, /^tfsvc_bench_latency_seconds\{target="[^"]+",quantile="0\.99"\} \d+\.\d+$/m);
+  assert.match(prom, /^tfsvc_bench_latency_seconds\{target="[^"]+",quantile="0\.999"\} /m);
   assert.match(prom, /^tfsvc_bench_requests_total\{target="[^"]+",result="ok"\} 40$/m);
   assert.ok(prom.endsWith('# EOF\n'));
 });
@@ -150,4 +151,20 @@ test('bench merge of runs with different schedules names each of them', async (t
   assert.deepEqual(info.schedules, ['constant 50/s', 'constant 20/s']);
   assert.equal(await runCli(['bench', 'merge', a, a, '--json', m]), 0);
   assert.equal(JSON.parse(readFileSync(m, 'utf8')).info.schedule, '2 runs of constant 50/s each (100/s in total)');
+});
+
+test('the live line shows the time left and each SLO over the measured window so far', async () => {
+  const { LiveStats } = await import('../../src/core/load/live.js');
+  const { progressLine } = await import('../../src/core/load/report/lines.js');
+  const { parseSlo } = await import('../../src/core/load/slo.js');
+  const live = new LiveStats();
+  const slos = ['p99<50ms', 'error_rate<1%'].map(parseSlo);
+  live.record({ intended: 0, start: 0, end: 10, status: 200, bytesIn: 1, bytesOut: 1, warmup: true });
+  assert.match(progressLine(live.snapshot(1000, 1), 5000, slos), /4s left; SLO: \(warmup\)$/);
+  for (let i = 0; i < 9; i++) live.record({ intended: 1000 + i, start: 1000 + i, end: 1010 + i, status: 200, bytesIn: 1, bytesOut: 1 });
+  live.record({ intended: 1500, start: 1500, end: 1600, status: 503, bytesIn: 1, bytesOut: 1, error: 'http', message: 'busy' });
+  const line = progressLine(live.snapshot(2000, 11), 65_000, slos);
+  assert.match(line, /1m03s left; SLO so far: p99<50ms FAILING, error_rate<1% FAILING$/);
+  for (let i = 0; i < 200; i++) live.record({ intended: 2000 + i, start: 2000 + i, end: 2005 + i, status: 200, bytesIn: 1, bytesOut: 1 });
+  assert.match(progressLine(live.snapshot(3000, 211), 65_000, slos), /SLO so far: p99<50ms ok, error_rate<1% ok$/);
 });

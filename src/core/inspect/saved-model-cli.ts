@@ -4,6 +4,7 @@
 // "Concrete Functions" (from the object graph's canonicalized input signatures). `tfsvc scan --dir D` reports ops on
 // the denylist (default ReadFile, WriteFile, PrintV2) in each meta graph, like saved_model_cli scan; Python's set and
 // list reprs are printed with their items sorted (Python's own order is arbitrary).
+import { UsageError } from '../errors.js';
 import { readSavedModel, selectMetaGraph, tagSets } from '../savedmodel/reader.js';
 import type { GraphDef, MetaGraphDef, NodeDef, SavedModel, TensorInfo, TensorShapeProto } from '../savedmodel/types.js';
 import { shortDtype } from '../savedmodel/dtype.js';
@@ -31,11 +32,11 @@ function tensorInfoLines(info: TensorInfo, indent: string): string[] {
   return [`${indent}    dtype: ${info.dtype ?? 'DT_INVALID'}`, `${indent}    shape: ${shape}`, `${indent}    name: ${info.name ?? ''}`];
 }
 
-/** One signature's inputs, outputs and method; UsageError-free: a missing key is saved_model_cli's ValueError text. */
+/** One signature's inputs, outputs and method; a missing key is a UsageError with saved_model_cli's ValueError text. */
 export function showInputsOutputs(meta: MetaGraphDef, key: string, indent = 0): string {
   const sig = meta.signatureDef?.[key];
   if (!sig) {
-    throw new SignatureNotFound(`Could not find signature "${key}". Please choose from: ${Object.keys(meta.signatureDef ?? {}).join(', ')}`);
+    throw new UsageError(`Could not find signature "${key}". Please choose from: ${Object.keys(meta.signatureDef ?? {}).join(', ')}`);
   }
   const pad = '  '.repeat(indent);
   const lines = [`${pad}The given SavedModel SignatureDef contains the following input(s):`];
@@ -50,7 +51,6 @@ export function showInputsOutputs(meta: MetaGraphDef, key: string, indent = 0): 
   return lines.join('\n') + '\n';
 }
 
-export class SignatureNotFound extends Error {}
 
 /**
  * meta_graph.ops_used_by_graph_def: the op types the graph runs, following function calls into the library. Besides

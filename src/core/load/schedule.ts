@@ -139,30 +139,27 @@ export function rampTimeAt(r: RampSchedule, n: number): number {
 export type OpenSchedule = Exclude<Schedule, { kind: 'closed' }>;
 
 /**
+ * Arrivals of a time-varying rate, given `timeAt(n)`: the time its integral reaches n. Constant arrivals: request i
+ * at timeAt(i). Poisson: unit-rate Poisson arrivals mapped through timeAt (time rescaling), from a seeded PRNG.
+ */
+function* throughIntegral(timeAt: (n: number) => number, arrival: 'constant' | 'poisson', seed: number): Generator<number, never, void> {
+  if (arrival === 'constant') for (let i = 0; ; i++) yield timeAt(i);
+  const unit = seededRandom(seed);
+  let u = 0;
+  for (;;) {
+    yield timeAt(u);
+    u += -Math.log(1 - unit());
+  }
+}
+
+/**
  * Intended start offsets of an open-loop schedule, in ms from the run's start, in order, forever (the caller stops).
  * Constant: request i at i × 1000/rate, computed from i (not summed), so float error never accumulates into drift.
  * Poisson: exponential gaps with mean 1000/rate from a seeded PRNG; the same seed gives the same times.
  */
 export function* intendedTimes(schedule: OpenSchedule): Generator<number, never, void> {
-  if (schedule.kind === 'stages') {
-    if (schedule.arrival === 'constant') for (let i = 0; ; i++) yield stagesTimeAt(schedule, i);
-    const unit = seededRandom(schedule.seed);
-    let u = 0;
-    for (;;) {
-      yield stagesTimeAt(schedule, u);
-      u += -Math.log(1 - unit());
-    }
-  }
-  if (schedule.kind === 'ramp') {
-    if (schedule.arrival === 'constant') for (let i = 0; ; i++) yield rampTimeAt(schedule, i);
-    // Time rescaling: unit-rate Poisson arrivals mapped through the inverse of the rate's integral.
-    const unit = seededRandom(schedule.seed);
-    let u = 0;
-    for (;;) {
-      yield rampTimeAt(schedule, u);
-      u += -Math.log(1 - unit());
-    }
-  }
+  if (schedule.kind === 'stages') yield* throughIntegral((n) => stagesTimeAt(schedule, n), schedule.arrival, schedule.seed);
+  if (schedule.kind === 'ramp') yield* throughIntegral((n) => rampTimeAt(schedule, n), schedule.arrival, schedule.seed);
   if (!(schedule.rate > 0)) throw new RangeError(`schedule rate must be positive, got ${schedule.rate}`);
   const interval = 1000 / schedule.rate;
   if (schedule.kind === 'constant') {
