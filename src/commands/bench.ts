@@ -166,6 +166,7 @@ async function finish(m: Metrics, flags: ReportFlags, extra: Check[] = []): Prom
 async function benchAction(url: string | undefined, flags: BenchFlags): Promise<void> {
   if (!url && !flags.targets) throw new UsageError('bench: give the endpoint URL (http://host:8501 --model NAME, or a full :predict URL) or --targets FILE');
   if (url && flags.targets) throw new UsageError('give the endpoint URL or --targets FILE, not both');
+  if (flags.targets && flags.data) throw new UsageError('with --targets, give each target its "data" in the targets file, not --data');
   if (flags.rate !== undefined) {
     const rate = flags.rate.replace(/\/s$/, '');
     if (flags.qps !== undefined && flags.qps !== rate) throw new UsageError('--rate (-R) is another name for --qps: give one of them');
