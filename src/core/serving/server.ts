@@ -172,6 +172,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
           last = text;
           const models = parseModelConfigList(text, file, path.dirname(path.resolve(file)));
           source.setModels(models);
+          liveModels.splice(0, liveModels.length, ...models);
         } catch (err) {
           log({ kind: 'config-error', message: (err as Error).message });
         }
