@@ -8,25 +8,14 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { startServing, type Serving } from '../../src/core/serving/server.js';
 import { defaultBatching } from '../../src/core/serving/config.js';
-import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
 import { needsShared, sharedModel } from '../helpers/shared-models.js';
 import { FAKE_ENGINE, tmpBase, writeVersion } from './helpers.js';
+import { callUnary, servingClients } from './grpc-clients.js';
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function clients(port: number) {
-  const defs = servingServiceDefinitions();
-  const Prediction = grpc.makeGenericClientConstructor(defs.prediction, 'PredictionService');
-  const Model = grpc.makeGenericClientConstructor(defs.model, 'ModelService');
-  const address = `127.0.0.1:${port}`;
-  return { prediction: new Prediction(address, grpc.credentials.createInsecure()), model: new Model(address, grpc.credentials.createInsecure()) };
-}
-
-function call(client: grpc.Client, method: string, request: Plain): Promise<Plain> {
-  return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, (r: Plain, cb: (e: grpc.ServiceError | null, v: Plain) => void) => void>)[method]!(request, (err, res) => (err ? reject(err) : resolve(res)));
-  });
-}
+const clients = servingClients;
+const call = callUnary;
 
 const example = (x: number) => ({ features: { feature: { x: { floatList: { value: [x] } } } } });
 const MODEL = 'saved_model_half_plus_two_2_versions';

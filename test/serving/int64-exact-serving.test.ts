@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { startServing, type Serving } from '../../src/core/serving/server.js';
 import { defaultBatching } from '../../src/core/serving/config.js';
-import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
+import { callUnary, servingClients } from './grpc-clients.js';
 import { writeInt64Model } from '../engine/int64-model.js';
 import { tmpBase } from './helpers.js';
 
@@ -29,21 +29,15 @@ describe('exact int64 through serve', () => {
       pollSeconds: 0,
       batching: { ...defaultBatching(), numBatchThreads: 1 },
     });
-    const Prediction = grpc.makeGenericClientConstructor(servingServiceDefinitions().prediction, 'PredictionService');
-    client = new Prediction(`127.0.0.1:${serving.grpcPort}`, grpc.credentials.createInsecure());
+    ({ prediction: client } = servingClients(serving.grpcPort!));
   });
   after(async () => {
     client?.close();
     await serving?.close();
     if (base) rmSync(base, { recursive: true, force: true });
   });
-  const predict = (signatureName: string, values: string[]) =>
-    new Promise<Plain>((resolve, reject) =>
-      (client as unknown as Record<string, (r: Plain, cb: (e: grpc.ServiceError | null, v: Plain) => void) => void>).Predict!(
-        { modelSpec: { name: 'ids', signatureName }, inputs: { ids: { dtype: 'DT_INT64', tensorShape: { dim: [{ size: values.length }] }, int64Val: values } } },
-        (e, v) => (e ? reject(e) : resolve(v)),
-      ),
-    );
+  const predict = (signatureName: string, values: string[]): Promise<Plain> =>
+    callUnary(client, 'Predict', { modelSpec: { name: 'ids', signatureName }, inputs: { ids: { dtype: 'DT_INT64', tensorShape: { dim: [{ size: values.length }] }, int64Val: values } } });
 
   test('gRPC Predict: TensorProto int64_val beyond 2^53 passes through Identity and GatherV2 exactly', async () => {
     const r = await predict('serving_default', ['9007199254740993', '-9223372036854775808', '7']);
