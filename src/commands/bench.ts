@@ -16,6 +16,11 @@ import { addFeatureOption, addTargetOptions } from './target-options.js';
 
 interface BenchFlags extends TargetOptions {
   qps?: string;
+  rate?: string;
+  stages?: string;
+  targets?: string;
+  expectStatus?: string;
+  expectBody?: string;
   ramp?: string;
   qpsStart?: string;
   qpsEnd?: string;
@@ -41,6 +46,8 @@ interface BenchFlags extends TargetOptions {
   json?: string;
   junit?: string;
   html?: string;
+  openmetrics?: string;
+  remoteWrite?: string;
   progress: boolean;
 }
 
@@ -51,6 +58,8 @@ interface ReportFlags {
   json?: string;
   junit?: string;
   html?: string;
+  openmetrics?: string;
+  remoteWrite?: string;
   strict?: boolean;
 }
 
@@ -63,7 +72,9 @@ function addReportOptions(cmd: Command): Command {
     .option('--max-regression <pct>', 'largest allowed regression against --baseline (p50, p99, throughput)', '10%')
     .option('--json <file>', 'write the full result (with encoded HDR histograms; mergeable)')
     .option('--junit <file>', 'write JUnit XML: one test case per SLO check')
-    .option('--html <file>', 'write a self-contained HTML report (latency over time, percentile distribution)');
+    .option('--html <file>', 'write a self-contained HTML report (latency over time, percentile distribution)')
+    .option('--openmetrics <file>', 'write the result as OpenMetrics text (Prometheus textfile collector, Pushgateway)')
+    .option('--remote-write <url>', 'push the result to a Prometheus remote-write endpoint (e.g. http://prometheus:9090/api/v1/write)');
 }
 
 export function register(program: Command): void {
@@ -75,12 +86,14 @@ export function register(program: Command): void {
   )
     .option('--signature <name>', 'signature to call (default: serving_default)')
     .option('--qps <n>', 'open loop: requests per second on a fixed schedule (latency counted from the intended start)')
+    .option('-R, --rate <n>', "another name for --qps (wrk2's -R, vegeta's -rate; 500 or 500/s)")
+    .option('--stages <list>', "k6-style stages: the rate moves linearly to each target over its duration, from 0, e.g. 30s:100,1m:500,30s:0")
     .option('--ramp <start:end>', 'open loop: rate rising (or falling) linearly from start to end over --duration, e.g. 100:2000')
     .option('--qps-start <n>', 'another way to write --ramp: the rate at the start of --duration (with --qps-end)')
     .option('--qps-end <n>', 'the rate at the end of --duration (with --qps-start)')
     .option('--concurrency <n>', 'closed loop: this many requests in flight, each sent when the previous answers')
     .addOption(new Option('--arrival <kind>', 'open-loop arrivals').choices(['constant', 'poisson']).default('constant'))
-    .option('--duration <time>', 'measured duration (default 10s), e.g. 30s, 2m')
+    .option('-d, --duration <time>', 'measured duration (default 10s), e.g. 30s, 2m')
     .option('--requests <n>', 'measured request count (instead of --duration)')
     .option('--warmup <time>', 'send for this long first and leave it out of the results', '0s')
     .option('--timeout <time>', 'per-request timeout', '30s')
@@ -88,7 +101,10 @@ export function register(program: Command): void {
     .option('--batch <n>', 'rows per generated request', '1')
     .option('--seed <n>', 'seed for generated data and Poisson arrivals', '1')
     .option('--unknown-dim <n>', 'size for unknown (-1) non-batch dimensions in generated data', '1')
-    .option('--data <file>', 'request bodies: JSONL (one JSON body a line) or a TF Serving warmup file (TFRecord)');
+    .option('--data <file>', 'request bodies: JSONL (one JSON body a line) or a TF Serving warmup file (TFRecord)')
+    .option('--targets <file>', 'several endpoints sharing the schedule by weight: JSON lines of {"url", "weight", "model", "version", "signature", "data"}')
+    .option('--expect-status <list>', 'answers with another status count as failed (check): 200, 200,201, 2xx, 4xx')
+    .option('--expect-body <check>', "answers whose body fails this count as failed (check): a JSON path that must be present ('$.predictions[0]'), optionally ==VALUE, or a /regex/");
   addFeatureOption(bench)
     .option('--strict', 'exit 1 when the load generator cannot keep its schedule')
     .option('--find-max', 'search for the highest --qps that meets every --slo (starts at --qps, default 100)')
@@ -133,12 +149,29 @@ async function finish(m: Metrics, flags: ReportFlags, extra: Check[] = []): Prom
   process.stdout.write(renderTable(m, checks));
   const written = writeOutputs(m, checks, flags);
   for (const f of written) process.stderr.write(`tfsvc: wrote ${f}\n`);
+  if (flags.remoteWrite) {
+    const { remoteWrite } = await import('../core/load/report/remote-write.js');
+    const { ConnectionError } = await import('../core/load/errors.js');
+    try {
+      await remoteWrite(flags.remoteWrite, m, checks);
+    } catch (err) {
+      throw new ConnectionError((err as Error).message);
+    }
+    process.stderr.write(`tfsvc: pushed the result to ${flags.remoteWrite}\n`);
+  }
   if (checks.some((c) => !c.pass)) throw new SloFailedError(failureSummary(checks));
   if (flags.strict && m.health?.behind) throw new ScheduleMissedError('the load generator fell behind its schedule (--strict); see the warning above');
 }
 
 async function benchAction(url: string | undefined, flags: BenchFlags): Promise<void> {
-  if (!url) throw new UsageError('bench: give the endpoint URL (http://host:8501 --model NAME, or a full :predict URL)');
+  if (!url && !flags.targets) throw new UsageError('bench: give the endpoint URL (http://host:8501 --model NAME, or a full :predict URL) or --targets FILE');
+  if (url && flags.targets) throw new UsageError('give the endpoint URL or --targets FILE, not both');
+  if (flags.targets && flags.data) throw new UsageError('with --targets, give each target its "data" in the targets file, not --data');
+  if (flags.rate !== undefined) {
+    const rate = flags.rate.replace(/\/s$/, '');
+    if (flags.qps !== undefined && flags.qps !== rate) throw new UsageError('--rate (-R) is another name for --qps: give one of them');
+    flags.qps = rate;
+  }
   const [
     { preflight, runBench },
     { SloFailedError },
@@ -152,6 +185,9 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     { resolveTarget },
     { rampSchedule },
     { formatRate, parseDuration, parsePercent, parsePositiveInt, parsePositiveNumber },
+    { parseStages, stagesSchedule, stagesDurationMs },
+    { readTargetsFile },
+    { parseBodyCheck, parseExpectStatus },
   ] = await Promise.all([
     import('../core/load/bench.js'),
     import('../core/load/errors.js'),
@@ -165,8 +201,35 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     import('../core/load/target.js'),
     import('../core/load/schedule.js'),
     import('../core/load/units.js'),
+    import('../core/load/schedule.js'),
+    import('../core/load/targets-file.js'),
+    import('../core/load/response-check.js'),
   ]);
-  const target = resolveTarget(url, flags);
+  const entries = flags.targets
+    ? readTargetsFile(flags.targets)
+    : [{ url: url!, weight: 1, model: flags.model, version: flags.version, label: flags.label, signature: flags.signature, data: flags.data }];
+  const resolved = entries.map((e) => ({ entry: e, target: resolveTarget(e.url, { ...flags, model: e.model ?? flags.model, version: e.version ?? flags.version, label: e.label ?? flags.label, signature: e.signature ?? flags.signature }) }));
+  const check = flags.expectStatus || flags.expectBody
+    ? {
+        ...(flags.expectStatus ? { statuses: parseExpectStatus(flags.expectStatus), statusText: flags.expectStatus } : {}),
+        ...(flags.expectBody ? { body: parseBodyCheck(flags.expectBody) } : {}),
+      }
+    : undefined;
+  if (check?.body && resolved.some((r) => r.target.protocol === 'grpc')) throw new UsageError('--expect-body reads JSON answers: it works over REST only (gRPC answers are protobuf)');
+  let stages: ReturnType<typeof stagesSchedule> | undefined;
+  if (flags.stages !== undefined) {
+    if (flags.qps || flags.concurrency || flags.findMax || flags.ramp || flags.qpsStart) throw new UsageError('--stages is a schedule of its own: give it without --qps, --ramp, --concurrency or --find-max');
+    if (flags.duration || flags.requests) throw new UsageError('--stages sets the duration (the sum of its stages): leave out --duration and --requests');
+    if (flags.warmup !== '0s' && parseDuration(flags.warmup, '--warmup') > 0) throw new UsageError('--stages: make the first stage the warm-up (e.g. 10s:100,...); --warmup is not taken with it');
+    try {
+      stages = stagesSchedule({ stages: parseStages(flags.stages, parseDuration), arrival: flags.arrival, seed: Number.parseInt(flags.seed, 10) || 1 });
+    } catch (err) {
+      if (err instanceof RangeError) throw new UsageError(err.message);
+      throw err;
+    }
+    flags.qps = String(stages.rate); // passes the checks below; the stages decide the schedule
+    flags.duration = `${stagesDurationMs(stages)}ms`;
+  }
   const ramp = parseRampFlags(flags, parsePositiveNumber);
   if (ramp) {
     if (flags.qps || flags.concurrency || flags.findMax) throw new UsageError('--ramp is a schedule of its own: give it without --qps, --concurrency or --find-max');
@@ -194,10 +257,17 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
 
   const features = flags.feature.map(parseFeatureFlag);
 
-  const bodySet = await prepareBodies(target, { data: flags.data, batch, seed, unknownDim, timeoutMs, features });
-  for (const note of bodySet.notes) process.stderr.write(`tfsvc: note: ${note}\n`);
-  const endpoint = endpointOf(target, bodySet.verb);
-  await preflight(endpoint, bodySet.bodies[0]!, timeoutMs);
+  const prepared = [];
+  for (const { entry, target } of resolved) {
+    const bodySet = await prepareBodies(target, { data: entry.data, batch, seed, unknownDim, timeoutMs, features });
+    for (const note of bodySet.notes) process.stderr.write(`tfsvc: note: ${note}\n`);
+    const endpoint = endpointOf(target, bodySet.verb);
+    await preflight(endpoint, bodySet.bodies[0]!, timeoutMs, check);
+    prepared.push({ bodySet, endpoint, weight: entry.weight });
+  }
+  const { bodySet, endpoint } = prepared[0]!;
+  const targets = prepared.length > 1 ? prepared.map((p) => ({ endpoint: p.endpoint, bodies: p.bodySet.bodies, weight: p.weight })) : undefined;
+  const label = targets ? `${targets.length} targets` : endpoint.label;
 
   const scheduleFor = (rate: number): Schedule => (flags.arrival === 'poisson' ? { kind: 'poisson', rate, seed } : { kind: 'constant', rate });
   // Ctrl-C stops sending and still reports what was measured (a second Ctrl-C kills as usual).
@@ -209,7 +279,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
   };
   const run = async (schedule: Schedule, label: string): Promise<Metrics> => {
     if (stop.signal.aborted) throw new UsageError('interrupted');
-    const progress = flags.progress ? await progressSink(label, durationMs === Infinity ? undefined : warmupMs + durationMs) : undefined;
+    const progress = flags.progress ? await progressSink(label, durationMs === Infinity ? undefined : warmupMs + durationMs, slos) : undefined;
     process.once('SIGINT', onSigint);
     try {
       return await runBench({
@@ -222,6 +292,8 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
         timeoutMs,
         connections,
         batch: bodySet.batch,
+        targets,
+        check,
         onProgress: progress?.update,
         signal: stop.signal,
       });
@@ -231,14 +303,16 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     }
   };
 
-  process.stderr.write(`tfsvc: bench ${endpoint.label}: ${bodySet.source}\n`);
+  for (const p of prepared) process.stderr.write(`tfsvc: bench ${p.endpoint.label}${targets ? ` (weight ${p.weight})` : ''}: ${p.bodySet.source}\n`);
   if (!flags.findMax) {
-    const schedule: Schedule = ramp
+    const schedule: Schedule = stages
+      ? stages
+      : ramp
       ? rampSchedule({ ...ramp, rampMs: durationMs, offsetMs: warmupMs, arrival: flags.arrival, seed })
       : flags.concurrency
         ? { kind: 'closed', concurrency: parsePositiveInt(flags.concurrency, '--concurrency') }
         : scheduleFor(parsePositiveNumber(flags.qps!, '--qps'));
-    await finish(await run(schedule, endpoint.label), flags);
+    await finish(await run(schedule, label), flags);
     return;
   }
 
@@ -289,12 +363,12 @@ function parseRampFlags(flags: BenchFlags, parseRate: (v: string, flag: string) 
   return { startRate, endRate };
 }
 
-/** The live view: ink on a TTY, plain lines otherwise (both on stderr). */
-async function progressSink(label: string, totalMs: number | undefined): Promise<{ update(s: Snapshot): void; stop(): void }> {
+/** The live view: ink on a TTY, plain lines otherwise (both on stderr), with the SLOs' status so far and time left. */
+async function progressSink(label: string, totalMs: number | undefined, slos: Slo[]): Promise<{ update(s: Snapshot): void; stop(): void }> {
   if (process.stderr.isTTY) {
     const { startLiveView } = await import('../core/load/report/live-view.js');
-    return startLiveView(`tfsvc bench ${label}`, totalMs);
+    return startLiveView(`tfsvc bench ${label}`, totalMs, slos);
   }
   const { progressLine } = await import('../core/load/report/lines.js');
-  return { update: (s) => process.stderr.write(`${progressLine(s)}\n`), stop: () => {} };
+  return { update: (s) => process.stderr.write(`${progressLine(s, totalMs, slos)}\n`), stop: () => {} };
 }

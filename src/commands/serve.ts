@@ -67,15 +67,20 @@ function numFlag(v: unknown, name: string): number {
   return n;
 }
 
-/** The single model of `tfsvc serve DIR`. A version directory itself is accepted too (served from its parent). */
-function modelFromPath(p: string, name: string | undefined): ModelConfig {
+/**
+ * The single model of `tfsvc serve DIR`. A version directory (DIR/1) is served from its parent with a `specific`
+ * policy naming that version: exactly the version given, never a newer sibling.
+ */
+export function modelFromPath(p: string, name: string | undefined): ModelConfig {
   let base = path.resolve(p);
   if (!existsSync(base) || !statSync(base).isDirectory()) throw new UsageError(`${p}: no such directory`);
   if (isSavedModelDir(base)) {
-    if (parseVersionName(path.basename(base)) === undefined) {
+    const version = parseVersionName(path.basename(base));
+    if (version === undefined) {
       throw new UsageError(`${p} is a SavedModel directory; serve needs its base directory with numeric version subdirectories (e.g. ${path.join(p, '..')}/1 → serve ${path.join(p, '..')})`);
     }
     base = path.dirname(base);
+    return { name: name ?? path.basename(base), basePath: base, policy: { kind: 'specific', versions: [version] }, labels: {} };
   }
   return { name: name ?? path.basename(base), basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} };
 }

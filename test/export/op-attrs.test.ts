@@ -7,7 +7,6 @@
 // checked against the OpDefs TensorFlow itself recorded in their stripped_op_list.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import { exportTfjsAsSavedModel } from '../../src/core/export/tfjs-to-savedmodel
 import { GRAPH_VERSIONS } from '../../src/core/export/graph-builder.js';
 import { readSavedModel, selectMetaGraph } from '../../src/core/savedmodel/reader.js';
 import type { AttrValue, MetaGraphDef } from '../../src/core/savedmodel/types.js';
-import { needsShared, repoRoot, sharedModelsDir } from '../helpers/shared-models.js';
+import { findDirsWith, needsShared, repoRoot, sharedModelsDir } from '../helpers/shared-models.js';
 import { maxAbsDiff, saveLayersModel, seededFloats } from './helpers.js';
 
 /** An attr's kind as OpDef spells it; a trailing `=` marks an attr with a default value (optional in a NodeDef). */
@@ -217,7 +216,8 @@ test('the fixture round-tripped through a tfjs graph model still satisfies the r
 });
 
 test("the table agrees with the OpDefs TensorFlow recorded in ../shared SavedModels' stripped_op_list", needsShared, async () => {
-  const dirs = execFileSync('find', [sharedModelsDir, '-name', 'saved_model.pb', '-printf', '%h\\n'], { encoding: 'utf8' }).trim().split('\n');
+  const dirs = findDirsWith(sharedModelsDir, 'saved_model.pb');
+  assert.ok(dirs.length > 5, `found ${dirs.length} SavedModels under ${sharedModelsDir}`);
   const compared = new Set<string>();
   for (const dir of dirs) {
     const sm = (await readSavedModel(dir)).savedModel;

@@ -91,14 +91,24 @@ test('two concurrent --next exports get different versions', async (t) => {
   assert.deepEqual(leftovers(path.join(repo, 'm')), []);
 });
 
-test('a model that fails validation is not published and leaves no temp dir', async (t) => {
+test('a model that fails validation is not published, leaves no empty repo/name/, and names no deleted temp dir', async (t) => {
   const work = tmp(t);
   const broken = path.join(work, 'broken');
   cpSync(path.join(fixture, '1'), broken, { recursive: true });
   truncateSync(path.join(broken, 'saved_model.pb'), 1000);
   const repo = path.join(work, 'repo');
-  await assert.rejects(publishModel(broken, { repo, name: 'mnist' }), (e: Error) => e instanceof ModelError && /not published: validation failed \(layout:/.test(e.message));
-  assert.deepEqual(readdirSync(path.join(repo, 'mnist')), []);
+  await assert.rejects(publishModel(broken, { repo, name: 'mnist' }), (e: Error) => {
+    assert.ok(e instanceof ModelError);
+    assert.match(e.message, /not published: validation failed \(layout:/);
+    assert.doesNotMatch(e.message, /\.tfsvc-export-/, 'the temp copy is gone: the message names the source instead');
+    assert.ok(e.message.includes(broken), e.message);
+    return true;
+  });
+  assert.equal(existsSync(repo), false, 'the repo directory this export created is removed again');
+  // An existing repo (with another model) stays; only the new, empty name directory goes.
+  mkdirSync(path.join(repo, 'other'), { recursive: true });
+  await assert.rejects(publishModel(broken, { repo, name: 'mnist' }), ModelError);
+  assert.deepEqual(readdirSync(repo), ['other']);
 });
 
 test('--warmup N writes a TFRecord of N PredictionLogs that TF Serving replays', async (t) => {
@@ -187,7 +197,7 @@ test('a SavedModel that contains the repository is refused with a usage error, l
   const sm = path.join(tmp(t), 'sm');
   cpSync(path.join(fixture, '1'), sm, { recursive: true });
   await assert.rejects(publishModel(sm, { repo: sm, name: 'inner' }), (e: Error) => e instanceof UsageError && /contains the repository's model folder/.test(e.message));
-  assert.deepEqual(readdirSync(path.join(sm, 'inner')), []);
+  assert.equal(existsSync(path.join(sm, 'inner')), false, 'the model folder this export created is removed again');
 });
 
 test('a version spelled with leading zeros (00000001, as TF Serving writes them) counts as taken', async (t) => {

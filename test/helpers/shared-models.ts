@@ -1,6 +1,6 @@
 // Locates ../shared/models (real SavedModels written by TensorFlow) from the repository root. A user's clone has no
 // ../shared: tests that need it call `sharedModel(t, ...)` / `describeShared` and skip with a visible message.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -32,4 +32,29 @@ export const needsShared = haveSharedModels ? {} : { skip: SKIP_SHARED };
 export function sharedModel(rel: string, t?: TestContext): string {
   if (!haveSharedModels && t) t.skip(SKIP_SHARED);
   return path.join(sharedModelsDir, rel);
+}
+
+/**
+ * Every directory under `root` holding `file`, following symbolic links (../shared is often one, and `find` without
+ * -L does not descend into a symlinked start point). Sorted; cycles are cut by real-path tracking.
+ */
+export function findDirsWith(root: string, file: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const walk = (dir: string): void => {
+    let real: string;
+    try {
+      if (!statSync(dir).isDirectory()) return; // statSync follows links
+      real = realpathSync(dir);
+    } catch {
+      return; // a dangling link
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    const names = readdirSync(dir).sort();
+    if (names.includes(file)) out.push(dir);
+    for (const n of names) walk(path.join(dir, n));
+  };
+  walk(root);
+  return out;
 }

@@ -29,13 +29,14 @@ test('evaluates each SLO and says by how much a failed one missed', () => {
   const s = summary();
   const checks = evaluateSlos(['p99<100ms', 'p99.9<200ms', 'error_rate<0.1%', 'throughput>4900'].map(parseSlo), s, percentileOf(s));
   assert.deepEqual(checks.map((c) => c.pass), [true, false, false, true]);
-  assert.match(checks[1]!.message, /p99\.9<200ms: 250ms .*FAILED: 50\.0ms \(25\.0%\) over/);
+  assert.equal(checks[1]!.message, 'p99.9<200ms: FAILED: p99.9 250ms > 200ms (+25.0%)');
+  assert.equal(checks[0]!.message, 'p99<100ms: ok (p99 80.0ms < 100ms)');
   // error_rate is exactly 0.1%: "<" fails at equality.
   assert.match(checks[2]!.message, /FAILED/);
   const low = summary({ throughput: 4800 });
   const t = evaluateSlos([parseSlo('throughput>4900')], low, percentileOf(low))[0]!;
   assert.equal(t.pass, false);
-  assert.match(t.message, /100\/s \(2\.04%\) short/);
+  assert.equal(t.message, 'throughput>4900: FAILED: throughput 4800/s < 4900/s (-2.04%)');
 });
 
 test('baseline: fails when p50, p99 or throughput regress beyond --max-regression', () => {
@@ -51,4 +52,34 @@ test('baseline: fails when p50, p99 or throughput regress beyond --max-regressio
   const slower = summary({ throughput: 4000 });
   const tp = evaluateSlos([], slower, percentileOf(slower), { summary: base, percentileOf: percentileOf(base), maxRegression: 0.1 }).find((c) => c.name.startsWith('throughput'))!;
   assert.equal(tp.pass, false);
+});
+
+test("k6 threshold syntax reads as the same SLOs (k6 durations are ms; rate on http_req_failed is the error rate)", () => {
+  const same = (k6: string, ours: string) => {
+    const a = parseSlo(k6);
+    const b = parseSlo(ours);
+    assert.deepEqual([a.metric, a.op, a.limit], [b.metric, b.op, b.limit], `${k6} vs ${ours}`);
+    assert.equal(a.text, k6);
+  };
+  same('p(99)<50', 'p99<50ms');
+  same('p(95)<=200', 'p95<=200ms');
+  same('p(99.9) < 250', 'p99.9<250ms');
+  same('avg<20', 'mean<20ms');
+  same('med<10', 'p50<10ms');
+  same('max<1000', 'max<1s');
+  same('http_req_failed<0.01', 'error_rate<1%');
+  same('http_req_failed:rate<0.01', 'error_rate<1%');
+  same('http_req_duration:p(95)<200', 'p95<200ms');
+  same('http_req_duration{expected_response:true}:p(95)<200', 'p95<200ms');
+  same('http_reqs:rate>100', 'throughput>100');
+  assert.deepEqual(parseSlo('min>0').metric, { kind: 'latency', percentile: 0 });
+  assert.deepEqual(parseSlo('http_reqs:count>=1000').metric, { kind: 'count' });
+  assert.equal(parseSlo('p(99)===50').op, '==');
+  for (const bad of ['p()<50', 'http_req_failed:p(99)<1', 'http_reqs:avg<1', 'rate<0.1', 'count>5', 'p(99)<>50']) {
+    assert.throws(() => parseSlo(bad), UsageError, bad);
+  }
+  const s = summary();
+  const [min, count] = evaluateSlos([parseSlo('min<2'), parseSlo('http_reqs:count>=10000')], s, percentileOf(s));
+  assert.equal(min!.actual, 1);
+  assert.equal(count!.pass, true);
 });

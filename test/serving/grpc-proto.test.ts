@@ -23,7 +23,7 @@ describe('tensorflow_serving.proto', () => {
     }
     assert.deepEqual(root.lookupService('tensorflow.serving.PredictionService').methodsArray.map((m) => m.name).sort(),
       ['Classify', 'GetModelMetadata', 'MultiInference', 'Predict', 'Regress']);
-    assert.deepEqual(root.lookupService('tensorflow.serving.ModelService').methodsArray.map((m) => m.name), ['GetModelStatus']);
+    assert.deepEqual(root.lookupService('tensorflow.serving.ModelService').methodsArray.map((m) => m.name), ['GetModelStatus', 'HandleReloadConfigRequest']);
   });
 
   test('a warmup PredictionLog record (predict_log = 6) decodes', () => {

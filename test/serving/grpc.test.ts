@@ -128,7 +128,7 @@ describe('gRPC PredictionService / ModelService', () => {
       [{ modelSpec: { name: 'nope' }, inputs: { x } }, grpc.status.NOT_FOUND, 'Servable not found for request: Latest(nope)'],
       [{ modelSpec: { name: 'half_plus_two', version: { value: 7 } }, inputs: { x } }, grpc.status.NOT_FOUND, 'Servable not found for request: Specific(half_plus_two, 7)'],
       [{ modelSpec: { name: 'half_plus_two', signatureName: 'missing' }, inputs: { x } }, grpc.status.FAILED_PRECONDITION, 'Serving signature key "missing" not found.'],
-      [{ modelSpec: { name: 'half_plus_two' }, inputs: { z: x } }, grpc.status.INVALID_ARGUMENT, 'input tensor alias not found in signature: z. Inputs expected to be in the set {x}.'],
+      [{ modelSpec: { name: 'half_plus_two' }, inputs: { z: x } }, grpc.status.INVALID_ARGUMENT, 'Signature input alias: x(feed name: x:0) not found in request and no default value provided. Inputs expected to be in the request {z}, or default input alias set: '],
       [{ modelSpec: { name: 'half_plus_two' }, inputs: {} }, grpc.status.INVALID_ARGUMENT, 'input size does not match signature: 0!=1 len({}) != len({x}). Sent extra: {}. Missing but required: {x}.'],
       [{ modelSpec: { name: 'half_plus_two' }, inputs: { x }, outputFilter: ['q'] }, grpc.status.INVALID_ARGUMENT, 'output tensor alias not found in signature: q Outputs expected to be in the set {y}.'],
       [{ inputs: { x } }, grpc.status.INVALID_ARGUMENT, 'Missing ModelSpec'],
@@ -185,7 +185,7 @@ describe('gRPC PredictionService / ModelService', () => {
     await assert.rejects(call(model, 'GetModelStatus', { modelSpec: { name: 'nope' } }), { code: grpc.status.NOT_FOUND });
   });
 
-  test('MultiInference is UNIMPLEMENTED', async () => {
-    await assert.rejects(call(prediction, 'MultiInference', {}), { code: grpc.status.UNIMPLEMENTED });
+  test('MultiInference without tasks names no model (TF Serving: the first task picks the servable)', async () => {
+    await assert.rejects(call(prediction, 'MultiInference', {}), { code: grpc.status.INVALID_ARGUMENT, details: 'ModelSpec has no name specified.' });
   });
 });

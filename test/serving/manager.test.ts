@@ -110,8 +110,13 @@ test('removing a model unloads it after draining; close() unloads everything', a
   await m.settled();
   m.setAspired('a', []);
   await m.settled();
-  assert.throws(() => m.status('a'), /Could not find any versions of model a/);
-  assert.deepEqual(m.modelNames(), ['b']);
+  assert.deepEqual(m.status('a').map((s) => [s.version, s.state]), [[1, 'END']], 'TF Serving keeps the END state');
+  assert.throws(() => m.acquire('a'), /Servable not found for request: Latest\(a\)/);
+  m.setAspired('a', [v(1)]);
+  await m.settled();
+  assert.equal(m.status('a')[0]!.state, 'AVAILABLE', 'added back: loaded again');
+  m.setAspired('a', []);
+  await m.settled();
   const h = m.acquire('b');
   const closing = m.close();
   let closed = false;
@@ -120,7 +125,7 @@ test('removing a model unloads it after draining; close() unloads everything', a
   assert.equal(closed, false, 'close waits for in-flight handles');
   h.release();
   await closing;
-  assert.deepEqual(loader.unloads.sort(), [1, 1]);
+  assert.deepEqual(loader.unloads.sort(), [1, 1, 1], 'a twice, b once');
 });
 
 test('a label takes effect only once its version is AVAILABLE; a moved label keeps its old version until then', async () => {

@@ -276,7 +276,7 @@ describe('predict rules', () => {
       message: 'input size does not match signature: 1!=2 len({a}) != len({a,b}). Sent extra: {}. Missing but required: {b}.',
     });
     assert.throws(() => checkPredictInputs(s, ['a', 'c']), {
-      message: 'input tensor alias not found in signature: c. Inputs expected to be in the set {a,b}.',
+      message: 'Signature input alias: b(feed name: b:0) not found in request and no default value provided. Inputs expected to be in the request {a,c}, or default input alias set: ',
     });
     checkPredictInputs(s, ['b', 'a']);
   });

@@ -19,6 +19,7 @@ import { WeightSharing, weightKeys } from './shared-weights.js';
 import { AsyncRunCleanup } from './async-cleanup.js';
 import { loadRecurrentLoops, type LoadedLoops } from './recurrent-loop-op.js';
 import { failedNode, lastNode, resetLastNode, traceNodes } from './node-trace.js';
+import { asStringValues, beyondInt32, carriesIds, idsToValues, planInt64, type GraphNode } from './int64-exact.js';
 import type { HostTensor, LoadedModel, LoadOptions, SignatureInfo, TensorSpec } from './types.js';
 
 /** Extra knobs for tests and benchmarks; LoadOptions is the public contract. */
@@ -60,6 +61,8 @@ interface PreparedSignature {
   weightIds: Set<number>;
   /** Step graphs of the loops tfsvc runs itself (recurrent-loop-op.ts), freed with the model. */
   loops?: LoadedLoops;
+  /** The tfjs graph's nodes (names, ops, inputs; attrs of AsString only): routes exact int64 values (int64-exact.ts). */
+  nodes: GraphNode[];
 }
 
 /** An ExecutableGraph without its artifacts (a loaded model does not keep a second copy of the weights). */
@@ -131,6 +134,12 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
         asyncCleanup: new AsyncRunCleanup(model),
         weightIds,
         loops,
+        nodes: ((artifacts.modelTopology as { node?: GraphNode[] } | undefined)?.node ?? []).map((n) => ({
+          name: n.name,
+          op: n.op,
+          input: n.input,
+          attr: n.op === 'AsString' ? n.attr : undefined,
+        })),
       });
     }
     if (prepared.size === 0) {
@@ -186,16 +195,29 @@ class TfjsModel implements EngineModel {
     const feeds: Record<string, tf.Tensor> = {};
     let results: tf.Tensor[] = [];
     try {
-      sig.inputs.forEach(({ alias, spec, node }, i) => {
+      sig.inputs.forEach(({ alias, spec }, i) => checkInput(alias, i, spec, inputs[alias]!));
+      // int64 values beyond int32 travel as element ids where the graph only moves them (int64-exact.ts).
+      const big = sig.inputs.filter(({ alias, spec }) => spec.dtype === 'DT_INT64' && beyondInt32(inputs[alias]!));
+      const plan = big.length ? planInt64(sig.nodes, big.map(({ alias, node }) => ({ alias, node, value: inputs[alias]! }))) : undefined;
+      for (const { alias, spec, node } of sig.inputs) {
         const h = inputs[alias]!;
-        checkInput(alias, i, spec, h);
-        feeds[node] = toTfjs(h, spec.dtype, `input ${alias}`);
-      });
+        const ids = plan?.feeds[alias];
+        feeds[node] = ids ? tf.tensor(ids, [...h.shape], 'int32') : toTfjs(h, spec.dtype, `input ${alias}`);
+      }
       resetLastNode(sig.async);
+      if (plan?.asString.length) {
+        const idTensors = await this.execute(sig, feeds, plan.asString.map((n) => n.input![0]!));
+        plan.asString.forEach((n, i) => {
+          const ids = idTensors[i]!;
+          feeds[n.name] = tf.tensor(asStringValues(plan, n, ids.dataSync() as Int32Array), [...ids.shape], 'string');
+        });
+        for (const t of idTensors) if (!sig.weightIds.has(t.id)) t.dispose();
+      }
       results = await this.execute(sig, feeds, aliases.map((a) => graph.outputs[a]!.tensor));
       const out: Record<string, HostTensor> = {};
       aliases.forEach((a, i) => {
-        out[a] = fromTfjs(results[i]!, info.outputs[a]!.dtype);
+        const r = results[i]!;
+        out[a] = plan && carriesIds(plan, graph.outputs[a]!.tensor) ? idsToValues(plan, r.dataSync() as Int32Array, [...r.shape]) : fromTfjs(r, info.outputs[a]!.dtype);
       });
       return out;
     } catch (err) {

@@ -6,7 +6,7 @@ import { resolveModelDir } from '../savedmodel/layout.js';
 import { decodePredictRequest, encodePredictResponse, parseJsonBody, requestSignatureName } from '../wire/json-tensor.js';
 import { describeBackend } from './backend.js';
 import { loadModel } from './model.js';
-import type { BackendName } from './types.js';
+import type { BackendName, HostTensor, SignatureInfo } from './types.js';
 
 export interface RunOnceOptions {
   /** SavedModel directory or model base directory (newest version, or `version`). */
@@ -51,6 +51,31 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunOnceResult> {
     const response = encodePredictResponse(outputs, format, info);
     const t2 = performance.now();
     return { response, dir: resolved.dir, version: resolved.version, signature, backend: describeBackend(), loadMs: t1 - t0, runMs: t2 - t1 };
+  } finally {
+    model.dispose();
+  }
+}
+
+export interface RunFeedOptions extends Omit<RunOnceOptions, 'body' | 'signature'> {
+  signature: string;
+  /** Builds the inputs once the signature is known (saved_model_cli's --inputs / --input_exprs / --input_examples). */
+  feed(signature: SignatureInfo): Record<string, HostTensor>;
+}
+
+/** One run of `signature` on tensors (saved_model_cli run): every output, keyed by alias. */
+export async function runFeed(opts: RunFeedOptions): Promise<Omit<RunOnceResult, 'response'> & { outputs: Record<string, HostTensor> }> {
+  const resolved = resolveModelDir(opts.model, opts.version);
+  const t0 = performance.now();
+  const model = await loadModel(resolved.dir, { backend: opts.backend ?? 'wasm', tags: opts.tags, signatures: [opts.signature] });
+  const t1 = performance.now();
+  try {
+    const info = model.signatures[opts.signature];
+    if (!info) {
+      throw new UsageError(`Could not find signature "${opts.signature}". Please choose from: ${Object.keys(model.signatures).join(', ')}`);
+    }
+    const outputs = await model.run(opts.signature, opts.feed(info));
+    const t2 = performance.now();
+    return { outputs, dir: resolved.dir, version: resolved.version, signature: opts.signature, backend: describeBackend(), loadMs: t1 - t0, runMs: t2 - t1 };
   } finally {
     model.dispose();
   }

@@ -9,7 +9,7 @@
 // that exists is refused up front. With --next, a concurrent exporter that took N first makes us retry with N+1.
 // Ctrl-C (SIGINT), SIGTERM and SIGHUP remove the temp dir before the process dies; only SIGKILL or a crash can leave
 // one behind, and a leftover `.tfsvc-export-*` is ignored by every version scan (it is never numeric).
-import { chmod, cp, mkdir, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineModel } from '../engine/model.js';
@@ -58,9 +58,13 @@ export async function publishModel(src: string, opts: PublishOptions): Promise<P
   if (opts.version !== undefined && (!Number.isSafeInteger(opts.version) || opts.version < 0)) throw new UsageError('--version must be a non-negative integer');
 
   const base = path.resolve(opts.repo, opts.name);
-  await mkdir(base, { recursive: true });
+  // The first directory this export created (repo/ or repo/name/), removed again if nothing gets published into it.
+  const created = await mkdir(base, { recursive: true });
   const existing = opts.version !== undefined ? versionDir(base, opts.version) : undefined;
-  if (existing) throw new UsageError(`${existing} already exists: refusing to overwrite a published version (use --next or another --version)`);
+  if (existing) {
+    await removeCreatedDirs(base, created);
+    throw new UsageError(`${existing} already exists: refusing to overwrite a published version (use --next or another --version)`);
+  }
 
   const temp = await mkdtemp(path.join(base, TEMP_PREFIX));
   const guard = removeOnSignal(temp);
@@ -117,9 +121,25 @@ export async function publishModel(src: string, opts: PublishOptions): Promise<P
     }
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
+    await removeCreatedDirs(base, created);
+    // Validation ran on the temp copy; a message naming it would point at a directory that no longer exists.
+    if (err instanceof Error && err.message.includes(temp)) err.message = err.message.split(temp).join(path.resolve(src));
     throw err;
   } finally {
     guard.disarm();
+  }
+}
+
+/** Removes `base` and its parents up to `created` (what mkdir -p made), each only if empty. */
+async function removeCreatedDirs(base: string, created: string | undefined): Promise<void> {
+  if (!created) return;
+  for (let dir = base; dir.length >= created.length; dir = path.dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return; // not empty (another export published into it meanwhile) or already gone
+    }
+    if (dir === created) return;
   }
 }
 

@@ -195,8 +195,9 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
-function formatValues(values: number[]): string {
-  return values.map((v) => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))))).join(', ');
+/** Exact int64 strings print as they are; floats with 6 significant digits. */
+function formatValues(values: Array<number | string>): string {
+  return values.map((v) => (typeof v === 'string' || Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))))).join(', ');
 }
 
 function basename(p: string): string {

@@ -13,6 +13,12 @@ import { savedObjectKind, type MetaGraphDef, type SavedObjectGraph, type Trackab
 
 export const REPORT_FORMAT = 'tfsvc.inspect/v1';
 
+/** A tensor value for the report: a number, or the exact decimal string of an int64 beyond ±2^53. */
+export function exactValue(v: number | bigint): number | string {
+  if (typeof v !== 'bigint') return v;
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+}
+
 export interface InspectOptions {
   /** Version to inspect when the path is a base directory (default: newest). */
   version?: number;
@@ -38,8 +44,11 @@ export interface VariableReport {
   shard: number;
   /** True for optimizer slot variables (`.OPTIMIZER_SLOT` keys): saved with the model, unused for serving. */
   optimizerSlot: boolean;
-  /** Up to 8 values for small numeric tensors (int64 as numbers), with --all; null otherwise. */
-  values: number[] | null;
+  /**
+   * Up to 8 values for small numeric tensors, with --all; null otherwise. 64-bit integers a JSON number cannot hold
+   * exactly (beyond ±2^53) are decimal strings, every digit kept; other values are numbers.
+   */
+  values: Array<number | string> | null;
 }
 
 export interface CheckpointReport {
@@ -167,12 +176,12 @@ function checkpointReport(ck: Checkpoint, objectGraph: SavedObjectGraph | undefi
     }
     const e = ck.entry(key);
     const shape = ck.shape(key);
-    let values: number[] | null = null;
+    let values: Array<number | string> | null = null;
     // A partitioned variable's own entry holds no data (its slices are entries of their own, read and checked here).
     if ((verify || options.all) && !e.slices?.length) {
       const t = ck.read(key); // verifies the CRC
       if (options.all && !Array.isArray(t.data) && numElements(shape) <= 8) {
-        values = Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+        values = Array.from(t.data as ArrayLike<number | bigint>, exactValue);
       }
     }
     shards.add(e.shardId ?? 0);

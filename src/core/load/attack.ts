@@ -29,6 +29,8 @@ export interface AttackOptions {
   /** Size in bytes of request `i`'s body. */
   bytesOut(i: number): number;
   onResult(r: Result): void;
+  /** Also called with each result, with the request's index (per-target counts). */
+  onResultOf?(i: number, r: Result): void;
   signal?: AbortSignal;
 }
 
@@ -70,7 +72,9 @@ export async function attack(o: AttackOptions): Promise<AttackOutcome> {
     void o.send(i).then((out) => {
       const end = now();
       inFlight--;
-      o.onResult({ intended, start, end, status: out.status, bytesIn: out.bytesIn, bytesOut: o.bytesOut(i), error: out.error, message: out.message, warmup });
+      const r: Result = { intended, start, end, status: out.status, bytesIn: out.bytesIn, bytesOut: o.bytesOut(i), error: out.error, message: out.message, warmup };
+      o.onResult(r);
+      o.onResultOf?.(i, r);
       const queued = waiting.shift();
       if (queued !== undefined) dispatch(queued, index++);
       else if (inFlight === 0) wakeDone?.();
@@ -159,7 +163,9 @@ async function closedLoop(o: AttackOptions, concurrency: number, now: () => numb
       const out = await o.send(i);
       const end = now();
       if (!warmup && end > lastEnd) lastEnd = end;
-      o.onResult({ intended: start, start, end, status: out.status, bytesIn: out.bytesIn, bytesOut: o.bytesOut(i), error: out.error, message: out.message, warmup });
+      const r: Result = { intended: start, start, end, status: out.status, bytesIn: out.bytesIn, bytesOut: o.bytesOut(i), error: out.error, message: out.message, warmup };
+      o.onResult(r);
+      o.onResultOf?.(i, r);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

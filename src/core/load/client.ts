@@ -10,6 +10,8 @@ export interface Outcome {
   bytesIn: number;
   error?: ErrorKind;
   message?: string;
+  /** The response body, only when ClientOptions.keepBody asked for it (response checks). */
+  body?: Buffer;
 }
 
 export interface ClientOptions {
@@ -17,7 +19,11 @@ export interface ClientOptions {
   connections: number;
   /** Per-request limit (headers and body each), ms. */
   timeoutMs: number;
+  /** Keep each response body (up to 4 MiB) in Outcome.body, for --expect-body. Off on the hot path. */
+  keepBody?: boolean;
 }
+
+const KEPT_BODY_LIMIT = 4 << 20;
 
 /** Classifies a transport error (undici or socket) into an ErrorKind. */
 export function errorKindOf(err: unknown): ErrorKind {
@@ -32,6 +38,7 @@ export function errorKindOf(err: unknown): ErrorKind {
 export class HttpClient {
   private readonly pool: Pool;
   private readonly path: string;
+  private readonly keepBody: boolean;
 
   /** `url` is the full endpoint URL (e.g. http://host:8501/v1/models/m:predict). */
   constructor(readonly url: URL, options: ClientOptions) {
@@ -44,6 +51,7 @@ export class HttpClient {
       keepAliveTimeout: 30_000,
     });
     this.path = url.pathname + url.search;
+    this.keepBody = options.keepBody === true;
   }
 
   /**
@@ -56,6 +64,7 @@ export class HttpClient {
       let status = 0;
       let bytesIn = 0;
       let errorText = '';
+      const kept: Buffer[] | undefined = this.keepBody ? [] : undefined;
       let settled = false;
       const fail = (err: Error) => {
         if (settled) return;
@@ -74,6 +83,7 @@ export class HttpClient {
               return true;
             },
             onData: (chunk: Buffer) => {
+              if (kept && bytesIn + chunk.length <= KEPT_BODY_LIMIT) kept.push(Buffer.from(chunk));
               bytesIn += chunk.length;
               if ((status < 200 || status >= 300) && errorText.length < 300) errorText += chunk.toString('utf8');
               return true;
@@ -81,8 +91,9 @@ export class HttpClient {
             onComplete: () => {
               if (settled) return;
               settled = true;
-              if (status >= 200 && status < 300) resolve({ status, bytesIn });
-              else resolve({ status, bytesIn, error: 'http', message: errorText.slice(0, 300) });
+              const body = kept ? { body: Buffer.concat(kept) } : {};
+              if (status >= 200 && status < 300) resolve({ status, bytesIn, ...body });
+              else resolve({ status, bytesIn, error: 'http', message: errorText.slice(0, 300), ...body });
             },
             onError: (err: Error) => fail(err),
           },

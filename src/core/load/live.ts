@@ -2,6 +2,7 @@
 // of the latest interval that the view resets each time it reads it. Reports use Metrics, not this.
 import { hasLatency, type Result } from './result.js';
 import { newHistogram, percentileMs, recordMs } from './histogram.js';
+import { latencySummary, type Summary } from './metrics.js';
 
 export interface Snapshot {
   elapsedMs: number;
@@ -16,9 +17,15 @@ export interface Snapshot {
   p99: number;
   max: number;
   lastError?: string;
+  /** The measured window so far (warmup excluded), for the live SLO status; absent during warmup. */
+  soFar?: { summary: Summary; percentileOf(p: number): number };
 }
 
 export class LiveStats {
+  private measured = newHistogram();
+  private measuredDone = 0;
+  private measuredOk = 0;
+  private measuredFrom = Infinity;
   private interval = newHistogram();
   private intervalStart = 0;
   private intervalDone = 0;
@@ -32,6 +39,12 @@ export class LiveStats {
     this.intervalDone++;
     this.warmup = r.warmup === true;
     if (hasLatency(r)) recordMs(this.interval, r.end - r.intended);
+    if (!r.warmup) {
+      this.measuredDone++;
+      if (!r.error) this.measuredOk++;
+      if (r.intended < this.measuredFrom) this.measuredFrom = r.intended;
+      if (hasLatency(r)) recordMs(this.measured, r.end - r.intended);
+    }
     if (r.error) {
       this.errors++;
       this.lastError = r.error === 'http' ? `HTTP ${r.status}: ${r.message ?? ''}` : `${r.error}: ${r.message ?? ''}`;
@@ -53,6 +66,17 @@ export class LiveStats {
       max: this.interval.totalCount ? this.interval.maxValue / 1000 : NaN,
       lastError: this.lastError?.slice(0, 160),
     };
+    if (this.measuredDone > 0) {
+      const seconds = Math.max(1e-3, (elapsedMs - this.measuredFrom) / 1000);
+      const lat = latencySummary(this.measured);
+      const errors = this.measuredDone - this.measuredOk;
+      const summary: Summary = {
+        requests: this.measuredDone, ok: this.measuredOk, errors, errorRate: errors / this.measuredDone,
+        throughput: this.measuredOk / seconds, durationMs: seconds * 1000, bytesIn: 0, bytesOut: 0, corrected: lat, uncorrected: lat,
+      };
+      const hist = this.measured;
+      s.soFar = { summary, percentileOf: (p) => percentileMs(hist, p) };
+    }
     this.interval.reset();
     this.intervalDone = 0;
     this.intervalStart = elapsedMs;

@@ -19,6 +19,10 @@ export interface RunInfo {
   startedAt: string;
   /** How many runs were merged into this one (1 for a plain run). */
   runs: number;
+  /** A targets file's endpoints: weight and measured requests of each. */
+  targets?: Array<{ target: string; weight: number; requests: number; ok: number }>;
+  /** Merged results: each run's own schedule, in merge order (`schedule` then describes them all). */
+  schedules?: string[];
 }
 
 /** How well the generator kept its schedule (open loop). */
@@ -184,6 +188,8 @@ export class Metrics {
     if (this.info.rate !== undefined || other.info.rate !== undefined) this.info.rate = (this.info.rate ?? 0) + (other.info.rate ?? 0);
     if (this.info.target !== other.info.target) this.info.target = `${this.info.target}, ${other.info.target}`;
     this.info.runs += other.info.runs;
+    this.info.schedules = [...(this.info.schedules ?? [this.info.schedule]), ...(other.info.schedules ?? [other.info.schedule])];
+    this.info.schedule = describeMerged(this.info.schedules, this.info.rate);
     // Schedule health does not merge meaningfully; keep the worse one so a lagging generator is not hidden.
     if (other.health && (!this.health || other.health.behind || other.health.lagP99Ms > this.health.lagP99Ms)) {
       this.health = { ...other.health, sendRate: (this.health?.sendRate ?? 0) + other.health.sendRate };
@@ -243,6 +249,19 @@ export interface MetricsJson {
   timeline: Array<{ count: number; errors: number; hist: string }>;
   /** Successful responses per second by arrival (absent in results written before it existed). */
   throughput?: number[];
+}
+
+/**
+ * What merged runs ran: "2 runs: constant 500/s + constant 200/s (700/s in total)", or "3 runs of constant 500/s each
+ * (1500/s in total)"; never one run's schedule standing for all of them.
+ */
+export function describeMerged(schedules: string[], totalRate: number | undefined): string {
+  const counts = new Map<string, number>();
+  for (const s of schedules) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const total = totalRate !== undefined ? ` (${Number(totalRate.toFixed(3))}/s in total)` : '';
+  if (counts.size === 1) return `${schedules.length} runs of ${schedules[0]} each${total}`;
+  const parts = [...counts].map(([s, n]) => (n > 1 ? `${n} × ${s}` : s));
+  return `${schedules.length} runs: ${parts.join(' + ')}${total}`;
 }
 
 export function latencySummary(h: Histogram): LatencySummary {

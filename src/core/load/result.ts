@@ -1,9 +1,12 @@
 // One result per request: the attack emits these, metrics fold them. Times are milliseconds on the attack's
 // monotonic clock (performance.now()), relative to the start of the run.
 
-/** Why a request failed: a non-2xx answer ('http'), no answer in time, no connection, a dropped connection, other. */
-export type ErrorKind = 'http' | 'timeout' | 'connect' | 'reset' | 'other';
-export const ERROR_KINDS: readonly ErrorKind[] = ['http', 'timeout', 'connect', 'reset', 'other'];
+/**
+ * Why a request failed: a non-2xx answer ('http'), an answer failing --expect-status/--expect-body ('check'), no answer
+ * in time, no connection, a dropped connection, other.
+ */
+export type ErrorKind = 'http' | 'check' | 'timeout' | 'connect' | 'reset' | 'other';
+export const ERROR_KINDS: readonly ErrorKind[] = ['http', 'check', 'timeout', 'connect', 'reset', 'other'];
 
 export interface Result {
   /** When the schedule meant the request to start. Closed loop: equal to `start`. */
@@ -32,5 +35,5 @@ export interface Result {
  * as wrk2 counts its connect/read/write errors.
  */
 export function hasLatency(r: Pick<Result, 'error'>): boolean {
-  return r.error === undefined || r.error === 'http' || r.error === 'timeout';
+  return r.error === undefined || r.error === 'http' || r.error === 'check' || r.error === 'timeout';
 }

@@ -10,7 +10,74 @@ export type Schedule =
   | { kind: 'constant'; rate: number }
   | { kind: 'poisson'; rate: number; seed: number }
   | RampSchedule
+  | StagesSchedule
   | { kind: 'closed'; concurrency: number };
+
+/**
+ * k6's ramping-arrival-rate stages (`--stages 30s:100,1m:500,30s:0`): starting from `startRate`, the rate moves
+ * linearly to each stage's target over that stage's duration (a 0s stage jumps). `rate` is the mean rate over all
+ * stages (requests ÷ time): the target a report compares with.
+ */
+export interface StagesSchedule {
+  kind: 'stages';
+  startRate: number;
+  stages: Array<{ durationMs: number; target: number }>;
+  rate: number;
+  arrival: 'constant' | 'poisson';
+  seed: number;
+}
+
+/** Parses `30s:100,1m:500,30s:0` (DURATION:RATE, comma separated). */
+export function parseStages(text: string, parseDurationMs: (v: string, flag: string) => number): Array<{ durationMs: number; target: number }> {
+  const stages = text.split(',').map((part, i) => {
+    const m = /^\s*([^:]+):\s*(\d+(?:\.\d+)?)\s*(?:\/s)?\s*$/.exec(part);
+    if (!m) throw new RangeError(`--stages stage ${i + 1} "${part.trim()}": expected DURATION:RATE, e.g. 30s:100`);
+    return { durationMs: parseDurationMs(m[1]!.trim(), `--stages stage ${i + 1}`), target: Number(m[2]) };
+  });
+  const total = stages.reduce((a, s) => a + s.durationMs, 0);
+  if (!(total > 0)) throw new RangeError('--stages: the stages last 0s in total');
+  return stages;
+}
+
+/** A stages schedule; RangeError when it would send nothing. */
+export function stagesSchedule(o: { stages: Array<{ durationMs: number; target: number }>; startRate?: number; arrival?: 'constant' | 'poisson'; seed?: number }): StagesSchedule {
+  const startRate = o.startRate ?? 0;
+  let prev = startRate;
+  let area = 0;
+  let total = 0;
+  for (const st of o.stages) {
+    if (!(st.target >= 0) || !(st.durationMs >= 0)) throw new RangeError(`a stage needs a duration >= 0 and a rate >= 0, got ${st.durationMs} ms to ${st.target}/s`);
+    area += ((prev + st.target) / 2) * (st.durationMs / 1000);
+    total += st.durationMs;
+    prev = st.target;
+  }
+  if (!(area > 0)) throw new RangeError('these stages send no requests (every rate is 0)');
+  return { kind: 'stages', startRate, stages: o.stages, rate: area / (total / 1000), arrival: o.arrival ?? 'constant', seed: o.seed ?? 1 };
+}
+
+/** Total length of a stages schedule, ms. */
+export function stagesDurationMs(s: StagesSchedule): number {
+  return s.stages.reduce((a, st) => a + st.durationMs, 0);
+}
+
+/** When the integral of a stages schedule's rate reaches `n`: each stage is a ramp (rampTimeAt) after the previous. */
+export function stagesTimeAt(s: StagesSchedule, n: number): number {
+  if (n <= 0) return 0;
+  let offset = 0;
+  let before = 0; // requests due before this stage
+  let prev = s.startRate;
+  for (const st of s.stages) {
+    const during = ((prev + st.target) / 2) * (st.durationMs / 1000);
+    if (st.durationMs > 0 && n - before <= during && during > 0) {
+      const ramp = rampSchedule({ startRate: prev, endRate: st.target, rampMs: st.durationMs });
+      return offset + rampTimeAt(ramp, n - before);
+    }
+    before += during;
+    offset += st.durationMs;
+    prev = st.target;
+  }
+  return prev > 0 ? offset + ((n - before) * 1000) / prev : Infinity;
+}
 
 /**
  * `startRate` for the first `offsetMs` (the --warmup), then linearly to `endRate` over `rampMs` (the measured window),
@@ -72,21 +139,27 @@ export function rampTimeAt(r: RampSchedule, n: number): number {
 export type OpenSchedule = Exclude<Schedule, { kind: 'closed' }>;
 
 /**
+ * Arrivals of a time-varying rate, given `timeAt(n)`: the time its integral reaches n. Constant arrivals: request i
+ * at timeAt(i). Poisson: unit-rate Poisson arrivals mapped through timeAt (time rescaling), from a seeded PRNG.
+ */
+function* throughIntegral(timeAt: (n: number) => number, arrival: 'constant' | 'poisson', seed: number): Generator<number, never, void> {
+  if (arrival === 'constant') for (let i = 0; ; i++) yield timeAt(i);
+  const unit = seededRandom(seed);
+  let u = 0;
+  for (;;) {
+    yield timeAt(u);
+    u += -Math.log(1 - unit());
+  }
+}
+
+/**
  * Intended start offsets of an open-loop schedule, in ms from the run's start, in order, forever (the caller stops).
  * Constant: request i at i × 1000/rate, computed from i (not summed), so float error never accumulates into drift.
  * Poisson: exponential gaps with mean 1000/rate from a seeded PRNG; the same seed gives the same times.
  */
 export function* intendedTimes(schedule: OpenSchedule): Generator<number, never, void> {
-  if (schedule.kind === 'ramp') {
-    if (schedule.arrival === 'constant') for (let i = 0; ; i++) yield rampTimeAt(schedule, i);
-    // Time rescaling: unit-rate Poisson arrivals mapped through the inverse of the rate's integral.
-    const unit = seededRandom(schedule.seed);
-    let u = 0;
-    for (;;) {
-      yield rampTimeAt(schedule, u);
-      u += -Math.log(1 - unit());
-    }
-  }
+  if (schedule.kind === 'stages') yield* throughIntegral((n) => stagesTimeAt(schedule, n), schedule.arrival, schedule.seed);
+  if (schedule.kind === 'ramp') yield* throughIntegral((n) => rampTimeAt(schedule, n), schedule.arrival, schedule.seed);
   if (!(schedule.rate > 0)) throw new RangeError(`schedule rate must be positive, got ${schedule.rate}`);
   const interval = 1000 / schedule.rate;
   if (schedule.kind === 'constant') {
@@ -111,6 +184,10 @@ export function firstIntendedTimes(schedule: OpenSchedule, n: number): number[] 
 
 export function describeSchedule(s: Schedule): string {
   if (s.kind === 'closed') return `closed loop, ${s.concurrency} concurrent`;
+  if (s.kind === 'stages') {
+    const parts = s.stages.map((st) => `${st.durationMs / 1000}s to ${st.target}/s`);
+    return `stages${s.arrival === 'poisson' ? ' (Poisson)' : ''} ${parts.join(', ')} (mean ${Number(s.rate.toFixed(3))}/s)`;
+  }
   if (s.kind === 'ramp') {
     return `ramp${s.arrival === 'poisson' ? ' (Poisson)' : ''} ${s.startRate}/s to ${s.endRate}/s over ${s.rampMs / 1000}s`;
   }

@@ -5,12 +5,14 @@
 // The message definitions below follow tensorflow_serving/config/*.proto and servables/tensorflow/
 // session_bundle_config.proto (names and field numbers); only the fields tfsvc reads are declared, so a config using
 // another TF Serving field fails with "unknown field" naming it rather than being silently half-applied.
+// ModelServerConfig is proto/tensorflow_serving.proto's (the gRPC ReloadConfigRequest carries it too).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { UsageError } from '../errors.js';
 import { parseTextProto, TextFormatError } from '../proto/text-format.js';
+import { protoRoot } from '../proto/schema.js';
 
 const WRAPPERS = `
 syntax = "proto3";
@@ -24,42 +26,6 @@ message StringValue { string value = 1; }
 const SERVING_CONFIG = `
 syntax = "proto3";
 package tensorflow.serving;
-
-message FileSystemStoragePathSourceConfig {
-  message ServableVersionPolicy {
-    message Latest { uint32 num_versions = 1; }
-    message All {}
-    message Specific { repeated int64 versions = 1; }
-    oneof policy_choice {
-      Latest latest = 100;
-      All all = 101;
-      Specific specific = 102;
-    }
-  }
-}
-
-message SamplingConfig { double sampling_rate = 1; }
-message LoggingConfig { SamplingConfig sampling_config = 1; }
-
-enum ModelType { MODEL_TYPE_UNSPECIFIED = 0; TENSORFLOW = 1; OTHER = 2; }
-
-message ModelConfig {
-  string name = 1;
-  string base_path = 2;
-  ModelType model_type = 3;
-  string model_platform = 4;
-  FileSystemStoragePathSourceConfig.ServableVersionPolicy model_version_policy = 7;
-  map<string, int64> version_labels = 8;
-  LoggingConfig logging_config = 6;
-}
-
-message ModelConfigList { repeated ModelConfig config = 1; }
-
-message ModelServerConfig {
-  oneof config {
-    ModelConfigList model_config_list = 1;
-  }
-}
 
 message BatchingParameters {
   google.protobuf.Int64Value max_batch_size = 1;
@@ -77,8 +43,12 @@ message PrometheusConfig { bool enable = 1; string path = 2; }
 message MonitoringConfig { PrometheusConfig prometheus_config = 1; }
 `;
 
+/** ModelServerConfig and its parts come from proto/tensorflow_serving.proto (shared with ReloadConfigRequest). */
+const SERVING_PROTO_TYPES = new Set(['ModelServerConfig', 'ModelConfigList', 'ModelConfig']);
+
 let root: protobuf.Root | undefined;
 function configType(name: string): protobuf.Type {
+  if (SERVING_PROTO_TYPES.has(name)) return protoRoot('tensorflow_serving.proto').lookupType(`tensorflow.serving.${name}`);
   if (!root) {
     root = new protobuf.Root();
     protobuf.parse(WRAPPERS, root);
@@ -157,13 +127,20 @@ function expandEnv(s: string): string {
   return s.replace(/\$\{(\w+)\}/g, (m, v: string) => process.env[v] ?? m);
 }
 
-interface PlainPolicy { latest?: { numVersions?: number }; all?: object; specific?: { versions?: number[] } }
-interface PlainModelConfig { name?: string; basePath?: string; modelPlatform?: string; modelVersionPolicy?: PlainPolicy; versionLabels?: Record<string, number> }
+export interface PlainPolicy { latest?: { numVersions?: number }; all?: object; specific?: { versions?: number[] } }
+export interface PlainModelConfig { name?: string; basePath?: string; modelPlatform?: string; modelVersionPolicy?: PlainPolicy; versionLabels?: Record<string, number> }
 
 /** Parses a ModelServerConfig text proto. Relative base paths resolve against `baseDir` (the config file's folder). */
 export function parseModelConfigList(text: string, file = '<model config>', baseDir = process.cwd()): ModelConfig[] {
   const plain = parseAs<{ modelConfigList?: { config?: PlainModelConfig[] } }>(text, 'ModelServerConfig', file);
-  const list = plain.modelConfigList?.config ?? [];
+  return modelConfigsOf(plain.modelConfigList?.config ?? [], file, baseDir);
+}
+
+/**
+ * ModelConfig messages (decoded to camelCase plain objects, from a config file or a ReloadConfigRequest) as tfsvc's
+ * model configs; UsageError naming `file` and the model when one is wrong.
+ */
+export function modelConfigsOf(list: PlainModelConfig[], file: string, baseDir = process.cwd()): ModelConfig[] {
   const seen = new Set<string>();
   return list.map((c, i) => {
     if (!c.name) throw new UsageError(`${file}: config #${i + 1} has no name`);

@@ -84,7 +84,7 @@ export class Manager implements ServableLookup {
     this.reconcile(m);
   }
 
-  /** Names of the models known (configured now, or still holding versions). */
+  /** Names of the models known (configured now, or configured before: their versions are END). */
   modelNames(): string[] {
     return [...this.models.keys()];
   }
@@ -128,8 +128,8 @@ export class Manager implements ServableLookup {
         if (e.state === 'AVAILABLE' && !m.aspired.has(e.version)) this.startUnload(m, e);
       }
     }
-    // A model removed from the config disappears once nothing of it is left.
-    if (m.aspired.size === 0 && [...m.entries.values()].every((e) => e.state === 'END')) this.models.delete(m.name);
+    // A model removed from the config keeps its versions' END states, as TF Serving's ServableStateMonitor does:
+    // GetModelStatus then says END (requests get NOT_FOUND), and a config that adds it back loads it again.
     this.checkSettled();
   }
 

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { WorkerPool } from '../engine/pool.js';
 import type { LoadOptions } from '../engine/types.js';
-import { ModelError, UsageError } from '../errors.js';
+import { ModelError, RequestError, UsageError } from '../errors.js';
 import { BatchScheduler } from './batcher.js';
 import { defaultBatching, DEFAULT_METRICS_PATH, parseModelConfigList, type BatchingConfig, type ModelConfig, type MonitoringConfig } from './config.js';
 import { PoolLoader } from './loader.js';
@@ -68,6 +68,33 @@ export interface Serving {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Applies a new model list at runtime (gRPC HandleReloadConfigRequest): the Source un-aspires removed models and
+ * aspires added ones; resolves once every newly added model has an AVAILABLE version, as ServerCore::ReloadConfig's
+ * WaitUntilModelsAvailable, else rejects with its UNKNOWN "N model(s) did not become available: {...}". `current` is
+ * updated in place so later reloads know which models are new.
+ */
+async function reloadModels(manager: Manager, source: FileSystemSource, current: ModelConfig[], models: ModelConfig[]): Promise<void> {
+  const before = new Set(current.map((m) => m.name));
+  source.setModels(models);
+  current.splice(0, current.length, ...models);
+  await manager.settled();
+  const failed: string[] = [];
+  for (const m of models) {
+    if (before.has(m.name)) continue;
+    let statuses: { version: number; state: string; errorMessage: string }[] = [];
+    try {
+      statuses = manager.status(m.name);
+    } catch {
+      // no version found under its base path
+    }
+    if (statuses.some((s) => s.state === 'AVAILABLE')) continue;
+    const latest = statuses[0];
+    failed.push(latest ? `{{name: ${m.name} version: ${latest.version}}${latest.errorMessage ? ` due to error: ${latest.errorMessage}` : ''}}, ` : `{{name: ${m.name}} due to error: no version found under its base path}, `);
+  }
+  if (failed.length) throw new RequestError('UNKNOWN', `${failed.length} model(s) did not become available: {${failed.join('')}}`);
+}
+
 export async function startServing(options: ServeOptions): Promise<Serving> {
   const batching = options.batching ?? defaultBatching();
   const log = options.log ?? (() => undefined);
@@ -100,6 +127,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       log({ kind: 'state', model, version, state, error });
     },
   }, { allowVersionLabelsForUnavailableModels: options.allowVersionLabelsForUnavailableModels });
+  const liveModels = [...options.models]; // the served list, as gRPC reloads change it
   const source = new FileSystemSource(manager, options.models, { error: (model, message) => log({ kind: 'source-error', model, message }) });
 
   let configTimer: NodeJS.Timeout | undefined;
@@ -148,6 +176,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
           last = text;
           const models = parseModelConfigList(text, file, path.dirname(path.resolve(file)));
           source.setModels(models);
+          liveModels.splice(0, liveModels.length, ...models);
         } catch (err) {
           log({ kind: 'config-error', message: (err as Error).message });
         }
@@ -174,7 +203,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     log({ kind: 'listening', protocol: 'REST', host, port: rest.port });
 
     if (options.grpcPort !== undefined) {
-      grpc = await startGrpcServer(manager, { port: options.grpcPort, host }).catch((err: Error) => {
+      grpc = await startGrpcServer(manager, { port: options.grpcPort, host, reloadConfig: (models) => reloadModels(manager, source, liveModels, models) }).catch((err: Error) => {
         if (/EADDRINUSE|address already in use/i.test(err.message)) throw new UsageError(`gRPC port ${options.grpcPort} is already in use (choose another with --port)`);
         throw err;
       });

@@ -29,12 +29,21 @@ export function checkPredictInputs(signature: SignatureInfo, aliases: string[], 
         `Sent extra: {${setString(extra)}}. Missing but required: {${setString(missing)}}.`,
     );
   }
-  for (const alias of sent) {
-    if (!(alias in signature.inputs)) {
+  // TensorFlow's saved_model::GetInputValues (what current TF Serving runs after the size check): each signature input
+  // must be in the request (no defaults are known here), then every request input must have been used.
+  for (const alias of [...wanted].sort()) {
+    if (!sent.has(alias)) {
       throw new RequestError(
         'INVALID_ARGUMENT',
-        `input tensor alias not found in signature: ${alias}. Inputs expected to be in the set {${setString(wanted)}}.`,
+        `Signature input alias: ${alias}(feed name: ${signature.inputs[alias]!.name}) not found in request and no default value provided. ` +
+          `Inputs expected to be in the request {${setString(sent)}}, or default input alias set: `,
       );
+    }
+  }
+  for (const alias of sent) {
+    if (!(alias in signature.inputs)) {
+      const used = [...sent].filter((a) => a in signature.inputs);
+      throw new RequestError('INVALID_ARGUMENT', `Inputs contains invalid name. Used request inputs: ${setString(used)}, request input: ${setString(sent)}`);
     }
   }
 }

@@ -1,6 +1,6 @@
-// TF Serving's gRPC API: tensorflow.serving.PredictionService (Predict, Classify, Regress, GetModelMetadata;
-// MultiInference answers UNIMPLEMENTED) and tensorflow.serving.ModelService (GetModelStatus; HandleReloadConfigRequest
-// is not offered), on @grpc/grpc-js with messages (de)serialised by protobufjs from proto/tensorflow_serving.proto.
+// TF Serving's gRPC API: tensorflow.serving.PredictionService (Predict, Classify, Regress, MultiInference in
+// multi-inference.ts, GetModelMetadata) and tensorflow.serving.ModelService (GetModelStatus, HandleReloadConfigRequest
+// in reload-config.ts), on @grpc/grpc-js with messages (de)serialised by protobufjs from proto/tensorflow_serving.proto.
 // Existing TF Serving clients (tensorflow-serving-api stubs, any generated client) work unchanged.
 //
 // Errors: RequestError codes are TF's canonical codes, which are gRPC's status codes one to one; messages over 1024
@@ -25,6 +25,8 @@ import {
 } from '../../wire/example-json.js';
 import { statusResponseMessage } from '../rest/metadata-json.js';
 import { hostToTensorProtoField } from '../../wire/tensor-field.js';
+import { classificationMessage, runMultiInference } from './multi-inference.js';
+import { handleReloadConfig, type ConfigReloader } from './reload-config.js';
 
 const PROTO_FILE = 'tensorflow_serving.proto';
 
@@ -93,6 +95,7 @@ export function servingServiceDefinitions(): { prediction: grpc.ServiceDefinitio
 function specOf(spec: Plain | undefined): { name: string; selector?: VersionSelector; signatureName: string } {
   if (!spec) throw new RequestError('INVALID_ARGUMENT', 'Missing ModelSpec');
   const name: string = spec.name ?? '';
+  if (!name) throw new RequestError('INVALID_ARGUMENT', 'ModelSpec has no name specified.'); // ServerCore::GetServableHandle
   let selector: VersionSelector | undefined;
   if (spec.version) selector = { version: Number(spec.version.value ?? 0) };
   else if (spec.versionLabel !== undefined) selector = { label: spec.versionLabel };
@@ -175,14 +178,10 @@ function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplement
       }),
     ),
     Classify: unary((call) =>
-      runExamples(lookup, call, checkClassifySignature, (sig) => ['classes', 'scores'].filter((a) => a in sig.outputs), (h, key, outputs, n) => {
-        const result = classificationResult(outputs, n);
-        // proto3 leaves default values off the wire (an absent label, a zero score), as TF Serving's C++ does.
-        const classifications = result.classifications.map((c) => ({
-          classes: c.classes.map((cl) => ({ ...(cl.label ? { label: cl.label } : {}), ...(cl.score !== 0 ? { score: cl.score } : {}) })),
-        }));
-        return { modelSpec: responseSpec(h, key), result: { classifications } };
-      }),
+      runExamples(lookup, call, checkClassifySignature, (sig) => ['classes', 'scores'].filter((a) => a in sig.outputs), (h, key, outputs, n) => ({
+        modelSpec: responseSpec(h, key),
+        result: classificationMessage(classificationResult(outputs, n)),
+      })),
     ),
     Regress: unary((call) =>
       runExamples(lookup, call, checkRegressSignature, () => ['outputs'], (h, key, outputs, n) => ({
@@ -190,9 +189,8 @@ function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplement
         result: regressionResult(outputs, n),
       })),
     ),
-    MultiInference: unary(async () => {
-      throw new RequestError('UNIMPLEMENTED', 'MultiInference is not supported by tfsvc');
-    }),
+    // The first task's ModelSpec picks the servable (TF Serving's GetModelSpecFromRequest; none: an empty name).
+    MultiInference: unary((call) => withHandle(lookup, call, call.request.tasks?.[0]?.modelSpec ?? {}, (h, _sig, signal) => runMultiInference(h, call.request, signal))),
     GetModelMetadata: unary(async (call) => {
       if (!call.request.modelSpec) throw new RequestError('INVALID_ARGUMENT', 'Missing ModelSpec');
       const fields: string[] = call.request.metadataField ?? [];
@@ -215,11 +213,16 @@ function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplement
   };
 }
 
-function modelService(lookup: ServableLookup): grpc.UntypedServiceImplementation {
+function modelService(lookup: ServableLookup, reload: ConfigReloader | undefined): grpc.UntypedServiceImplementation {
   return {
     GetModelStatus: unary(async (call) => {
       const { name, selector } = specOf(call.request.modelSpec);
-      return statusResponseMessage(lookup.status(name, selector));
+      // TF Serving's GetModelStatusWithModelSpec reads the version only: a version_label gives every version's status.
+      return statusResponseMessage(lookup.status(name, selector?.version !== undefined ? selector : undefined));
+    }),
+    HandleReloadConfigRequest: unary(async (call) => {
+      if (!reload) throw new RequestError('UNIMPLEMENTED', 'HandleReloadConfigRequest is not available on this server');
+      return handleReloadConfig(call.request, reload);
     }),
   };
 }
@@ -229,6 +232,8 @@ export interface GrpcServerOptions {
   port: number;
   /** Default 0.0.0.0 (TF Serving listens on all interfaces). */
   host?: string;
+  /** Applies a ReloadConfigRequest's model list (ModelService/HandleReloadConfigRequest); absent: UNIMPLEMENTED. */
+  reloadConfig?: ConfigReloader;
 }
 
 export interface RunningGrpcServer {
@@ -243,7 +248,7 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
   // TF Serving accepts messages up to 2 GiB; grpc-js defaults to 4 MiB received.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
   server.addService(defs.prediction, predictionService(lookup));
-  server.addService(defs.model, modelService(lookup));
+  server.addService(defs.model, modelService(lookup, opts.reloadConfig));
   const host = opts.host ?? '0.0.0.0';
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${opts.port}` : `${host}:${opts.port}`;
   const port = await new Promise<number>((resolve, reject) => {

@@ -107,6 +107,23 @@ async function runInference(verb: string, handle: ServableHandle, bytes: Buffer,
 const API_OF: Record<string, ApiName> = { predict: 'Predict', classify: 'Classify', regress: 'Regress' };
 
 /** Answers one request. Never throws: every failure becomes a TF Serving error response. */
+/**
+ * TF Serving reads the JSON body before it looks the model up (the predict handler parses the document and its
+ * signature_name first; classify/regress decode the whole request), so a bad body wins over an unknown model: an empty
+ * body gives 400 "JSON Parse error: The document is empty", not 404. The body is parsed here only when the lookup
+ * failed, so the served path keeps its single (fast) parse.
+ */
+function acquireAfterBody(lookup: ServableLookup, model: string, selector: VersionSelector | undefined, verb: string, bytes: Buffer): ServableHandle {
+  try {
+    return lookup.acquire(model, selector);
+  } catch (lookupError) {
+    const body = parseJsonBody(bytes.toString('utf8'));
+    if (verb === 'predict') requestSignatureName(body);
+    else decodeExamplesRequest(body);
+    throw lookupError;
+  }
+}
+
 export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promise<RouteResult> {
   const started = performance.now();
   let model: string | undefined;
@@ -130,7 +147,7 @@ export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promi
       model = decodeSegment(m[1]!);
       const verb = m[4]!.toLowerCase();
       api = API_OF[verb];
-      const handle = ctx.lookup.acquire(model, selectorOf(m[2], m[3]));
+      const handle = acquireAfterBody(ctx.lookup, model, selectorOf(m[2], m[3]), verb, req.body);
       version = handle.version;
       // After the lookup: tfsvc's in-flight gauge gets no label set for a made-up model name in a URL.
       stopInFlight = ctx.metrics?.requestStarted(model);

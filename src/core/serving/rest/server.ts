@@ -152,8 +152,12 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       if (draining && inFlight === 0) drainedResolve?.();
     };
 
-    if (options.cors && method === 'OPTIONS') {
-      send({ status: 204, body: '', contentType: 'text/plain' });
+    if (method === 'OPTIONS') {
+      // TF Serving answers every CORS preflight, whatever the path (http_server.cc): 200 when the Origin header names
+      // an http(s) origin, else FAILED_PRECONDITION (400); the Access-Control headers only with CORS enabled.
+      const origin = req.headers.origin ?? '';
+      if (/https?:\/\//.test(origin)) send({ status: 200, body: '', contentType: 'text/plain' });
+      else send({ status: 400, body: errorBody('Origin header is missing in CORS preflight'), error: 'Origin header is missing in CORS preflight' });
       return;
     }
 
