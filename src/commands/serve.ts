@@ -301,17 +301,8 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         loaderModule: process.env.TFSVC_LOADER_MODULE,
         log: logEvent,
       });
-      for (const m of models) {
-        try {
-          const avail = serving.manager.status(m.name).filter((s) => s.state === 'AVAILABLE').map((s) => s.version);
-          const url = `${serving.restScheme}://localhost:${serving.restPort}/v1/models/${m.name}`;
-          emit('info', `serving ${m.name} versions [${avail.join(', ')}] AVAILABLE at ${url}`, { model: m.name, versions: avail, url });
-        } catch {
-          emit('warn', `${m.name}: no version available yet`);
-        }
-      }
-
-      await new Promise<void>((resolve) => {
+      // Signal handlers go in before the "serving ... AVAILABLE" lines: whoever reads them may send SIGTERM at once.
+      const stopped = new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (sig: string): void => {
           if (stopping) {
@@ -329,5 +320,15 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
       });
+      for (const m of models) {
+        try {
+          const avail = serving.manager.status(m.name).filter((s) => s.state === 'AVAILABLE').map((s) => s.version);
+          const url = `${serving.restScheme}://localhost:${serving.restPort}/v1/models/${m.name}`;
+          emit('info', `serving ${m.name} versions [${avail.join(', ')}] AVAILABLE at ${url}`, { model: m.name, versions: avail, url });
+        } catch {
+          emit('warn', `${m.name}: no version available yet`);
+        }
+      }
+      await stopped;
     });
 }
