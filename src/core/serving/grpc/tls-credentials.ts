@@ -28,17 +28,21 @@ class SourceProvider implements grpc.experimental.CertificateProvider {
     for (const l of this.id) l({ certificate: m.cert, privateKey: m.key });
   }
 
+  // The first update is sent a tick later: grpc-js registers its own watcher only after adding these listeners, and
+  // an update delivered before that is lost (the server would then drop every connection as "unloaded credentials").
   addCaCertificateListener(l: CaListener): void {
     this.ca.add(l);
-    l(caUpdate(this.source.current));
+    queueMicrotask(() => this.ca.has(l) && l(caUpdate(this.source.current)));
   }
   removeCaCertificateListener(l: CaListener): void {
     this.ca.delete(l);
   }
   addIdentityCertificateListener(l: IdListener): void {
     this.id.add(l);
-    const m = this.source.current;
-    l({ certificate: m.cert, privateKey: m.key });
+    queueMicrotask(() => {
+      const m = this.source.current;
+      if (this.id.has(l)) l({ certificate: m.cert, privateKey: m.key });
+    });
   }
   removeIdentityCertificateListener(l: IdListener): void {
     this.id.delete(l);
