@@ -8,13 +8,13 @@ import type { Metrics } from '../core/load/metrics.js';
 import type { Schedule } from '../core/load/schedule.js';
 import type { Check, Slo } from '../core/load/slo.js';
 import type { TargetOptions } from '../core/load/target.js';
-import { addFeatureOption, addTargetOptions } from './target-options.js';
+import { addFeatureOption, addTargetOptions, securityOf, type SecurityFlags } from './target-options.js';
 
 // The load generator and its reports (undici, hdr-histogram-js, cli-table3, protobufjs) load inside the actions, so
 // `tfsvc --help` and the other commands don't pay for them (src/cli.ts registers every command on each start).
 // Only type imports, erased at compile time, stay static here.
 
-interface BenchFlags extends TargetOptions {
+interface BenchFlags extends TargetOptions, SecurityFlags {
   qps?: string;
   ramp?: string;
   qpsStart?: string;
@@ -166,7 +166,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     import('../core/load/schedule.js'),
     import('../core/load/units.js'),
   ]);
-  const target = resolveTarget(url, flags);
+  const target = resolveTarget(url, { ...flags, security: await securityOf(flags) });
   const ramp = parseRampFlags(flags, parsePositiveNumber);
   if (ramp) {
     if (flags.qps || flags.concurrency || flags.findMax) throw new UsageError('--ramp is a schedule of its own: give it without --qps, --concurrency or --find-max');

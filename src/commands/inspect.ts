@@ -1,6 +1,7 @@
 // `tfsvc inspect [PATH]`: what is in a SavedModel (or a served model), without Python or libtensorflow.
 // Parses flags, builds an InspectReport (src/core/inspect/report.ts or remote.ts), renders text or JSON.
 import type { Command } from 'commander';
+import { addSecurityOptions, securityOf, type SecurityFlags } from './target-options.js';
 import { UsageError } from '../core/errors.js';
 import type { InspectReport } from '../core/inspect/report.js';
 import { isModelUrl, MODEL_URL_EXAMPLE, parseTags, parseVersion } from './options.js';
@@ -8,7 +9,7 @@ import { isModelUrl, MODEL_URL_EXAMPLE, parseTags, parseVersion } from './option
 // The core modules load on use (protobufjs, undici, chalk, cli-table3), so `tfsvc --help` and the other commands don't
 // pay for them, and inspecting a directory never loads the HTTP client.
 
-interface InspectFlags {
+interface InspectFlags extends SecurityFlags {
   signatures?: boolean;
   signature?: string;
   tagSet?: string[];
@@ -19,7 +20,7 @@ interface InspectFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('inspect')
     .description("show a SavedModel's signatures, versions, variables and producer (from disk or a serving URL)")
     .argument('[path]', `SavedModel directory, model base directory with numeric versions, or ${MODEL_URL_EXAMPLE}`, '.')
@@ -30,7 +31,8 @@ export function register(program: Command): void {
     .option('--json', 'print one machine-readable JSON document (see docs/inspect.md)')
     .option('--version <n>', 'version to inspect when PATH is a base directory (default: the newest)', parseVersion)
     .option('--no-verify', 'skip checking every variable against its CRC32C')
-    .option('--debug', 'print stack traces on errors')
+    .option('--debug', 'print stack traces on errors');
+  addSecurityOptions(cmd)
     .action(async (path: string, flags: InspectFlags) => {
       const report = await buildReport(path, flags);
       if (flags.json) {
@@ -46,7 +48,7 @@ export function register(program: Command): void {
 /** The report the flags ask for (exported for tests). */
 export async function buildReport(path: string, flags: InspectFlags): Promise<InspectReport> {
   const report = isModelUrl(path)
-    ? await (await import('../core/inspect/remote.js')).inspectUrl(path, { version: flags.version })
+    ? await (await import('../core/inspect/remote.js')).inspectUrl(path, { version: flags.version, security: await securityOf(flags) })
     : await (await import('../core/inspect/report.js')).inspectModel(path, {
         version: flags.version,
         tags: flags.tagSet,
