@@ -33,7 +33,8 @@ function arg(name: string, def?: string): string | undefined {
 interface Secure {
   cert: string;
   key: string;
-  jwks: string;
+  /** Absent: HTTPS only (the row that separates TLS's cost from JWT's). */
+  jwks?: string;
 }
 
 /** A server role (child process): tfsvc on `modelDir`, plain or with HTTPS + JWT. */
@@ -49,7 +50,7 @@ async function serve(modelDir: string, workers: number, secure?: Secure): Promis
     envelope: secure
       ? {
           restTls: { kind: 'pem', certFile: secure.cert, keyFile: secure.key, clientVerify: false },
-          auth: { jwks: secure.jwks, issuer: 'bench', audience: ['tfsvc'] },
+          auth: secure.jwks ? { jwks: secure.jwks, issuer: 'bench', audience: ['tfsvc'] } : undefined,
         }
       : undefined,
   });
@@ -58,7 +59,7 @@ async function serve(modelDir: string, workers: number, secure?: Secure): Promis
 
 function start(modelDir: string, workers: number, secure?: Secure): Promise<{ child: ChildProcess; port: number }> {
   const args = ['--role=server', `--model=${modelDir}`, `--workers=${workers}`];
-  if (secure) args.push(`--cert=${secure.cert}`, `--key=${secure.key}`, `--jwks=${secure.jwks}`);
+  if (secure) args.push(`--cert=${secure.cert}`, `--key=${secure.key}`, ...(secure.jwks ? [`--jwks=${secure.jwks}`] : []));
   const child = fork(here, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   if (arg('role') === 'server') {
     process.on('SIGTERM', () => process.exit(0));
     const cert = arg('cert');
-    await serve(arg('model')!, Number(arg('workers', '1')), cert ? { cert, key: arg('key')!, jwks: arg('jwks')! } : undefined);
+    await serve(arg('model')!, Number(arg('workers', '1')), cert ? { cert, key: arg('key')!, jwks: arg('jwks') } : undefined);
     return;
   }
   if (spawnSync('openssl', ['version']).status !== 0) {
@@ -137,17 +138,21 @@ async function main(): Promise<void> {
     const body = makeBody(modelDir);
     const plain = await start(modelDir, workers);
     const secure = await start(modelDir, workers, { cert, key, jwks });
-    servers.push(plain.child, secure.child);
+    const tlsOnly = await start(modelDir, workers, { cert, key });
+    servers.push(plain.child, secure.child, tlsOnly.child);
     const ca = readFileSync(cert);
     const auth = { authorization: `Bearer ${token}` };
     console.log(`== ${path.relative(root, modelDir)}: plain HTTP vs HTTPS + JWT (RS256), ${connections} connections, ${seconds}s x ${rounds} rounds, ${workers} worker(s)`);
     // Warm both.
     await closedLoop(`http://127.0.0.1:${plain.port}`, body, {}, 4, 1);
     await closedLoop(`https://127.0.0.1:${secure.port}`, body, auth, 4, 1, ca);
+    await closedLoop(`https://127.0.0.1:${tlsOnly.port}`, body, {}, 4, 1, ca);
     const p: number[] = [];
     const s: number[] = [];
     const pc: number[] = [];
     const sc: number[] = [];
+    const t: number[] = [];
+    const tc: number[] = [];
     // Server CPU per request, next to throughput: on a shared machine it moves less with the neighbours' load.
     const measure = async (srv: { child: ChildProcess; port: number }, origin: string, headers: Record<string, string>, withCa?: Buffer) => {
       const c0 = cpuSeconds(srv.child.pid);
@@ -157,14 +162,18 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const a = await measure(plain, `http://127.0.0.1:${plain.port}`, {});
       const b = await measure(secure, `https://127.0.0.1:${secure.port}`, auth, ca);
+      const c = await measure(tlsOnly, `https://127.0.0.1:${tlsOnly.port}`, {}, ca);
+      t.push(c.rate);
+      tc.push(c.cpuUs);
       p.push(a.rate);
       s.push(b.rate);
       pc.push(a.cpuUs);
       sc.push(b.cpuUs);
-      console.log(`round ${r + 1}: plain ${a.rate.toFixed(0)} req/s ${a.cpuUs.toFixed(0)} us CPU/req (errors ${a.errors})   https+jwt ${b.rate.toFixed(0)} req/s ${b.cpuUs.toFixed(0)} us CPU/req (errors ${b.errors})   ratio ${(b.rate / a.rate).toFixed(2)}`);
+      console.log(`round ${r + 1}: plain ${a.rate.toFixed(0)} req/s ${a.cpuUs.toFixed(0)} us CPU/req (errors ${a.errors})   https+jwt ${b.rate.toFixed(0)} req/s ${b.cpuUs.toFixed(0)} us CPU/req (errors ${b.errors})   ratio ${(b.rate / a.rate).toFixed(2)}   (https only ${c.rate.toFixed(0)} req/s ${c.cpuUs.toFixed(0)} us CPU/req)`);
     }
     console.log(`ratio https+jwt / plain max throughput (median of rounds): ${(median(s) / median(p)).toFixed(2)} (goal >= 0.80)`);
     console.log(`ratio plain / https+jwt server CPU per request (median of rounds): ${(median(pc) / median(sc)).toFixed(2)} (the throughput ratio a CPU-bound server would see)`);
+    console.log(`https only / plain: throughput ${(median(t) / median(p)).toFixed(2)}, CPU per request ${(median(pc) / median(tc)).toFixed(2)} (TLS's share of the cost; the rest is JWT)`);
   } finally {
     for (const c of servers) c.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

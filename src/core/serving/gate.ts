@@ -103,7 +103,11 @@ export class Gate {
     const address = req.socket.remoteAddress ?? 'unknown';
     const auth = this.options.auth;
     if (!auth) return this.restVerdict(() => this.admit('REST', undefined, undefined, address), req);
-    return auth.authenticate(header(req.headers.authorization)).then(
+    const authorization = header(req.headers.authorization);
+    // A token seen before answers without a promise; only a new token waits for its signature check.
+    const known = auth.cached(authorization);
+    if (known) return this.restVerdict(() => this.admit('REST', known, model, address), req);
+    return auth.authenticate(authorization).then(
       (principal) => this.restVerdict(() => this.admit('REST', principal, model, address), req),
       (err: unknown) => {
         this.count('REST', 'unauthenticated');
