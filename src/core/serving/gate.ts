@@ -77,6 +77,11 @@ export class Gate {
     }
   }
 
+  /** Whether any check (auth, rate limit, concurrency cap) is on; without one, gRPC calls need no gate at all. */
+  get active(): boolean {
+    return this.checks;
+  }
+
   /** Requests admitted and not yet finished. */
   current(): number {
     return this.inFlight;

@@ -210,7 +210,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         port: options.grpcPort,
         host: grpcHost,
         credentials: env.grpcCredentials,
-        gate: env.gate,
+        gate: env.gate.active ? env.gate : undefined,
         addServices: (server) => health.addToServer(server),
       }).catch((err: Error) => {
         if (/EADDRINUSE|address already in use/i.test(err.message)) throw new UsageError(`gRPC port ${options.grpcPort} is already in use (choose another with --port)`);
