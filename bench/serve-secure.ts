@@ -8,27 +8,17 @@
 // Usage (after `npx tsc -p tsconfig.json`):
 //   node dist/bench/serve-secure.js [--model DIR] [--duration S] [--connections N] [--rounds N] [--workers N]
 import { fork, execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import * as jose from 'jose';
 import { makeBody } from './mnist-body.js';
+import { arg, cpuSeconds, repoRootOf } from './script-util.js';
 
 const here = fileURLToPath(import.meta.url);
-const root = (() => {
-  let d = path.dirname(here);
-  while (!existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return d;
-})();
-
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return def;
-  const a = process.argv[i]!;
-  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : process.argv[i + 1];
-}
+const root = repoRootOf(import.meta.url);
 
 interface Secure {
   cert: string;
@@ -93,16 +83,6 @@ async function closedLoop(origin: string, body: string, headers: Record<string, 
   return { rate: ok / s, errors };
 }
 
-/** CPU seconds (user + system, all threads) a child process has used so far; Linux /proc, else NaN. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

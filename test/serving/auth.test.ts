@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as jose from 'jose';
@@ -15,7 +15,7 @@ import { startServing, type ServeOptions } from '../../src/core/serving/server.j
 import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
 import type { AccessLogEntry } from '../../src/core/serving/rest/server.js';
 import { makePki, OPENSSL_MISSING } from '../helpers/pki.js';
-import { call, FAKE_ENGINE, tmpBase, writeVersion } from './helpers.js';
+import { call, FAKE_ENGINE, headOnlyPost, tmpBase, writeVersion } from './helpers.js';
 
 const ISS = 'https://issuer.test';
 const AUD = 'tfsvc-api';
@@ -133,18 +133,7 @@ test('JWT auth with a JWKS over https: RS256 and ES256, every refusal, REST and 
   assert.match(metrics.text, /tfsvc_gate_requests_total\{api="REST",outcome="forbidden"\} 2/);
 
   // Refused before the body: a request that declares a large body but sends none still gets its 401 at once.
-  const early = await new Promise<string>((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1', () => sock.write(`POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n`));
-    let got = '';
-    sock.on('data', (d) => {
-      got += d.toString();
-      if (got.includes('\r\n\r\n')) {
-        sock.destroy();
-        resolve(got);
-      }
-    });
-    sock.on('error', reject);
-  });
+  const early = await headOnlyPost(port, '/v1/models/m:predict', 50_000_000);
   assert.match(early, /^HTTP\/1\.1 401/);
 
   // Tokens never reach the logs.

@@ -4,14 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as jose from 'jose';
 import { RateLimiter } from '../../src/core/serving/rate-limit.js';
 import { startServing, type ServeOptions } from '../../src/core/serving/server.js';
 import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
-import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
+import { call, FAKE_ENGINE, headOnlyPost, tmpBase, until, writeVersion } from './helpers.js';
 
 test('token buckets: burst, refill, per-client and global, refusals cost nothing', () => {
   let now = 0;
@@ -72,20 +71,7 @@ test('a burst, then 429 with Retry-After (REST) and RESOURCE_EXHAUSTED (gRPC); J
   // Another subject from the same address has its own bucket.
   assert.equal((await call(serving.restPort, 'POST', '/v1/models/m:predict', { instances: [[1]] }, bob)).status, 200);
   // Refused before reading the body: headers announcing 50 MB, no body sent, the 429 comes at once.
-  const early = await new Promise<string>((resolve, reject) => {
-    const sock = net.connect(serving.restPort, '127.0.0.1', () =>
-      sock.write(`POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\nAuthorization: ${alice.Authorization}\r\nContent-Length: 50000000\r\n\r\n`),
-    );
-    let got = '';
-    sock.on('data', (d) => {
-      got += d.toString();
-      if (got.includes('\r\n\r\n')) {
-        sock.destroy();
-        resolve(got);
-      }
-    });
-    sock.on('error', reject);
-  });
+  const early = await headOnlyPost(serving.restPort, '/v1/models/m:predict', 50_000_000, { Authorization: alice.Authorization });
   assert.match(early, /^HTTP\/1\.1 429/);
   assert.match(early, /Retry-After: \d+/i);
   // gRPC shares the buckets: bob has two tokens left.
