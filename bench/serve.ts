@@ -12,26 +12,16 @@
 // Each server runs in its own child process (this script with --role=...), the load generator here.
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import * as hdr from 'hdr-histogram-js';
 import { makeBody } from './mnist-body.js';
+import { arg, cpuSeconds, repoRootOf } from './script-util.js';
 
 const here = fileURLToPath(import.meta.url);
-const root = (() => {
-  let d = path.dirname(here);
-  while (!existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return d;
-})();
-
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return def;
-  const a = process.argv[i]!;
-  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : process.argv[i + 1];
-}
+const root = repoRootOf(import.meta.url);
 
 // --- servers (child processes) ----------------------------------------------------------------------------------
 
@@ -190,16 +180,6 @@ function start(role: string, modelDir: string, workers: number): Promise<{ child
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
-/** CPU seconds (user + system, all threads) a child process has used so far; Linux /proc, else NaN. */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 async function benchModel(modelDir: string): Promise<void> {
   const seconds = Number(arg('duration', '3'));

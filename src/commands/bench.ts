@@ -8,13 +8,13 @@ import type { Metrics } from '../core/load/metrics.js';
 import type { Schedule } from '../core/load/schedule.js';
 import type { Check, Slo } from '../core/load/slo.js';
 import type { TargetOptions } from '../core/load/target.js';
-import { addFeatureOption, addTargetOptions } from './target-options.js';
+import { addFeatureOption, addTargetOptions, securityOf, type SecurityFlags } from './target-options.js';
 
 // The load generator and its reports (undici, hdr-histogram-js, cli-table3, protobufjs) load inside the actions, so
 // `tfsvc --help` and the other commands don't pay for them (src/cli.ts registers every command on each start).
 // Only type imports, erased at compile time, stay static here.
 
-interface BenchFlags extends TargetOptions {
+interface BenchFlags extends TargetOptions, SecurityFlags {
   qps?: string;
   rate?: string;
   stages?: string;
@@ -205,10 +205,11 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     import('../core/load/targets-file.js'),
     import('../core/load/response-check.js'),
   ]);
+  const security = await securityOf(flags);
   const entries = flags.targets
     ? readTargetsFile(flags.targets)
     : [{ url: url!, weight: 1, model: flags.model, version: flags.version, label: flags.label, signature: flags.signature, data: flags.data }];
-  const resolved = entries.map((e) => ({ entry: e, target: resolveTarget(e.url, { ...flags, model: e.model ?? flags.model, version: e.version ?? flags.version, label: e.label ?? flags.label, signature: e.signature ?? flags.signature }) }));
+  const resolved = entries.map((e) => ({ entry: e, target: resolveTarget(e.url, { ...flags, security, model: e.model ?? flags.model, version: e.version ?? flags.version, label: e.label ?? flags.label, signature: e.signature ?? flags.signature }) }));
   const check = flags.expectStatus || flags.expectBody
     ? {
         ...(flags.expectStatus ? { statuses: parseExpectStatus(flags.expectStatus), statusText: flags.expectStatus } : {}),

@@ -3,6 +3,7 @@
 // saved_model_cli's spellings (`tfsvc show --dir D --tag_set serve --signature_def K`, `--all`) it prints what
 // `saved_model_cli show` prints; `tfsvc scan --dir D` is `saved_model_cli scan` (src/core/inspect/saved-model-cli.ts).
 import type { Command } from 'commander';
+import { addSecurityOptions, securityOf, type SecurityFlags } from './target-options.js';
 import { UsageError } from '../core/errors.js';
 import type { InspectReport } from '../core/inspect/report.js';
 import { isModelUrl, MODEL_URL_EXAMPLE, parseTags, parseVersion } from './options.js';
@@ -10,7 +11,7 @@ import { isModelUrl, MODEL_URL_EXAMPLE, parseTags, parseVersion } from './option
 // The core modules load on use (protobufjs, undici, chalk, cli-table3), so `tfsvc --help` and the other commands don't
 // pay for them, and inspecting a directory never loads the HTTP client.
 
-interface InspectFlags {
+interface InspectFlags extends SecurityFlags {
   signatures?: boolean;
   signature?: string;
   tagSet?: string[];
@@ -31,7 +32,7 @@ interface ScanFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('inspect')
     .alias('show')
     .description("show a SavedModel's signatures, versions, variables and producer (from disk or a serving URL)")
@@ -46,7 +47,8 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'saved_model_cli show: the SavedModel directory (prints saved_model_cli\'s text)')
     .option('--tag_set <tags>', 'saved_model_cli show: list the SignatureDef keys of this meta graph', parseTags)
     .option('--signature_def <key>', 'saved_model_cli show: one signature\'s inputs and outputs (with --tag_set)')
-    .option('--debug', 'print stack traces on errors')
+    .option('--debug', 'print stack traces on errors');
+  addSecurityOptions(cmd)
     .action(async (pathArg: string | undefined, flags: InspectFlags) => {
       if (flags.dir !== undefined || flags.tag_set !== undefined || flags.signature_def !== undefined) {
         process.stdout.write(await savedModelCliShow(pathArg, flags));
@@ -99,7 +101,7 @@ async function savedModelCliShow(pathArg: string | undefined, flags: InspectFlag
 /** The report the flags ask for (exported for tests). */
 export async function buildReport(path: string, flags: InspectFlags): Promise<InspectReport> {
   const report = isModelUrl(path)
-    ? await (await import('../core/inspect/remote.js')).inspectUrl(path, { version: flags.version })
+    ? await (await import('../core/inspect/remote.js')).inspectUrl(path, { version: flags.version, security: await securityOf(flags) })
     : await (await import('../core/inspect/report.js')).inspectModel(path, {
         version: flags.version,
         tags: flags.tagSet,

@@ -3,13 +3,15 @@
 // unchanged. Parses flags, calls startServing (src/core/serving/server.ts), prints where it listens and what is
 // AVAILABLE, and drains on SIGTERM/SIGINT (exit 0).
 import path from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { BatchingConfig, ModelConfig } from '../core/serving/config.js';
 import type { ServingEvent } from '../core/serving/server.js';
 import type { AccessLogEntry } from '../core/serving/rest/server.js';
 import { isSavedModelDir, parseVersionName } from '../core/savedmodel/layout.js';
+import { modelFromImageEnv, NO_MODEL_MESSAGE } from '../core/serving/image-env.js';
+import type { EnvelopeOptions } from '../core/serving/envelope.js';
 import type { BackendName } from '../core/engine/types.js';
 
 // The serving stack (engine pool, HTTP and gRPC servers, protobufjs, chalk) loads inside the action, so `tfsvc --help`
@@ -32,11 +34,34 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
   ['num-request-iterations-for-warmup', 'num_request_iterations_for_warmup', '<n>', 'replays of each warmup record', '1'],
   ['allow-version-labels-for-unavailable-models', 'allow_version_labels_for_unavailable_models', '[bool]', 'let a new version label name a version that is not AVAILABLE yet', undefined],
   ['rest-api-num-threads', 'rest_api_num_threads', '<n>', 'accepted for compatibility (Node serves HTTP on one thread)', undefined],
+  // The production envelope (docs/serve.md "Production"): binding, TLS, JWT auth, rate limits.
+  ['rest-host', 'rest_host', '<addr>', 'address the REST API binds (default: --host)', undefined],
+  ['grpc-host', 'grpc_host', '<addr>', 'address the gRPC API binds (default: --host)', undefined],
+  ['ssl-config-file', 'ssl_config_file', '<file>', 'TF Serving SSLConfig text proto (server_key, server_cert, custom_ca, client_verify): TLS for gRPC', undefined],
+  ['rest-ssl-config-file', 'rest_ssl_config_file', '<file>', 'the same SSLConfig file for REST (HTTPS)', undefined],
+  ['ssl-cert-file', 'ssl_cert_file', '<file>', 'REST HTTPS certificate chain (PEM)', undefined],
+  ['ssl-key-file', 'ssl_key_file', '<file>', 'REST HTTPS private key (PEM)', undefined],
+  ['ssl-ca-file', 'ssl_ca_file', '<file>', 'CA (PEM) that signs client certificates (REST)', undefined],
+  ['ssl-client-verify', 'ssl_client_verify', '[bool]', 'REST: refuse clients without a certificate signed by --ssl_ca_file (mTLS)', undefined],
+  ['auth-jwks', 'auth_jwks', '<file|url>', 'require JWT bearer tokens verified with this JWKS (file, or https URL: cached, refreshed)', undefined],
+  ['auth-jwks-ca', 'auth_jwks_ca', '<file>', 'extra CA (PEM) trusted when fetching an https JWKS', undefined],
+  ['auth-jwt-secret-file', 'auth_jwt_secret_file', '<file>', 'require JWT bearer tokens signed with this HS256 secret', undefined],
+  ['auth-issuer', 'auth_issuer', '<iss>', 'accepted token issuer (iss)', undefined],
+  ['auth-audience', 'auth_audience', '<aud,...>', 'accepted token audiences (aud), comma-separated', undefined],
+  ['auth-algorithms', 'auth_algorithms', '<alg,...>', 'allowed signing algorithms (default: RS/PS/ES/EdDSA for a JWKS, HS256/384/512 for a secret)', undefined],
+  ['auth-clock-skew-seconds', 'auth_clock_skew_seconds', '<s>', 'clock difference tolerated on exp/nbf', '30'],
+  ['auth-model-claim', 'auth_model_claim', '<claim>', 'claim listing the models a token may call ("*": all; none: no per-model check)', 'models'],
+  ['auth-metrics', 'auth_metrics', '[bool]', 'the metrics path needs a token too', undefined],
+  ['rate-limit', 'rate_limit', '<rps>', 'requests per second per client (JWT sub, else address); 429 + Retry-After above', undefined],
+  ['rate-limit-burst', 'rate_limit_burst', '<n>', 'per-client burst (default: the rate)', undefined],
+  ['global-rate-limit', 'global_rate_limit', '<rps>', 'requests per second for the whole server', undefined],
+  ['global-rate-limit-burst', 'global_rate_limit_burst', '<n>', 'global burst (default: the rate)', undefined],
+  ['max-concurrent-requests', 'max_concurrent_requests', '<n>', 'requests in flight at once, REST and gRPC together (429 above)', undefined],
 ];
 
 /** TF Serving flags tfsvc accepts so launch scripts run, but does not act on (each is named in a warning). */
 const IGNORED_TF_FLAGS = [
-  'grpc_socket_path', 'grpc_channel_arguments', 'grpc_max_threads', 'ssl_config_file', 'use_alts_credentials',
+  'grpc_socket_path', 'grpc_channel_arguments', 'grpc_max_threads', 'use_alts_credentials',
   'max_num_load_retries', 'load_retry_interval_micros', 'platform_config_file', 'tensorflow_session_parallelism',
   'tensorflow_intra_op_parallelism', 'tensorflow_inter_op_parallelism', 'per_process_gpu_memory_fraction',
   'enable_signature_method_name_check', 'xla_cpu_compilation_enabled', 'enable_profiler', 'tensorflow_session_config_file',
@@ -90,6 +115,58 @@ type Opts = Record<string, unknown>;
 function pick(o: Opts, dashed: string, tf: string): unknown {
   const camel = dashed.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
   return o[tf] ?? o[camel];
+}
+
+/** TLS, auth and rate-limit flags as the serving envelope's options (src/core/serving/envelope.ts). */
+function envelopeOptions(get: (d: string, tf: string, def?: unknown) => unknown, debug: boolean): EnvelopeOptions {
+  const str = (d: string, tf: string): string | undefined => get(d, tf) as string | undefined;
+  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((x) => x.trim()).filter(Boolean);
+  const optionalNum = (d: string, tf: string): number | undefined => (get(d, tf) === undefined ? undefined : numFlag(get(d, tf), tf));
+  const e: EnvelopeOptions = { debug };
+  const grpcConfig = str('ssl-config-file', 'ssl_config_file');
+  if (grpcConfig) e.grpcTls = { kind: 'ssl-config', file: grpcConfig };
+  const restConfig = str('rest-ssl-config-file', 'rest_ssl_config_file');
+  const cert = str('ssl-cert-file', 'ssl_cert_file');
+  const key = str('ssl-key-file', 'ssl_key_file');
+  const ca = str('ssl-ca-file', 'ssl_ca_file');
+  const clientVerify = boolFlag(get('ssl-client-verify', 'ssl_client_verify'), 'ssl_client_verify') ?? false;
+  if (restConfig && (cert || key)) throw new UsageError('give either --rest_ssl_config_file or --ssl_cert_file/--ssl_key_file, not both');
+  if (restConfig) e.restTls = { kind: 'ssl-config', file: restConfig };
+  else if (cert || key) {
+    if (!cert || !key) throw new UsageError('REST HTTPS needs both --ssl_cert_file and --ssl_key_file');
+    e.restTls = { kind: 'pem', certFile: cert, keyFile: key, caFile: ca, clientVerify };
+  } else if (ca || clientVerify) throw new UsageError('--ssl_ca_file / --ssl_client_verify need --ssl_cert_file and --ssl_key_file');
+  const jwks = str('auth-jwks', 'auth_jwks');
+  const secretFile = str('auth-jwt-secret-file', 'auth_jwt_secret_file');
+  const authMetrics = boolFlag(get('auth-metrics', 'auth_metrics'), 'auth_metrics') ?? false;
+  if (jwks || secretFile) {
+    const claim = String(get('auth-model-claim', 'auth_model_claim', 'models'));
+    const jwksCa = str('auth-jwks-ca', 'auth_jwks_ca');
+    e.auth = {
+      jwks,
+      secretFile,
+      issuer: str('auth-issuer', 'auth_issuer'),
+      audience: list(str('auth-audience', 'auth_audience')),
+      algorithms: list(str('auth-algorithms', 'auth_algorithms')),
+      clockSkewSeconds: numFlag(get('auth-clock-skew-seconds', 'auth_clock_skew_seconds', '30'), 'auth_clock_skew_seconds'),
+      modelClaim: claim === 'none' ? null : claim,
+      jwksCa: jwksCa ? readFileSync(jwksCa) : undefined,
+    };
+    e.authMetrics = authMetrics;
+  } else if (authMetrics) throw new UsageError('--auth_metrics needs --auth_jwks or --auth_jwt_secret_file');
+  const perClient = optionalNum('rate-limit', 'rate_limit');
+  const global = optionalNum('global-rate-limit', 'global_rate_limit');
+  if (perClient || global) {
+    e.rateLimit = {
+      perClient,
+      perClientBurst: optionalNum('rate-limit-burst', 'rate_limit_burst'),
+      global,
+      globalBurst: optionalNum('global-rate-limit-burst', 'global_rate_limit_burst'),
+    };
+  }
+  const maxConcurrent = get('max-concurrent-requests', 'max_concurrent_requests');
+  if (maxConcurrent !== undefined) e.maxConcurrentRequests = intFlag(maxConcurrent, 'max_concurrent_requests', 1);
+  return e;
 }
 
 export function register(program: Command): void {
@@ -152,9 +229,13 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         if (basePath) throw new UsageError('give either --model_config_file or a model base path, not both');
         models = readModelConfigFile(configFile);
         if (models.length === 0) throw new UsageError(`${configFile}: model_config_list lists no models`);
-      } else {
-        if (!basePath) throw new UsageError('serve needs a model base path (tfsvc serve DIR, or --model_base_path) or --model_config_file');
+      } else if (basePath) {
         models = [modelFromPath(basePath, name)];
+      } else {
+        const fromEnv = modelFromImageEnv(process.env, name);
+        if (!fromEnv) throw new UsageError(NO_MODEL_MESSAGE);
+        if (!existsSync(fromEnv.basePath)) throw new UsageError(`${fromEnv.basePath} (from MODEL_NAME/MODEL_BASE_PATH): no such directory`);
+        models = [modelFromPath(fromEnv.basePath, fromEnv.name)];
       }
 
       const batchingEnabled = boolFlag(get('enable-batching', 'enable_batching'), 'enable_batching');
@@ -166,7 +247,9 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       const monitoringFile = get('monitoring-config-file', 'monitoring_config_file') as string | undefined;
       const monitoring = monitoringFile ? readMonitoringConfigFile(monitoringFile) : undefined;
       const restPort = intFlag(get('rest-api-port', 'rest_api_port', '8501'), 'rest_api_port');
-      const grpcPort = intFlag(get('port', 'port', '8500'), 'port');
+      // --port=0 disables gRPC, as in TF Serving.
+      const grpcPortFlag = intFlag(get('port', 'port', '8500'), 'port');
+      const grpcPort = grpcPortFlag === 0 ? undefined : grpcPortFlag;
       const warmup = boolFlag(get('enable-model-warmup', 'enable_model_warmup'), 'enable_model_warmup') ?? true;
 
       const logEvent = (e: ServingEvent): void => {
@@ -185,7 +268,10 @@ tensorflow_model_server launch scripts run unchanged. Examples:
             emit('error', `model config reload failed (keeping the previous config): ${e.message}`);
             break;
           case 'listening':
-            emit('info', `${e.protocol} API listening on ${e.host}:${e.port}`, { protocol: e.protocol, host: e.host, port: e.port });
+            emit('info', `${e.protocol} API listening on ${e.host}:${e.port}${e.scheme ? ` (${e.scheme})` : ''}`, { protocol: e.protocol, host: e.host, port: e.port, scheme: e.scheme });
+            break;
+          case 'envelope':
+            emit(e.level, e.message);
             break;
         }
       };
@@ -205,6 +291,9 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         monitoring,
         restPort,
         host: o.host as string,
+        restHost: get('rest-host', 'rest_host') as string | undefined,
+        grpcHost: get('grpc-host', 'grpc_host') as string | undefined,
+        envelope: envelopeOptions(get, Boolean(o.debug)),
         grpcPort,
         timeoutMs: intFlag(get('rest-api-timeout-in-ms', 'rest_api_timeout_in_ms', '30000'), 'rest_api_timeout_in_ms'),
         maxBodyBytes: intFlag(o.maxBodyBytes, 'max-body-bytes', 1),
@@ -217,17 +306,8 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         loaderModule: process.env.TFSVC_LOADER_MODULE,
         log: logEvent,
       });
-      for (const m of models) {
-        try {
-          const avail = serving.manager.status(m.name).filter((s) => s.state === 'AVAILABLE').map((s) => s.version);
-          const url = `http://localhost:${serving.restPort}/v1/models/${m.name}`;
-          emit('info', `serving ${m.name} versions [${avail.join(', ')}] AVAILABLE at ${url}`, { model: m.name, versions: avail, url });
-        } catch {
-          emit('warn', `${m.name}: no version available yet`);
-        }
-      }
-
-      await new Promise<void>((resolve) => {
+      // Signal handlers go in before the "serving ... AVAILABLE" lines: whoever reads them may send SIGTERM at once.
+      const stopped = new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (sig: string): void => {
           if (stopping) {
@@ -245,5 +325,15 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
       });
+      for (const m of models) {
+        try {
+          const avail = serving.manager.status(m.name).filter((s) => s.state === 'AVAILABLE').map((s) => s.version);
+          const url = `${serving.restScheme}://localhost:${serving.restPort}/v1/models/${m.name}`;
+          emit('info', `serving ${m.name} versions [${avail.join(', ')}] AVAILABLE at ${url}`, { model: m.name, versions: avail, url });
+        } catch {
+          emit('warn', `${m.name}: no version available yet`);
+        }
+      }
+      await stopped;
     });
 }

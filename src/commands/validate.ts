@@ -1,5 +1,6 @@
 // `tfsvc validate MODEL|REPO`: the CI gate before a model ships. Parses flags, runs src/core/validate, renders a table
 // or the --json document, and exits 0 (all checks pass), 1 (a check failed) or 2 (usage).
+import { addSecurityOptions, securityOf, type SecurityFlags } from './target-options.js';
 import { Option, type Command } from 'commander';
 import type { BackendName } from '../core/engine/types.js';
 import { BACKEND_NAMES, isModelUrl, MODEL_URL_EXAMPLE, parseBackend, parsePositiveInt, parseTags } from './options.js';
@@ -7,7 +8,7 @@ import { BACKEND_NAMES, isModelUrl, MODEL_URL_EXAMPLE, parseBackend, parsePositi
 // The core modules (the engine, protobufjs, undici, cli-table3) load inside the action, so `tfsvc --help` and the
 // other commands don't pay for them, and validating a directory never loads the HTTP client.
 
-interface ValidateFlags {
+interface ValidateFlags extends SecurityFlags {
   batch: number;
   golden?: string;
   json?: boolean;
@@ -17,7 +18,7 @@ interface ValidateFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('validate')
     .description('check a model before it ships: layout, checksums, op support, a real inference of every signature, golden outputs')
     .argument('<path>', `SavedModel directory, model base directory (numeric versions), repository of model base directories, or ${MODEL_URL_EXAMPLE}`)
@@ -26,11 +27,12 @@ export function register(program: Command): void {
     .option('--signature <name>', 'only this signature (default: every signature)')
     .option('--backend <name>', `engine backend: ${BACKEND_NAMES.join(', ')}`, parseBackend, 'wasm')
     .addOption(new Option('--tag-set <tags>', 'meta graph tag set, comma-separated').argParser(parseTags).default(['serve'], 'serve'))
-    .option('--json', 'print one machine-readable JSON report (see docs/validate.md)')
+    .option('--json', 'print one machine-readable JSON report (see docs/validate.md)');
+  addSecurityOptions(cmd)
     .action(async (target: string, flags: ValidateFlags) => {
       const golden = flags.golden ? await (await import('../core/validate/golden.js')).readGolden(flags.golden) : undefined;
       const report = isModelUrl(target)
-        ? await (await import('../core/validate/remote.js')).validateUrl(target, { batch: flags.batch, golden, signature: flags.signature })
+        ? await (await import('../core/validate/remote.js')).validateUrl(target, { batch: flags.batch, golden, signature: flags.signature, security: await securityOf(flags) })
         : await (await import('../core/validate/validate.js')).validateTarget(target, {
             batch: flags.batch,
             golden,

@@ -6,13 +6,13 @@ import type { Command } from 'commander';
 import { TfsvcError, UsageError } from '../core/errors.js';
 import type { TargetOptions } from '../core/load/target.js';
 import type { WarmupRequest } from '../core/savedmodel/warmup-file.js';
-import { addFeatureOption, addTargetOptions } from './target-options.js';
+import { addFeatureOption, addTargetOptions, securityOf, type SecurityFlags } from './target-options.js';
 
 // The HTTP client, cli-table3 and protobufjs (for --write) load inside the action, so `tfsvc --help` and the other
 // commands don't pay for them (src/cli.ts registers every command on each start). Static imports: types (erased at
 // compile time) and modules every start loads anyway.
 
-interface WarmupFlags extends TargetOptions {
+interface WarmupFlags extends TargetOptions, SecurityFlags {
   batch: string;
   repeat: string;
   seed: string;
@@ -47,7 +47,7 @@ export function register(program: Command): void {
           import('../core/load/warmup.js'),
           import('cli-table3'),
         ]);
-      const target = resolveTarget(url, flags);
+      const target = resolveTarget(url, { ...flags, security: await securityOf(flags) });
       const batches = flags.batch.split(',').map((b) => parsePositiveInt(b.trim(), '--batch'));
       const timeoutMs = parseDuration(flags.timeout, '--timeout');
       const meta = await fetchMetadata(target, timeoutMs);

@@ -50,3 +50,27 @@ export async function until(check: () => boolean | Promise<boolean>, poll: () =>
     await new Promise((r) => setTimeout(r, 30));
   }
 }
+
+/**
+ * Sends only the head of a POST to `urlPath` announcing a `contentLength`-byte body, sends no body, and resolves with
+ * the response head: proof that an answer (401, 429, ...) came before the body was read.
+ */
+export function headOnlyPost(port: number, urlPath: string, contentLength: number, headers: Record<string, string> = {}): Promise<string> {
+  const net = import('node:net');
+  return net.then(
+    ({ connect }) =>
+      new Promise<string>((resolve, reject) => {
+        const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+        const sock = connect(port, '127.0.0.1', () => sock.write(`POST ${urlPath} HTTP/1.1\r\nHost: x\r\n${extra}Content-Length: ${contentLength}\r\n\r\n`));
+        let got = '';
+        sock.on('data', (d: Buffer) => {
+          got += d.toString();
+          if (got.includes('\r\n\r\n')) {
+            sock.destroy();
+            resolve(got);
+          }
+        });
+        sock.on('error', reject);
+      }),
+  );
+}

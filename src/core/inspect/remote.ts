@@ -1,6 +1,7 @@
 // `tfsvc inspect http://host:8501/v1/models/NAME`: the same report, from a running TF Serving (or tfsvc serve) through
 // its REST API: GET <model URL>/metadata for the signatures and GET <model URL> for the version list.
 // Only what those endpoints say is filled in; checkpoint, assets and producer fields are null/empty.
+import { NO_SECURITY, requestOptions, type ClientSecurity } from '../load/security.js';
 import { request } from 'undici';
 import { UsageError } from '../errors.js';
 import type { SignatureInfo, TensorSpec } from '../engine/types.js';
@@ -63,10 +64,10 @@ export function signaturesFromMetadata(body: unknown): Record<string, SignatureI
   );
 }
 
-async function getJson(url: string, timeoutMs: number): Promise<{ status: number; body: unknown }> {
+async function getJson(url: string, timeoutMs: number, security: ClientSecurity): Promise<{ status: number; body: unknown }> {
   let res;
   try {
-    res = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    res = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...requestOptions(security) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new UsageError(`${url}: cannot connect (${e.code ?? e.message})`, { cause: err });
@@ -82,10 +83,11 @@ async function getJson(url: string, timeoutMs: number): Promise<{ status: number
 }
 
 /** Inspects a served model through its REST metadata endpoint. UsageError when unreachable or the server says no. */
-export async function inspectUrl(raw: string, options: { version?: number; timeoutMs?: number } = {}): Promise<InspectReport> {
+export async function inspectUrl(raw: string, options: { version?: number; timeoutMs?: number; security?: ClientSecurity } = {}): Promise<InspectReport> {
   const url = modelUrl(raw, options.version);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const meta = await getJson(`${url.href}/metadata`, timeoutMs);
+  const security = options.security ?? NO_SECURITY;
+  const meta = await getJson(`${url.href}/metadata`, timeoutMs, security);
   if (meta.status !== 200) {
     const msg = (meta.body as { error?: string })?.error ?? JSON.stringify(meta.body);
     throw new UsageError(`${url.href}/metadata: HTTP ${meta.status}: ${msg}`);
@@ -95,7 +97,7 @@ export async function inspectUrl(raw: string, options: { version?: number; timeo
   let versions: number[] = [];
   try {
     const baseUrl = url.href.replace(/\/(versions|labels)\/[^/]+$/, '');
-    const status = await getJson(baseUrl, timeoutMs);
+    const status = await getJson(baseUrl, timeoutMs, security);
     const list = (status.body as { model_version_status?: { version?: string | number }[] })?.model_version_status;
     if (status.status === 200 && Array.isArray(list)) versions = list.map((v) => Number(v.version)).sort((a, b) => a - b);
   } catch {

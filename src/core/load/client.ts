@@ -2,6 +2,7 @@
 // `send` never throws; it resolves to an Outcome with an error kind, so one bad request never stops a run.
 import { Pool, errors as undiciErrors } from 'undici';
 import type { ErrorKind } from './result.js';
+import { connectOptions, NO_SECURITY, type ClientSecurity } from './security.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -39,10 +40,16 @@ export class HttpClient {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly keepBody: boolean;
+  private readonly postHeaders: Record<string, string>;
+  private readonly getHeaders: Record<string, string>;
 
-  /** `url` is the full endpoint URL (e.g. http://host:8501/v1/models/m:predict). */
-  constructor(readonly url: URL, options: ClientOptions) {
+  /** `url` is the full endpoint URL (e.g. http://host:8501/v1/models/m:predict); `security`: TLS trust, headers. */
+  constructor(readonly url: URL, options: ClientOptions, security: ClientSecurity = NO_SECURITY) {
+    this.postHeaders = { ...JSON_HEADERS, ...security.headers };
+    this.getHeaders = security.headers;
+    const connect = connectOptions(security);
     this.pool = new Pool(url.origin, {
+      ...(connect ? { connect } : {}),
       connections: options.connections,
       pipelining: 1,
       headersTimeout: options.timeoutMs,
@@ -74,7 +81,7 @@ export class HttpClient {
       };
       try {
         this.pool.dispatch(
-          { path: this.path, method, headers: method === 'POST' ? JSON_HEADERS : {}, body: method === 'POST' ? body : undefined },
+          { path: this.path, method, headers: method === 'POST' ? this.postHeaders : this.getHeaders, body: method === 'POST' ? body : undefined },
           {
             // The classic handler callbacks: what undici's own request() uses on a Pool in undici 7.
             onConnect: () => {},

@@ -37,11 +37,11 @@ export function endpointOf(target: Target, verb: InferenceVerb = 'predict'): End
     const method = GRPC_METHOD[verb];
     return {
       label: `${target.origin}/tensorflow.serving.PredictionService/${method} (model ${target.model}${target.version ? `, version ${target.version}` : target.label ? `, label ${target.label}` : ''})`,
-      open: (o) => new GrpcClient(target.grpcAddress!, method, o),
+      open: (o) => new GrpcClient(target.grpcAddress!, method, o, target.security),
     };
   }
   const url = inferenceUrl(target, verb);
-  return { label: url.href, open: (o) => new HttpClient(url, o) };
+  return { label: url.href, open: (o) => new HttpClient(url, o, target.security) };
 }
 
 /** A REST URL as an endpoint (what runBench and preflight were first written for). */

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, type ErrorCodeName } from '../errors.js';
 import type { ClientOptions, Outcome } from './client.js';
 import type { ErrorKind } from './result.js';
+import { grpcCredentials, grpcMetadata, NO_SECURITY, type ClientSecurity } from './security.js';
 
 /** The PredictionService methods a bench or warmup calls. */
 export type GrpcMethod = 'Predict' | 'Classify' | 'Regress' | 'GetModelMetadata';
@@ -53,11 +54,17 @@ export class GrpcClient {
   private readonly path: string;
 
   /** `address` is host:port; `method` the PredictionService method every `send` calls. */
-  constructor(readonly address: string, readonly method: GrpcMethod, private readonly options: ClientOptions) {
+  constructor(
+    readonly address: string,
+    readonly method: GrpcMethod,
+    private readonly options: ClientOptions,
+    private readonly security: ClientSecurity = NO_SECURITY,
+  ) {
     this.path = `/${PREDICTION_SERVICE}/${method}`;
+    const credentials = grpcCredentials(security);
     for (let i = 0; i < Math.max(1, options.connections); i++) {
       this.channels.push(
-        new grpc.Client(address, grpc.credentials.createInsecure(), {
+        new grpc.Client(address, credentials, {
           // Without a local pool, grpc-js shares one subchannel (one TCP connection) among channels to the same address.
           'grpc.use_local_subchannel_pool': 1,
           // TF Serving accepts messages up to 2 GiB; grpc-js' default receive limit is 4 MiB.
@@ -82,7 +89,7 @@ export class GrpcClient {
             return b;
           },
           body,
-          new grpc.Metadata(),
+          grpcMetadata(this.security),
           { deadline: Date.now() + this.options.timeoutMs },
           (err: grpc.ServiceError | null) => {
             if (!err) return resolve({ status: 200, bytesIn });
@@ -99,7 +106,7 @@ export class GrpcClient {
   call(body: Buffer): Promise<Buffer> {
     const channel = this.channels[0]!;
     return new Promise<Buffer>((resolve, reject) => {
-      channel.makeUnaryRequest(this.path, identity, identity, body, new grpc.Metadata(), { deadline: Date.now() + this.options.timeoutMs }, (err, res) =>
+      channel.makeUnaryRequest(this.path, identity, identity, body, grpcMetadata(this.security), { deadline: Date.now() + this.options.timeoutMs }, (err, res) =>
         err ? reject(err) : resolve(res!),
       );
     });

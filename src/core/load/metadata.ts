@@ -9,6 +9,7 @@ import type { Target } from './target.js';
 import type * as grpc from '@grpc/grpc-js';
 import { cleanDetails, GrpcClient, grpcCodeName } from './grpc-client.js';
 import { metadataRequest, metadataResponseAsJson } from './grpc-request.js';
+import { requestOptions } from './security.js';
 
 export interface SignatureSpec {
   name: string;
@@ -52,7 +53,7 @@ export async function fetchMetadata(target: Target, timeoutMs = 10_000): Promise
   let status: number;
   let text: string;
   try {
-    const res = await request(target.metadataUrl, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const res = await request(target.metadataUrl, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...requestOptions(target.security) });
     status = res.statusCode;
     text = await res.body.text();
   } catch (err) {
@@ -94,7 +95,7 @@ export function pickSignature(signatures: SignatureSpec[], name?: string): Signa
 /** GetModelMetadata over gRPC, parsed like the REST answer. */
 async function fetchGrpcMetadata(target: Target, timeoutMs: number): Promise<{ version?: string; signatures: SignatureSpec[] }> {
   const where = `${target.origin} GetModelMetadata (model ${target.model})`;
-  const client = new GrpcClient(target.grpcAddress!, 'GetModelMetadata', { connections: 1, timeoutMs });
+  const client = new GrpcClient(target.grpcAddress!, 'GetModelMetadata', { connections: 1, timeoutMs }, target.security);
   let bytes: Buffer;
   try {
     bytes = await client.call(metadataRequest(target));

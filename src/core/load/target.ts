@@ -3,6 +3,7 @@
 // from either. gRPC targets (`grpc://host:8500`, or any of the above with --protocol grpc) name the server only: the model,
 // version and signature travel in each request's ModelSpec.
 import { UsageError } from '../errors.js';
+import { NO_SECURITY, type ClientSecurity } from './security.js';
 
 export interface TargetOptions {
   model?: string;
@@ -13,6 +14,8 @@ export interface TargetOptions {
   signature?: string;
   /** `--protocol`: rest (default, or what the URL's scheme says) or grpc. */
   protocol?: string;
+  /** TLS trust, client certificate, headers (--ca, --cert/--key, --header, --token-file, --grpc-tls). */
+  security?: ClientSecurity;
 }
 
 /** How requests travel: TF Serving's REST API (JSON over HTTP/1.1) or its gRPC API (protobuf over HTTP/2). */
@@ -37,6 +40,8 @@ export interface Target {
   verb?: InferenceVerb;
   predictUrl: URL;
   metadataUrl: URL;
+  /** How to connect and what to send besides the request (never printed: it may hold a token). */
+  security: ClientSecurity;
 }
 
 /** TF Serving's REST inference APIs: :predict takes tensors, :classify and :regress take tf.Examples. */
@@ -66,7 +71,6 @@ export function resolveTarget(urlText: string, opts: TargetOptions): Target {
   if (url.protocol === 'grpc:' && opts.protocol === 'rest') throw new UsageError(`${urlText} is a gRPC URL, but --protocol rest was given`);
   const protocol: Protocol = url.protocol === 'grpc:' || opts.protocol === 'grpc' ? 'grpc' : 'rest';
   if (protocol === 'grpc') {
-    if (url.protocol === 'https:') throw new UsageError(`${urlText}: gRPC over TLS is not supported; give grpc://host:port (plaintext, as TF Serving's --port)`);
     if (url.pathname !== '/' && url.pathname !== '') {
       throw new UsageError(`${urlText}: a gRPC target is host:port only (grpc://host:8500); name the model with --model, --version, --label and --signature`);
     }
@@ -107,5 +111,7 @@ export function resolveTarget(urlText: string, opts: TargetOptions): Target {
     verb,
     predictUrl: new URL(`${modelPath}:predict`, httpOrigin),
     metadataUrl: new URL(`${modelPath}/metadata`, httpOrigin),
+    // An https:// URL with --protocol grpc means gRPC over TLS.
+    security: protocol === 'grpc' && url.protocol === 'https:' ? { ...(opts.security ?? NO_SECURITY), grpcTls: true } : (opts.security ?? NO_SECURITY),
   };
 }

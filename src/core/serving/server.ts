@@ -15,6 +15,8 @@ import { FileSystemSource } from './source.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { ServableLookup, VersionState } from './types.js';
 import path from 'node:path';
+import { Health } from './health.js';
+import { openEnvelope, type Envelope, type EnvelopeOptions } from './envelope.js';
 
 export interface ServeOptions {
   /** Models from the command line (one) or a model config file. */
@@ -28,7 +30,12 @@ export interface ServeOptions {
   /** Default: Prometheus on at /monitoring/prometheus/metrics. */
   monitoring?: MonitoringConfig;
   restPort?: number;
+  /** Address for both APIs unless restHost / grpcHost say otherwise (default 0.0.0.0, as TF Serving). */
   host?: string;
+  restHost?: string;
+  grpcHost?: string;
+  /** TLS, auth, rate limits, path redaction (envelope.ts). Health probes are always on. */
+  envelope?: EnvelopeOptions;
   /** gRPC port (TF Serving's --port); undefined: no gRPC server. */
   grpcPort?: number;
   timeoutMs?: number;
@@ -51,15 +58,19 @@ export type ServingEvent =
   | { kind: 'loaded'; model: string; version: number; loadMs: number; warmupMs: number; warmupRequests: number; warmupSource: string; backend: string }
   | { kind: 'source-error'; model: string; message: string }
   | { kind: 'config-error'; message: string }
-  | { kind: 'listening'; protocol: 'REST' | 'gRPC'; host: string; port: number };
+  | { kind: 'listening'; protocol: 'REST' | 'gRPC'; host: string; port: number; scheme?: string }
+  | { kind: 'envelope'; level: 'info' | 'warn' | 'error'; message: string };
 
 export interface Serving {
   readonly lookup: ServableLookup;
   readonly manager: Manager;
   readonly metrics: ServingMetrics;
   readonly rest: RestServer;
+  /** Readiness and the gRPC health service's statuses. */
+  readonly health: Health;
   readonly grpcPort?: number;
   readonly restPort: number;
+  readonly restScheme: 'http' | 'https';
   /** Re-polls the model directories now (tests; the timer does it every pollSeconds). */
   poll(): void;
   /** Resolves when no version is loading or unloading. */
@@ -124,16 +135,24 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     stateChanged: (model, version, state, error, versionPath) => {
       // model_path is the version directory, as for successful loads (metrics.versionLoaded).
       if (state === 'END' && error) metrics.versionFailed(versionPath);
+      health.refresh();
       log({ kind: 'state', model, version, state, error });
     },
   }, { allowVersionLabelsForUnavailableModels: options.allowVersionLabelsForUnavailableModels });
   const liveModels = [...options.models]; // the served list, as gRPC reloads change it
+  // The manager's stateChanged above refreshes it; it runs only once the source starts, after this line.
+  const health = new Health(manager, liveModels.map((m) => m.name));
   const source = new FileSystemSource(manager, options.models, { error: (model, message) => log({ kind: 'source-error', model, message }) });
 
   let configTimer: NodeJS.Timeout | undefined;
   let rest: RestServer | undefined;
   let grpc: { port: number; close(): Promise<void> } | undefined;
+  let envelope: Envelope | undefined;
   const shutdown = async (graceMs?: number): Promise<void> => {
+    // Readiness goes off first, so load balancers stop sending before the listeners close.
+    health.startDraining();
+    health.endWatches();
+    envelope?.close();
     if (configTimer) clearInterval(configTimer);
     source.stop();
     await Promise.all([rest?.close(graceMs), grpc?.close()]);
@@ -143,6 +162,16 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   };
 
   try {
+    const monitoringConfig = options.monitoring ?? { prometheusEnabled: true, path: DEFAULT_METRICS_PATH };
+    // Certificates, keys and key sets are checked before models load: a bad one fails startup at once.
+    envelope = await openEnvelope(options.envelope ?? {}, {
+      lookup: manager,
+      health,
+      registry: metrics.registry,
+      metricsPath: monitoringConfig.prometheusEnabled ? monitoringConfig.path : undefined,
+      basePaths: () => new Map(liveModels.map((m) => [path.resolve(m.basePath), m.name])),
+      log: (level, message) => log({ kind: 'envelope', level, message }),
+    });
     source.start(options.pollSeconds ?? 1);
     await manager.settled();
     // Like TF Serving, start only when something can serve, or when a model is merely waiting for its first version
@@ -177,6 +206,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
           const models = parseModelConfigList(text, file, path.dirname(path.resolve(file)));
           source.setModels(models);
           liveModels.splice(0, liveModels.length, ...models);
+          health.setModels(models.map((m) => m.name));
         } catch (err) {
           log({ kind: 'config-error', message: (err as Error).message });
         }
@@ -184,14 +214,17 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       configTimer.unref();
     }
 
-    const monitoring = options.monitoring ?? { prometheusEnabled: true, path: DEFAULT_METRICS_PATH };
-    const host = options.host ?? '0.0.0.0';
+    const monitoring = monitoringConfig;
+    const restHost = options.restHost ?? options.host ?? '0.0.0.0';
+    const grpcHost = options.grpcHost ?? options.host ?? '0.0.0.0';
     rest = await startRestServer({
-      lookup: manager,
+      lookup: envelope.lookup,
+      gate: envelope.gate,
+      createServer: envelope.createRestServer,
       metrics: monitoring.prometheusEnabled ? metrics : undefined,
       metricsPath: monitoring.path,
       port: options.restPort ?? 8501,
-      host,
+      host: restHost,
       timeoutMs: options.timeoutMs,
       maxBodyBytes: options.maxBodyBytes,
       cors: options.cors,
@@ -200,14 +233,23 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       if (err.code === 'EADDRINUSE') throw new UsageError(`REST port ${options.restPort} is already in use (choose another with --rest_api_port)`);
       throw err;
     });
-    log({ kind: 'listening', protocol: 'REST', host, port: rest.port });
+    log({ kind: 'listening', protocol: 'REST', host: restHost, port: rest.port, scheme: envelope.restScheme });
 
     if (options.grpcPort !== undefined) {
-      grpc = await startGrpcServer(manager, { port: options.grpcPort, host, reloadConfig: (models) => reloadModels(manager, source, liveModels, models) }).catch((err: Error) => {
+      const env = envelope;
+      grpc = await startGrpcServer(env.lookup, {
+        port: options.grpcPort,
+        host: grpcHost,
+        credentials: env.grpcCredentials,
+        gate: env.gate.active ? env.gate : undefined,
+        addServices: (server) => health.addToServer(server),
+        reloadConfig: (next) => reloadModels(manager, source, liveModels, next).finally(() => health.setModels(liveModels.map((m) => m.name))),
+      }).catch((err: Error) => {
         if (/EADDRINUSE|address already in use/i.test(err.message)) throw new UsageError(`gRPC port ${options.grpcPort} is already in use (choose another with --port)`);
         throw err;
       });
-      log({ kind: 'listening', protocol: 'gRPC', host, port: grpc.port });
+      log({ kind: 'listening', protocol: 'gRPC', host: grpcHost, port: grpc.port, scheme: env.grpcCredentials ? 'tls' : 'plaintext' });
+      health.refresh();
     }
   } catch (err) {
     await shutdown(0);
@@ -219,7 +261,9 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     manager,
     metrics,
     rest,
+    health,
     restPort: rest.port,
+    restScheme: envelope.restScheme,
     grpcPort: grpc?.port,
     poll: () => source.pollOnce(),
     settled: () => manager.settled(),

@@ -5,6 +5,7 @@
 //   golden:S   (--golden F) the golden request's outputs match within tolerances
 // Classify/regress signatures are listed as skipped: they need real tf.Example features the metadata does not give.
 import { request } from 'undici';
+import { NO_SECURITY, requestOptions, type ClientSecurity } from '../load/security.js';
 import { generateInputs } from '../engine/generate-inputs.js';
 import type { HostTensor, SignatureInfo } from '../engine/types.js';
 import { UsageError } from '../errors.js';
@@ -19,12 +20,15 @@ export interface RemoteValidateOptions {
   signature?: string;
   golden?: Golden;
   timeoutMs?: number;
+  /** TLS trust, client certificate, headers (--ca, --cert/--key, --header, --token-file). */
+  security?: ClientSecurity;
 }
 
 export async function validateUrl(raw: string, opts: RemoteValidateOptions = {}): Promise<ValidationReport> {
   const url = modelUrl(raw);
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const info = await inspectUrl(raw, { timeoutMs }); // UsageError (exit 2) when unreachable or the model is unknown
+  const security = opts.security ?? NO_SECURITY;
+  const info = await inspectUrl(raw, { timeoutMs, security }); // UsageError (exit 2) when unreachable or the model is unknown
   const report: VersionReport = { model: url.pathname.split('/')[3], version: info.version ?? undefined, dir: url.href, ok: false, checks: [] };
   const keys = Object.keys(info.signatures).filter((k) => !k.startsWith('__') && (!opts.signature || k === opts.signature));
   report.checks.push({
@@ -40,19 +44,20 @@ export async function validateUrl(raw: string, opts: RemoteValidateOptions = {})
     }
     const { inputs } = generateInputs(sig.inputs, { batch: opts.batch ?? 2, values: seededRandom(1) });
     const body = { signature_name: key, inputs: Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, tensorToJson(t)])) };
-    report.checks.push(await predictCheck(`${url.href}:predict`, `predict:${key}`, sig, body, timeoutMs, inputs));
+    report.checks.push(await predictCheck(`${url.href}:predict`, `predict:${key}`, sig, body, timeoutMs, inputs, security));
     const golden = opts.golden?.[key];
-    if (golden) report.checks.push(await goldenCheck(`${url.href}:predict`, key, sig, golden, timeoutMs));
+    if (golden) report.checks.push(await goldenCheck(`${url.href}:predict`, key, sig, golden, timeoutMs, security));
   }
   return finishReport(raw, [report]);
 }
 
-async function post(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: any; ms: number }> {
+async function post(url: string, body: unknown, timeoutMs: number, security: ClientSecurity): Promise<{ status: number; json: any; ms: number }> {
   const t0 = performance.now();
   let res;
   let text: string;
   try {
-    res = await request(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const { dispatcher, headers } = requestOptions(security);
+    res = await request(url, { method: 'POST', body: JSON.stringify(body), headers: { ...headers, 'content-type': 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, dispatcher });
     text = await res.body.text();
   } catch (err) {
     // A server that stops answering is a connection problem (exit 2, like an unreachable one), not a failed check.
@@ -97,8 +102,8 @@ function hostOf(v: unknown, dtype: string): HostTensor {
   return { dtype: 'DT_DOUBLE', shape: shapeOf(v), data: Float64Array.from(flat, Number) };
 }
 
-async function predictCheck(url: string, check: string, sig: SignatureInfo, body: unknown, timeoutMs: number, inputs: Record<string, HostTensor>): Promise<CheckResult> {
-  const r = await post(url, body, timeoutMs);
+async function predictCheck(url: string, check: string, sig: SignatureInfo, body: unknown, timeoutMs: number, inputs: Record<string, HostTensor>, security: ClientSecurity): Promise<CheckResult> {
+  const r = await post(url, body, timeoutMs, security);
   const sent = Object.entries(inputs).map(([k, t]) => `${k}[${t.shape.join(',')}]`).join(', ');
   if (r.status !== 200) return { check, status: 'fail', detail: `HTTP ${r.status} for generated ${sent}: ${r.json?.error ?? JSON.stringify(r.json).slice(0, 200)}`, ms: r.ms };
   const outs = outputsOf(r.json, sig);
@@ -123,9 +128,9 @@ async function predictCheck(url: string, check: string, sig: SignatureInfo, body
   return { check, status: 'pass', detail: `HTTP 200: ${sent} → ${got.join(', ')}; finite`, ms: r.ms };
 }
 
-async function goldenCheck(url: string, key: string, sig: SignatureInfo, golden: Golden[string], timeoutMs: number): Promise<CheckResult> {
+async function goldenCheck(url: string, key: string, sig: SignatureInfo, golden: Golden[string], timeoutMs: number, security: ClientSecurity): Promise<CheckResult> {
   const check = `golden:${key}`;
-  const r = await post(url, { signature_name: key, ...golden.request }, timeoutMs);
+  const r = await post(url, { signature_name: key, ...golden.request }, timeoutMs, security);
   if (r.status !== 200) return { check, status: 'fail', detail: `HTTP ${r.status}: ${r.json?.error ?? ''}`, ms: r.ms };
   let outs: Record<string, unknown>;
   if ('instances' in golden.request) {

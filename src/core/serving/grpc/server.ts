@@ -27,6 +27,8 @@ import { statusResponseMessage } from '../rest/metadata-json.js';
 import { hostToTensorProtoField } from '../../wire/tensor-field.js';
 import { classificationMessage, runMultiInference } from './multi-inference.js';
 import { handleReloadConfig, type ConfigReloader } from './reload-config.js';
+import type { Gate } from '../gate.js';
+import { gatedService } from './gated.js';
 
 const PROTO_FILE = 'tensorflow_serving.proto';
 
@@ -234,6 +236,12 @@ export interface GrpcServerOptions {
   host?: string;
   /** Applies a ReloadConfigRequest's model list (ModelService/HandleReloadConfigRequest); absent: UNIMPLEMENTED. */
   reloadConfig?: ConfigReloader;
+  /** TLS (grpc/tls-credentials.ts); default plaintext. */
+  credentials?: grpc.ServerCredentials;
+  /** Auth, rate limits, concurrency cap before each call runs (../gate.ts). */
+  gate?: Pick<Gate, 'admitGrpc'>;
+  /** Further services on the same server (grpc.health.v1.Health: ../health.ts). */
+  addServices?: (server: grpc.Server) => void;
 }
 
 export interface RunningGrpcServer {
@@ -247,12 +255,15 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
   const defs = servingServiceDefinitions();
   // TF Serving accepts messages up to 2 GiB; grpc-js defaults to 4 MiB received.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
-  server.addService(defs.prediction, predictionService(lookup));
-  server.addService(defs.model, modelService(lookup, opts.reloadConfig));
+  const gate = opts.gate;
+  const gated = (impl: grpc.UntypedServiceImplementation) => (gate ? gatedService(impl, gate, toGrpcError) : impl);
+  server.addService(defs.prediction, gated(predictionService(lookup)));
+  server.addService(defs.model, gated(modelService(lookup, opts.reloadConfig)));
+  opts.addServices?.(server);
   const host = opts.host ?? '0.0.0.0';
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${opts.port}` : `${host}:${opts.port}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(address, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
   return {
     port,

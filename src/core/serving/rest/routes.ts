@@ -41,6 +41,8 @@ export interface RouteResult {
   version?: number;
   error?: string;
   closeConnection?: boolean;
+  /** Extra response headers (WWW-Authenticate, Retry-After). */
+  headers?: Record<string, string>;
 }
 
 const PREDICT_RE = /^\/v1\/models\/([^/:]+)(?:(?:\/versions\/(\d+))|(?:\/labels\/([^/:]+)))?:(classify|regress|predict)$/i;

@@ -31,6 +31,17 @@ export interface RestServerOptions extends RouteContext {
   /** Adds Access-Control-Allow-* headers and answers preflight OPTIONS requests. */
   cors?: boolean;
   accessLog?: (entry: AccessLogEntry) => void;
+  /** Health probes, auth, rate limits (src/core/serving/gate.ts): sees each request before its body is read. */
+  gate?: RestGate;
+  /** Makes the listening server (HTTPS: src/core/serving/tls.ts); default node:http. */
+  createServer?: (options: http.ServerOptions, handler: http.RequestListener) => http.Server;
+}
+
+/** An answer sent without reading the body, or admission with a `release` called once the request is answered. */
+export type GateVerdict = { answer: RouteResult; release?: undefined } | { answer?: undefined; release?: () => void };
+
+export interface RestGate {
+  admitRest(req: http.IncomingMessage, method: string, path: string): GateVerdict | Promise<GateVerdict>;
 }
 
 export interface RestServer {
@@ -100,7 +111,8 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
   let draining = false;
   let drainedResolve: (() => void) | undefined;
 
-  const server = http.createServer({ keepAlive: true }, (req, res) => {
+  const create = options.createServer ?? ((o: http.ServerOptions, h: http.RequestListener) => http.createServer(o, h));
+  const server = create({ keepAlive: true }, (req, res) => {
     const started = performance.now();
     inFlight++;
     const url = req.url ?? '/';
@@ -112,6 +124,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
     let finished = false;
     let result: RouteResult | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let release: (() => void) | undefined;
 
     // The client went away before the answer: drop its queued work.
     res.on('close', () => {
@@ -125,6 +138,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       result = r;
       const headers: Record<string, string | number> = { 'Content-Type': r.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(r.body) };
       if (options.cors) Object.assign(headers, CORS_HEADERS);
+      if (r.headers) Object.assign(headers, r.headers);
       if (draining || r.closeConnection) headers.Connection = 'close';
       if (!res.destroyed) {
         res.writeHead(r.status, headers);
@@ -135,6 +149,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
 
     const done = (): void => {
       inFlight--;
+      release?.();
       if (options.accessLog) {
         options.accessLog({
           time: new Date().toISOString(),
@@ -178,14 +193,30 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       const msg = (err as Error)?.message ?? String(err);
       send({ status: 500, body: errorBody(msg), error: msg });
     };
-    readBody(req, limit, (err, body) => {
-      if (err !== null) {
-        fail(err);
-        return;
+    const proceed = (): void =>
+      readBody(req, limit, (err, body) => {
+        if (err !== null) {
+          fail(err);
+          return;
+        }
+        requestBytes = body!.length;
+        handleRequest(options, { method, path, body: body!, signal: controller }).then(send, fail);
+      });
+    if (!options.gate) {
+      proceed();
+      return;
+    }
+    const admit = (v: GateVerdict): void => {
+      if (v.answer) send(v.answer);
+      else if (finished) v.release?.();
+      else {
+        release = v.release;
+        proceed();
       }
-      requestBytes = body!.length;
-      handleRequest(options, { method, path, body: body!, signal: controller }).then(send, fail);
-    });
+    };
+    const verdict = options.gate.admitRest(req, method, path);
+    if (verdict instanceof Promise) verdict.then(admit, fail);
+    else admit(verdict);
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

@@ -1,0 +1,168 @@
+// bench/serve-secure: what the production envelope costs. tfsvc serve on the fixture MNIST model, plain HTTP against
+// HTTPS + JWT (RS256 token checked on every request against a JWKS; verified tokens are cached by hash, so after the
+// first request a token costs a SHA-256 and a map lookup), measured side by side in one run, alternating
+// plain/secure rounds so machine noise hits both alike. Prints each round and the median of the per-round ratios:
+//   - max throughput (closed loop, C keep-alive connections): secure / plain      (goal >= 0.80)
+// Certificates are made with openssl (skipped with a message when it is missing); the RSA key pair with jose.
+//
+// Usage (after `npx tsc -p tsconfig.json`):
+//   node dist/bench/serve-secure.js [--model DIR] [--duration S] [--connections N] [--rounds N] [--workers N]
+import { fork, execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import * as jose from 'jose';
+import { makeBody } from './mnist-body.js';
+import { arg, cpuSeconds, repoRootOf } from './script-util.js';
+
+const here = fileURLToPath(import.meta.url);
+const root = repoRootOf(import.meta.url);
+
+interface Secure {
+  cert: string;
+  key: string;
+  /** Absent: HTTPS only (the row that separates TLS's cost from JWT's). */
+  jwks?: string;
+}
+
+/** A server role (child process): tfsvc on `modelDir`, plain or with HTTPS + JWT. */
+async function serve(modelDir: string, workers: number, secure?: Secure): Promise<void> {
+  const { startServing } = await import('../src/core/serving/server.js');
+  const { defaultBatching } = await import('../src/core/serving/config.js');
+  const serving = await startServing({
+    models: [{ name: 'm', basePath: modelDir, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
+    restPort: 0,
+    host: '127.0.0.1',
+    pollSeconds: 0,
+    batching: { ...defaultBatching(), numBatchThreads: workers },
+    envelope: secure
+      ? {
+          restTls: { kind: 'pem', certFile: secure.cert, keyFile: secure.key, clientVerify: false },
+          auth: secure.jwks ? { jwks: secure.jwks, issuer: 'bench', audience: ['tfsvc'] } : undefined,
+        }
+      : undefined,
+  });
+  process.send?.({ port: serving.restPort });
+}
+
+function start(modelDir: string, workers: number, secure?: Secure): Promise<{ child: ChildProcess; port: number }> {
+  const args = ['--role=server', `--model=${modelDir}`, `--workers=${workers}`];
+  if (secure) args.push(`--cert=${secure.cert}`, `--key=${secure.key}`, ...(secure.jwks ? [`--jwks=${secure.jwks}`] : []));
+  const child = fork(here, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+/** Closed loop: C connections, each sends the next request when the previous answer arrives. Returns ok req/s. */
+async function closedLoop(origin: string, body: string, headers: Record<string, string>, connections: number, seconds: number, ca?: Buffer): Promise<{ rate: number; errors: number }> {
+  const pool = new Pool(origin, { connections, pipelining: 1, ...(ca ? { connect: { ca } } : {}) });
+  let ok = 0;
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const h = { 'content-type': 'application/json', ...headers };
+  const loop = async () => {
+    while (performance.now() < end) {
+      try {
+        const r = await pool.request({ path: '/v1/models/m:predict', method: 'POST', body, headers: h });
+        await r.body.text();
+        if (r.statusCode === 200) ok++;
+        else errors++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: connections }, loop));
+  const s = (performance.now() - t0) / 1000;
+  await pool.close();
+  return { rate: ok / s, errors };
+}
+
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  if (arg('role') === 'server') {
+    process.on('SIGTERM', () => process.exit(0));
+    const cert = arg('cert');
+    await serve(arg('model')!, Number(arg('workers', '1')), cert ? { cert, key: arg('key')!, jwks: arg('jwks') } : undefined);
+    return;
+  }
+  if (spawnSync('openssl', ['version']).status !== 0) {
+    console.log('SKIP: openssl is not installed (needed to make the test certificate)');
+    return;
+  }
+  const modelDir = path.resolve(arg('model') ?? path.join(root, 'fixtures/models/mnist'));
+  const seconds = Number(arg('duration', '5'));
+  const connections = Number(arg('connections', '32'));
+  const rounds = Number(arg('rounds', '3'));
+  const workers = Number(arg('workers', '1'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tfsvc-bench-secure-'));
+  const servers: ChildProcess[] = [];
+  try {
+    // A self-signed server certificate for 127.0.0.1 (the client trusts exactly it).
+    const cert = path.join(dir, 'server.pem');
+    const key = path.join(dir, 'server.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'], { stdio: 'ignore' });
+    const { publicKey, privateKey } = await jose.generateKeyPair('RS256');
+    const jwks = path.join(dir, 'jwks.json');
+    writeFileSync(jwks, JSON.stringify({ keys: [{ ...(await jose.exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }] }));
+    const token = await new jose.SignJWT({ sub: 'bench', models: ['m'] }).setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+      .setIssuer('bench').setAudience('tfsvc').setExpirationTime('1h').sign(privateKey);
+    const body = makeBody(modelDir);
+    const plain = await start(modelDir, workers);
+    const secure = await start(modelDir, workers, { cert, key, jwks });
+    const tlsOnly = await start(modelDir, workers, { cert, key });
+    servers.push(plain.child, secure.child, tlsOnly.child);
+    const ca = readFileSync(cert);
+    const auth = { authorization: `Bearer ${token}` };
+    console.log(`== ${path.relative(root, modelDir)}: plain HTTP vs HTTPS + JWT (RS256), ${connections} connections, ${seconds}s x ${rounds} rounds, ${workers} worker(s)`);
+    // Warm both.
+    await closedLoop(`http://127.0.0.1:${plain.port}`, body, {}, 4, 1);
+    await closedLoop(`https://127.0.0.1:${secure.port}`, body, auth, 4, 1, ca);
+    await closedLoop(`https://127.0.0.1:${tlsOnly.port}`, body, {}, 4, 1, ca);
+    const p: number[] = [];
+    const s: number[] = [];
+    const pc: number[] = [];
+    const sc: number[] = [];
+    const t: number[] = [];
+    const tc: number[] = [];
+    // Server CPU per request, next to throughput: on a shared machine it moves less with the neighbours' load.
+    const measure = async (srv: { child: ChildProcess; port: number }, origin: string, headers: Record<string, string>, withCa?: Buffer) => {
+      const c0 = cpuSeconds(srv.child.pid);
+      const r = await closedLoop(origin, body, headers, connections, seconds, withCa);
+      return { ...r, cpuUs: ((cpuSeconds(srv.child.pid) - c0) / Math.max(1, r.rate * seconds)) * 1e6 };
+    };
+    for (let r = 0; r < rounds; r++) {
+      const a = await measure(plain, `http://127.0.0.1:${plain.port}`, {});
+      const b = await measure(secure, `https://127.0.0.1:${secure.port}`, auth, ca);
+      const c = await measure(tlsOnly, `https://127.0.0.1:${tlsOnly.port}`, {}, ca);
+      t.push(c.rate);
+      tc.push(c.cpuUs);
+      p.push(a.rate);
+      s.push(b.rate);
+      pc.push(a.cpuUs);
+      sc.push(b.cpuUs);
+      console.log(`round ${r + 1}: plain ${a.rate.toFixed(0)} req/s ${a.cpuUs.toFixed(0)} us CPU/req (errors ${a.errors})   https+jwt ${b.rate.toFixed(0)} req/s ${b.cpuUs.toFixed(0)} us CPU/req (errors ${b.errors})   ratio ${(b.rate / a.rate).toFixed(2)}   (https only ${c.rate.toFixed(0)} req/s ${c.cpuUs.toFixed(0)} us CPU/req)`);
+    }
+    // Paired per round (each pair ran back to back), then the median: the machine's load moves between rounds.
+    const paired = (num: number[], den: number[]) => median(num.map((x, i) => x / den[i]!)).toFixed(2);
+    console.log(`https+jwt / plain max throughput, median of per-round ratios: ${paired(s, p)} (goal >= 0.80)`);
+    console.log(`plain / https+jwt server CPU per request, median of per-round ratios: ${paired(pc, sc)} (the throughput ratio a CPU-bound server would see)`);
+    console.log(`https only / plain: throughput ${paired(t, p)}, CPU per request ${paired(pc, tc)} (TLS's share; the rest of the gap is JWT)`);
+  } finally {
+    for (const c of servers) c.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
