@@ -172,9 +172,11 @@ class TfjsModel implements EngineModel {
         feeds[node] = toTfjs(h, spec.dtype, `input ${alias}`);
       });
       results = await this.execute(sig, feeds, aliases.map((a) => graph.outputs[a]!.tensor));
+      // WebGPU results are read back asynchronously (Node has no synchronous GPU read), all outputs at once.
+      const values = this.backend === 'webgpu' ? await Promise.all(results.map((t) => (t.dtype === 'string' ? undefined : t.data()))) : [];
       const out: Record<string, HostTensor> = {};
       aliases.forEach((a, i) => {
-        out[a] = fromTfjs(results[i]!, info.outputs[a]!.dtype);
+        out[a] = fromTfjs(results[i]!, info.outputs[a]!.dtype, values[i] as tf.TypedArray | undefined);
       });
       return out;
     } catch (err) {
