@@ -17,6 +17,13 @@ export interface PoolOptions {
   size?: number;
   /** URL of a module exporting `loadModel(dir, options)`; default the engine's (engine/model.js). Tests inject fakes. */
   loaderModule?: string;
+  /**
+   * Batches each worker takes at once (default 1). A GPU engine takes 2: the next batch is assembled and posted while
+   * the previous one runs, so the device never waits for the CPU between batches (engine/gpu-plan.ts).
+   */
+  depth?: number;
+  /** WebGPU adapter name per worker (worker i gets gpuAdapters[i]); the engine reads it as workerData.gpuAdapter. */
+  gpuAdapters?: string[];
 }
 
 export interface PoolLoadResult {
@@ -42,7 +49,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  busy: boolean;
+  /** Runs in flight (at most `depth`). */
+  busy: number;
   ready: boolean;
   pending: Map<number, Pending>;
 }
@@ -82,17 +90,21 @@ export class WorkerPool implements Executor {
   private closed = false;
   private readonly workerUrl = new URL('./worker.js', import.meta.url);
 
+  private readonly depth: number;
+
   constructor(private readonly options: PoolOptions = {}) {
     this.size = Math.max(1, options.size ?? os.availableParallelism());
-    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
+    this.depth = Math.max(1, options.depth ?? 1);
+    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(i));
   }
 
-  private spawn(): Slot {
+  private spawn(index: number): Slot {
     // Workers inherit the parent's execArgv; flags that only make sense for a main script (--input-type, --eval) would
     // make every worker fail at startup, so they are left out.
     const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print|test)/.test(a));
-    const worker = new Worker(this.workerUrl, { workerData: { loaderModule: this.options.loaderModule }, execArgv });
-    const slot: Slot = { worker, busy: false, ready: true, pending: new Map() };
+    const gpuAdapter = this.options.gpuAdapters?.[index];
+    const worker = new Worker(this.workerUrl, { workerData: { loaderModule: this.options.loaderModule, gpuAdapter }, execArgv });
+    const slot: Slot = { worker, busy: 0, ready: true, pending: new Map() };
     worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: WorkerError }) => {
       const p = slot.pending.get(m.id);
       if (!p) return;
@@ -108,7 +120,7 @@ export class WorkerPool implements Executor {
       if (this.closed) return;
       const i = this.slots.indexOf(slot);
       if (i < 0) return;
-      const fresh = this.spawn();
+      const fresh = this.spawn(i);
       fresh.ready = false;
       this.slots[i] = fresh;
       const reloads = [...this.loaded].map(([key, l]) =>
@@ -145,7 +157,7 @@ export class WorkerPool implements Executor {
 
   idleCount(): number {
     let n = 0;
-    for (const s of this.slots) if (!s.busy && s.ready) n++;
+    for (const s of this.slots) if (s.ready) n += this.depth - s.busy;
     return n;
   }
 
@@ -171,12 +183,10 @@ export class WorkerPool implements Executor {
   }
 
   run(key: string, signature: string, inputs: Record<string, HostTensor>, outputFilter?: string[]): Promise<Record<string, HostTensor>> {
+    // The least busy ready worker (with depth 1: an idle one).
     let slot: Slot | undefined;
     for (const s of this.slots) {
-      if (!s.busy && s.ready) {
-        slot = s;
-        break;
-      }
+      if (s.ready && s.busy < this.depth && (!slot || s.busy < slot.busy)) slot = s;
     }
     if (!slot) return Promise.reject(new RequestError('UNAVAILABLE', 'no idle inference worker'));
     const transfer = new Set<ArrayBuffer>();
@@ -186,14 +196,14 @@ export class WorkerPool implements Executor {
     } catch (err) {
       return Promise.reject(err);
     }
-    slot.busy = true;
+    slot.busy++;
     const free = slot;
     // The worker's answer settles the returned promise directly (no async wrapper: this is once per batch on the HTTP
     // thread). The freed worker is offered the next batch only after this result was delivered.
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const settle = (ok: boolean, v: unknown): void => {
-        free.busy = false;
+        free.busy--;
         if (ok) resolve(v as Record<string, HostTensor>);
         else reject(v);
         queueMicrotask(this.notifyIdleBound);

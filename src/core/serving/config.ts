@@ -110,6 +110,11 @@ export interface BatchingConfig {
   allowedBatchSizes: number[];
   /** Split a request larger than maxBatchSize into several batches (otherwise it is rejected). */
   enableLargeBatchSplitting: boolean;
+  /**
+   * Fields a batching parameters file (or a flag) set. The others are defaults, which a backend may replace with its
+   * own (a GPU wants larger, padded batches: serving/gpu-plan.ts). Absent: every field is a default.
+   */
+  explicit?: (keyof BatchingConfig)[];
 }
 
 export interface MonitoringConfig {
@@ -219,6 +224,12 @@ export function parseBatchingParameters(text: string, file = '<batching paramete
     allowedBatchSizes: p.allowedBatchSizes ?? [],
     enableLargeBatchSplitting: p.enableLargeBatchSplitting?.value ?? d.enableLargeBatchSplitting,
   };
+  const set: [keyof BatchingConfig, unknown][] = [
+    ['maxBatchSize', p.maxBatchSize], ['batchTimeoutMicros', p.batchTimeoutMicros], ['maxEnqueuedBatches', p.maxEnqueuedBatches],
+    ['numBatchThreads', p.numBatchThreads], ['allowedBatchSizes', p.allowedBatchSizes?.length ? p.allowedBatchSizes : undefined],
+    ['enableLargeBatchSplitting', p.enableLargeBatchSplitting],
+  ];
+  cfg.explicit = set.filter(([, v]) => v !== undefined).map(([k]) => k);
   if (cfg.maxBatchSize < 1) throw new UsageError(`${file}: max_batch_size must be >= 1`);
   if (cfg.maxEnqueuedBatches < 1) throw new UsageError(`${file}: max_enqueued_batches must be >= 1`);
   if (cfg.numBatchThreads < 1) throw new UsageError(`${file}: num_batch_threads must be >= 1`);

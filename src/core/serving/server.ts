@@ -7,6 +7,7 @@ import type { LoadOptions } from '../engine/types.js';
 import { ModelError, UsageError } from '../errors.js';
 import { BatchScheduler } from './batcher.js';
 import { defaultBatching, DEFAULT_METRICS_PATH, parseModelConfigList, type BatchingConfig, type ModelConfig, type MonitoringConfig } from './config.js';
+import { planEngines } from './gpu-plan.js';
 import { PoolLoader } from './loader.js';
 import { Manager } from './manager.js';
 import { ServingMetrics } from './metrics.js';
@@ -51,6 +52,7 @@ export type ServingEvent =
   | { kind: 'loaded'; model: string; version: number; loadMs: number; warmupMs: number; warmupRequests: number; warmupSource: string; backend: string }
   | { kind: 'source-error'; model: string; message: string }
   | { kind: 'config-error'; message: string }
+  | { kind: 'engines'; message: string }
   | { kind: 'listening'; protocol: 'REST' | 'gRPC'; host: string; port: number };
 
 export interface Serving {
@@ -69,17 +71,23 @@ export interface Serving {
 }
 
 export async function startServing(options: ServeOptions): Promise<Serving> {
-  const batching = options.batching ?? defaultBatching();
   const log = options.log ?? (() => undefined);
+  // Engines per backend (one per core on the CPU, one per adapter on a GPU) and the backend's batching defaults.
+  const plan = await planEngines(options.loadOptions?.backend ?? 'wasm', options.batching ?? defaultBatching());
+  if (plan.note) log({ kind: 'engines', message: plan.note });
+  const batching = plan.batching;
+  const loadOptions: LoadOptions = { ...options.loadOptions, backend: plan.backend };
   const metrics = new ServingMetrics();
-  const pool = new WorkerPool({ size: batching.numBatchThreads, loaderModule: options.loaderModule });
+  const pool = new WorkerPool({ size: plan.pool.size, depth: plan.pool.depth, gpuAdapters: plan.pool.gpuAdapters, loaderModule: options.loaderModule });
   const scheduler = new BatchScheduler(pool, batching, {
     batch: (q, info) => metrics.batch(q, info),
     rejected: (q) => metrics.queueRejected(q),
   });
   const loader = new PoolLoader(pool, scheduler, {
-    loadOptions: options.loadOptions,
+    loadOptions,
     warmup: options.warmup ?? true,
+    // A GPU compiles its shaders per batch shape: warm every allowed batch size even when a warmup file exists.
+    warmupEveryBatchSize: plan.backend === 'webgpu',
     warmupIterations: options.warmupIterations,
     warmupBatchSizes: batching.allowedBatchSizes,
     events: {
