@@ -6,10 +6,11 @@
 // Software adapters (Mesa's llvmpipe/lavapipe, SwiftShader) run every WebGPU shader on the CPU: correct, and what CI
 // tests the GPU code path with, but slower than wasm. So they are used only when webgpu is asked for explicitly;
 // `auto` takes a hardware adapter or none.
-import { isMainThread, workerData } from 'node:worker_threads';
+import { isMainThread, threadId, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import { setWebGpuAdapterName } from './backend.js';
+import { reportGpuMemory } from './gpu-memory.js';
 import { installCpuFallbacks } from './webgpu-fallback.js';
 
 /** What doctor prints and metrics label an adapter with. */
@@ -233,4 +234,6 @@ export async function initWebGpu(): Promise<void> {
     }
   });
   await installCpuFallbacks();
+  // An inference worker tells the serving thread how much device memory its engine holds (metrics).
+  if (!isMainThread) reportGpuMemory(chosen.name, threadId);
 }

@@ -7,6 +7,7 @@ import type { LoadOptions } from '../engine/types.js';
 import { ModelError, UsageError } from '../errors.js';
 import { BatchScheduler } from './batcher.js';
 import { defaultBatching, DEFAULT_METRICS_PATH, parseModelConfigList, type BatchingConfig, type ModelConfig, type MonitoringConfig } from './config.js';
+import { BackendMetrics } from './gpu-metrics.js';
 import { planEngines } from './gpu-plan.js';
 import { PoolLoader } from './loader.js';
 import { Manager } from './manager.js';
@@ -78,9 +79,13 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const batching = plan.batching;
   const loadOptions: LoadOptions = { ...options.loadOptions, backend: plan.backend };
   const metrics = new ServingMetrics();
+  const backendMetrics = new BackendMetrics(metrics.registry, plan.backend, batching.maxBatchSize);
   const pool = new WorkerPool({ size: plan.pool.size, depth: plan.pool.depth, gpuAdapters: plan.pool.gpuAdapters, loaderModule: options.loaderModule });
   const scheduler = new BatchScheduler(pool, batching, {
-    batch: (q, info) => metrics.batch(q, info),
+    batch: (q, info) => {
+      metrics.batch(q, info);
+      backendMetrics.batch(info);
+    },
     rejected: (q) => metrics.queueRejected(q),
   });
   const loader = new PoolLoader(pool, scheduler, {
@@ -93,6 +98,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     events: {
       loaded: (spec, info) => {
         metrics.versionLoaded(spec.name, spec.version, spec.path, info.loadMs, info.warmupMs, info.warmup.requests > 0);
+        backendMetrics.backend = info.backend;
         log({ kind: 'loaded', model: spec.name, version: spec.version, loadMs: info.loadMs, warmupMs: info.warmupMs, warmupRequests: info.warmup.requests, warmupSource: info.warmup.source, backend: info.backend });
       },
     },
@@ -115,6 +121,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     await Promise.all([rest?.close(graceMs), grpc?.close()]);
     await manager.close();
     scheduler.close();
+    backendMetrics.close();
     await pool.close();
   };
 
