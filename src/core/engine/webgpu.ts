@@ -189,7 +189,11 @@ export function onDeviceLost(listener: (reason: string) => void): void {
  * on the CPU per op (webgpu-fallback.ts). UsageError naming what is missing when there is no adapter.
  */
 export async function initWebGpu(): Promise<void> {
-  if (tf.getBackend() === 'webgpu' && current) return;
+  if (current && tf.findBackend('webgpu')) {
+    // Already running on a live device: switching back to it (from wasm, say) reuses it.
+    if (tf.getBackend() !== 'webgpu' && !(await tf.setBackend('webgpu'))) throw new UsageError('backend "webgpu" failed to initialise');
+    return;
+  }
   const dawn = await loadDawn();
   const adapters = await listAdapters();
   const want = wantedAdapter();
