@@ -59,6 +59,18 @@ export interface DeviceLike {
 
 let dawnPromise: Promise<DawnModule> | undefined;
 
+// One Dawn instance per adapter name for the life of the process. Each instance owns native threads; instances
+// created and dropped (or several for one adapter) have made Node abort at exit ("std::system_error") in tests.
+const instances = new Map<string, GpuLike>();
+function instance(dawn: DawnModule, flag: string): GpuLike {
+  let gpu = instances.get(flag);
+  if (!gpu) {
+    gpu = dawn.create([flag]);
+    instances.set(flag, gpu);
+  }
+  return gpu;
+}
+
 /** Why Dawn cannot load here (the package is missing, or its binary does not load), or the module. */
 export function loadDawn(): Promise<DawnModule> {
   dawnPromise ??= (async () => {
@@ -98,7 +110,7 @@ function isSoftware(name: string, info: Record<string, unknown>): boolean {
  */
 async function adapterNames(dawn: DawnModule): Promise<{ backend: string; name: string }[]> {
   try {
-    await dawn.create(['adapter=\u0001tfsvc-list-adapters']).requestAdapter();
+    await instance(dawn, 'adapter=\u0001tfsvc-list-adapters').requestAdapter();
     return [];
   } catch (err) {
     const out: { backend: string; name: string }[] = [];
@@ -138,7 +150,7 @@ export function listAdapters(): Promise<AdapterReport[]> {
     for (const { name, backend } of await adapterNames(dawn)) {
       if (seen.has(name)) continue;
       seen.add(name);
-      const adapter = await dawn.create([`adapter=${name}`]).requestAdapter().catch(() => null);
+      const adapter = await instance(dawn, `adapter=${name}`).requestAdapter().catch(() => null);
       if (adapter) out.push(report(name, backend, adapter));
     }
     return out.sort((a, b) => Number(a.software) - Number(b.software));
@@ -205,7 +217,7 @@ export async function initWebGpu(): Promise<void> {
         : 'backend "webgpu": Dawn found no WebGPU adapter (no Vulkan driver: install the GPU vendor\'s Vulkan driver, or Mesa\'s mesa-vulkan-drivers >= 23 for a software one); run `tfsvc doctor`',
     );
   }
-  const gpu = dawn.create([`adapter=${chosen.name}`]);
+  const gpu = instance(dawn, `adapter=${chosen.name}`);
   // tfjs's WebGPU backend checks for navigator.gpu (a browser's) before it constructs; Node 20 has no navigator.
   const nav = ((globalThis as { navigator?: { gpu?: unknown } }).navigator ??= {});
   nav.gpu ??= gpu;
