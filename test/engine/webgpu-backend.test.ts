@@ -96,3 +96,18 @@ test('device loss is noticed, and the next initialisation gets a fresh device', 
   assert.deepEqual(Array.from(await y.data()), [2, 3]);
   y.dispose();
 });
+
+test('a graph\'s CPU-fallback ops are named once at load time', needsWebGpu, async (t) => {
+  await initBackend('webgpu');
+  const { noteCpuFallbackOps } = await import('../../src/core/engine/webgpu-fallback.js');
+  const topology = { node: [{ op: 'Placeholder' }, { op: 'StringSplit' }, { op: 'Conv2D' }], library: { function: [{ nodeDef: [{ op: 'Unique' }, { op: 'StringSplit' }] }] } };
+  const written: string[] = [];
+  t.mock.method(process.stderr, 'write', (chunk: string) => (written.push(String(chunk)), true));
+  try {
+    assert.deepEqual(noteCpuFallbackOps('/m/1', 'serving_default', topology), ['StringSplit', 'Unique']);
+    noteCpuFallbackOps('/m/1', 'serving_default', topology);
+  } finally {
+    t.mock.restoreAll();
+  }
+  assert.deepEqual(written, ['tfsvc: /m/1, signature serving_default: ops without a WebGPU kernel run on the CPU: StringSplit (2 nodes), Unique (1 node)\n']);
+});

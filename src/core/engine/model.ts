@@ -97,6 +97,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
       }
       // The artifacts are dropped once loaded: the weights now live as tensors inside the GraphModel.
       const { artifacts, ...summary } = graph;
+      if (backend === 'webgpu') (await import('./webgpu-fallback.js')).noteCpuFallbackOps(src.files.dir, key, artifacts.modelTopology);
       const keys = weightKeys(artifacts);
       const model = await loadGraphModel(tf.io.fromMemory(artifacts));
       sharing.adopt(model, keys);

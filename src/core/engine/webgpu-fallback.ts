@@ -86,3 +86,27 @@ export function cpuFallbackOps(ops: Iterable<string>): string[] {
   for (const op of ops) if (fallback.has(op)) out.add(op);
   return [...out].sort();
 }
+
+const noted = new Set<string>();
+
+/**
+ * Names, once per model and signature in this thread (on stderr, at load time), the ops of a graph that will run on
+ * the CPU under webgpu. `topology` is the tfjs artifacts' modelTopology (GraphDef JSON, with its function library).
+ */
+export function noteCpuFallbackOps(model: string, signature: string, topology: unknown): string[] {
+  const t = topology as { node?: { op?: string }[]; library?: { function?: { nodeDef?: { op?: string }[] }[] } };
+  const counts = new Map<string, number>();
+  const count = (op: string | undefined): void => {
+    if (op && cpuFallbackKernels().includes(op)) counts.set(op, (counts.get(op) ?? 0) + 1);
+  };
+  for (const n of t.node ?? []) count(n.op);
+  for (const f of t.library?.function ?? []) for (const n of f.nodeDef ?? []) count(n.op);
+  const ops = [...counts.keys()].sort();
+  const key = `${model}\u0000${signature}`;
+  if (ops.length > 0 && !noted.has(key)) {
+    noted.add(key);
+    const list = ops.map((op) => `${op} (${counts.get(op)} node${counts.get(op) === 1 ? '' : 's'})`).join(', ');
+    process.stderr.write(`tfsvc: ${model}, signature ${signature}: ops without a WebGPU kernel run on the CPU: ${list}\n`);
+  }
+  return ops;
+}
