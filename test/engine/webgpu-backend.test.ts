@@ -16,6 +16,8 @@ test('GPU batching defaults: max 128, 1 ms wait, powers of two; a batching file\
   assert.equal(d.batchTimeoutMicros, 1000);
   assert.deepEqual(d.allowedBatchSizes, [1, 2, 4, 8, 16, 32, 64, 128]);
   assert.equal(d.numBatchThreads, 1, 'one engine per adapter');
+  assert.equal(d.padVariableLengthInputs, true);
+  assert.equal(gpuBatching(parseBatchingParameters('pad_variable_length_inputs: false'), 1).padVariableLengthInputs, false, 'the file can turn padding off');
   const file = parseBatchingParameters('max_batch_size { value: 24 } batch_timeout_micros { value: 0 }');
   const f = gpuBatching(file, 2);
   assert.equal(f.maxBatchSize, 24);

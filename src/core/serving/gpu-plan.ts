@@ -8,8 +8,9 @@
 //
 // GPU batching defaults follow TF Serving's batching guide for GPUs: large batches (max_batch_size 128), a short wait
 // to fill them (batch_timeout_micros 1000), allowed_batch_sizes powers of two so a shader is compiled for a few shapes
-// only (warmup compiles each before the version is AVAILABLE), and batches padded up to the next allowed size. Any
-// field the batching parameters file sets wins.
+// only (warmup compiles each before the version is AVAILABLE), batches padded up to the next allowed size, and
+// pad_variable_length_inputs on (requests of different inner sizes share a batch). Any field the batching parameters
+// file sets wins.
 import { UsageError } from '../errors.js';
 import type { BackendName } from '../engine/types.js';
 import type { BatchingConfig } from './config.js';
@@ -32,8 +33,8 @@ export function powersOfTwo(max: number): number[] {
 }
 
 /** GPU batching defaults (see the file comment); `enabled` and the thread count come from elsewhere. */
-export function gpuBatchingDefaults(): Pick<BatchingConfig, 'maxBatchSize' | 'batchTimeoutMicros' | 'allowedBatchSizes' | 'maxEnqueuedBatches'> {
-  return { maxBatchSize: 128, batchTimeoutMicros: 1000, allowedBatchSizes: powersOfTwo(128), maxEnqueuedBatches: 64 };
+export function gpuBatchingDefaults(): Pick<BatchingConfig, 'maxBatchSize' | 'batchTimeoutMicros' | 'allowedBatchSizes' | 'maxEnqueuedBatches' | 'padVariableLengthInputs'> {
+  return { maxBatchSize: 128, batchTimeoutMicros: 1000, allowedBatchSizes: powersOfTwo(128), maxEnqueuedBatches: 64, padVariableLengthInputs: true };
 }
 
 /** GPU defaults under whatever `batching` set explicitly; allowed sizes follow an explicit max_batch_size. */
@@ -47,6 +48,7 @@ export function gpuBatching(batching: BatchingConfig, engines: number): Batching
     batchTimeoutMicros: explicit.has('batchTimeoutMicros') ? batching.batchTimeoutMicros : d.batchTimeoutMicros,
     maxEnqueuedBatches: explicit.has('maxEnqueuedBatches') ? batching.maxEnqueuedBatches : d.maxEnqueuedBatches,
     allowedBatchSizes: explicit.has('allowedBatchSizes') ? batching.allowedBatchSizes : powersOfTwo(maxBatchSize),
+    padVariableLengthInputs: explicit.has('padVariableLengthInputs') ? batching.padVariableLengthInputs : d.padVariableLengthInputs,
     numBatchThreads: engines,
   };
 }
