@@ -8,7 +8,7 @@ import type { BackendName } from '../core/engine/types.js';
 
 // The backend names are listed here rather than imported from engine/backend.ts, which loads tfjs-core; the two checks
 // below keep this list and the BackendName type equal.
-export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow', 'auto'] as const satisfies readonly BackendName[];
+export const BACKEND_NAMES = ['wasm', 'cpu', 'webgpu', 'tensorflow', 'auto'] as const satisfies readonly BackendName[];
 type MissingBackend = Exclude<BackendName, (typeof BACKEND_NAMES)[number]>;
 const everyBackendListed: [MissingBackend] extends [never] ? true : false = true;
 void everyBackendListed;

@@ -13,6 +13,7 @@ import { isSavedModelDir, parseVersionName } from '../core/savedmodel/layout.js'
 import { modelFromImageEnv, NO_MODEL_MESSAGE } from '../core/serving/image-env.js';
 import type { EnvelopeOptions } from '../core/serving/envelope.js';
 import type { BackendName } from '../core/engine/types.js';
+import { parseBackend } from './options.js';
 
 // The serving stack (engine pool, HTTP and gRPC servers, protobufjs, chalk) loads inside the action, so `tfsvc --help`
 // and the other commands don't pay for it. layout.ts stays static: it needs only node:fs.
@@ -193,7 +194,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
     .option('--saved-model-tags <tags>', 'meta graph tags to load, comma-separated (TF Serving\'s --saved_model_tags)', 'serve')
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option('--num-workers <n>', 'inference worker threads when no batching file sets num_batch_threads (default: one per core)')
-    .option('--backend <name>', 'engine backend: wasm, cpu, tensorflow or auto', 'wasm')
+    .option('--backend <name>', 'engine backend: wasm, cpu, webgpu, tensorflow or auto (webgpu: one engine per GPU adapter, GPU batching defaults)', parseBackend, 'wasm')
     .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', String(256 * 1024 * 1024))
     .option('--enable-cors', 'send CORS headers and answer preflight requests')
     .option('--access-log', 'log every request')
@@ -243,7 +244,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       let batching: BatchingConfig = batchingFile ? readBatchingParametersFile(batchingFile) : defaultBatching();
       if (batchingFile && batchingEnabled === undefined) emit('warn', '--batching_parameters_file is applied (tfsvc batches by default; --enable_batching=false turns it off)');
       if (batchingEnabled === false) batching = { ...batching, enabled: false };
-      if (o.numWorkers !== undefined && !batchingFile) batching = { ...batching, numBatchThreads: intFlag(o.numWorkers, 'num-workers', 1) };
+      if (o.numWorkers !== undefined && !batchingFile) batching = { ...batching, numBatchThreads: intFlag(o.numWorkers, 'num-workers', 1), explicit: [...(batching.explicit ?? []), 'numBatchThreads'] };
       const monitoringFile = get('monitoring-config-file', 'monitoring_config_file') as string | undefined;
       const monitoring = monitoringFile ? readMonitoringConfigFile(monitoringFile) : undefined;
       const restPort = intFlag(get('rest-api-port', 'rest_api_port', '8501'), 'rest_api_port');
@@ -266,6 +267,9 @@ tensorflow_model_server launch scripts run unchanged. Examples:
             break;
           case 'config-error':
             emit('error', `model config reload failed (keeping the previous config): ${e.message}`);
+            break;
+          case 'engines':
+            emit('info', e.message);
             break;
           case 'listening':
             emit('info', `${e.protocol} API listening on ${e.host}:${e.port}${e.scheme ? ` (${e.scheme})` : ''}`, { protocol: e.protocol, host: e.host, port: e.port, scheme: e.scheme });

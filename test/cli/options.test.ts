@@ -24,11 +24,11 @@ test('--tag-set needs at least one tag in inspect, run and validate', async () =
   }
 });
 
-test('--backend is one of the engine backends in run, validate and export', async () => {
-  for (const args of [['run', MODEL, '--input', '{}'], ['validate', MODEL], ['export', MODEL, 'out']]) {
+test('--backend is one of the engine backends in run, validate, export and serve', async () => {
+  for (const args of [['run', MODEL, '--input', '{}'], ['validate', MODEL], ['export', MODEL, 'out'], ['serve', MODEL]]) {
     const r = await runCli([...args, '--backend', 'tpu']);
     assert.equal(r.code, 2, args[0]);
-    assert.match(r.stderr, /option '--backend <name>' argument 'tpu' is invalid\. choose one of wasm, cpu, tensorflow, auto/, args[0]);
+    assert.match(r.stderr, /option '--backend <name>' argument 'tpu' is invalid\. choose one of wasm, cpu, webgpu, tensorflow, auto/, args[0]);
   }
 });
 

@@ -248,3 +248,31 @@ test('a request dropped for its deadline fails with DEADLINE_EXCEEDED, not a gen
   ex.release();
   await running;
 });
+
+test('pad_variable_length_inputs: requests of different inner sizes share a batch, each padded with its first element', async () => {
+  const ex = new FakeExecutor(1, true);
+  const s = new BatchScheduler(ex, cfg({ padVariableLengthInputs: true }));
+  const first = s.submit(id, rows([9]));
+  const queued = [s.submit(id, rows([1, 2])), s.submit(id, rows([3, 4, 5], [6, 7, 8])), s.submit(id, rows([7]))];
+  ex.release();
+  await first;
+  await new Promise((r) => setImmediate(r));
+  ex.release();
+  const out = await Promise.all(queued);
+  assert.deepEqual(ex.batches.map((b) => b.shape), [[1, 1], [4, 3]]);
+  assert.deepEqual(values(ex.batches[1]), [1, 2, 1, 3, 4, 5, 6, 7, 8, 7, 7, 7]);
+  assert.deepEqual(values(out[0]!.y), [10, 20, 10], 'each request gets its rows at the padded width');
+  assert.deepEqual(out[1]!.y!.shape, [2, 3]);
+  assert.deepEqual(values(out[2]!.y), [70, 70, 70]);
+  // Without the option the same requests run in separate batches.
+  const ex2 = new FakeExecutor(1, true);
+  const s2 = new BatchScheduler(ex2, cfg({}));
+  const a = s2.submit(id, rows([9]));
+  const b = [s2.submit(id, rows([1, 2])), s2.submit(id, rows([7]))];
+  for (let i = 0; i < 3; i++) {
+    ex2.release();
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all([a, ...b]);
+  assert.deepEqual(ex2.batches.map((x) => x.shape), [[1, 1], [1, 2], [1, 1]]);
+});

@@ -1,6 +1,6 @@
 // Chooses and initialises this thread's TensorFlow.js backend. Every worker_thread has its own tfjs instance and must
-// call initBackend itself; the native packages (@tensorflow/tfjs-node[-gpu]) are optional dependencies, imported
-// dynamically by name so no code path requires them.
+// call initBackend itself; the native packages (@tensorflow/tfjs-node[-gpu]) and Dawn (`webgpu`) are optional peer
+// dependencies, imported dynamically only when asked for, so no other code path requires them or pays their load time.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,7 +9,7 @@ import type { BackendName } from './types.js';
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
-export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow', 'auto'];
+export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'cpu', 'webgpu', 'tensorflow', 'auto'];
 
 let wasmPathsSet = false;
 
@@ -59,9 +59,10 @@ let initChain: Promise<unknown> = Promise.resolve();
 const initInProgress = new Map<BackendName, Promise<string>>();
 
 /**
- * Initialises `name` on this thread and returns the backend actually running ('wasm', 'cpu' or 'tensorflow').
- * 'auto' prefers @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node, then wasm. UsageError when 'tensorflow' is
- * asked for and neither native package is installed. Safe to call concurrently and repeatedly (cheap once done).
+ * Initialises `name` on this thread and returns the backend actually running ('wasm', 'cpu', 'webgpu' or
+ * 'tensorflow'). 'auto' prefers a hardware WebGPU adapter (never a software one such as llvmpipe), then
+ * @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node when installed, then wasm. UsageError when 'tensorflow' or
+ * 'webgpu' is asked for and cannot run (the message names what is missing). Safe to call concurrently and repeatedly.
  */
 export function initBackend(name: BackendName = 'wasm'): Promise<string> {
   const pending = initInProgress.get(name);
@@ -86,6 +87,9 @@ async function initBackendNow(name: BackendName): Promise<string> {
     case 'cpu':
       if (tf.getBackend() !== 'cpu') await initCpu();
       break;
+    case 'webgpu':
+      await (await import('./webgpu.js')).initWebGpu();
+      break;
     case 'tensorflow': {
       if (tf.getBackend() === 'tensorflow') break;
       const pkg = await importNative();
@@ -95,7 +99,12 @@ async function initBackendNow(name: BackendName): Promise<string> {
       break;
     }
     case 'auto': {
-      if (tf.getBackend() === 'tensorflow') break;
+      if (tf.getBackend() === 'tensorflow' || tf.getBackend() === 'webgpu') break;
+      const webgpu = await import('./webgpu.js');
+      if ((await webgpu.hardwareAdapters()).length > 0) {
+        await webgpu.initWebGpu();
+        break;
+      }
       const pkg = await importNative();
       if (!pkg || !(await tf.setBackend('tensorflow'))) await initWasm();
       break;
@@ -114,5 +123,25 @@ export function describeBackend(): string {
     const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
     return `wasm (${[simd ? 'SIMD' : 'no SIMD', threads ? 'threads' : 'single-threaded'].join(', ')})`;
   }
+  if (name === 'webgpu') {
+    const adapter = webgpuAdapterName;
+    return adapter ? `webgpu (${adapter})` : 'webgpu';
+  }
   return name;
+}
+
+/** Set by webgpu.ts when it initialises, so describeBackend need not import it (and Dawn) to name the adapter. */
+let webgpuAdapterName: string | undefined;
+export function setWebGpuAdapterName(name: string | undefined): void {
+  webgpuAdapterName = name;
+}
+
+/** Whether `name` names a package tfsvc can import here (for doctor): resolved, not loaded. */
+export function packageInstalled(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -36,12 +36,15 @@ export function toTfjs(h: HostTensor, as: string, what: string): tf.Tensor {
   }
 }
 
-/** Reads `t` into a HostTensor of TF dtype `dtype` (the signature's), converting from tfjs's computation type. */
-export function fromTfjs(t: tf.Tensor, tfDtype: string): HostTensor {
+/**
+ * Reads `t` into a HostTensor of TF dtype `dtype` (the signature's), converting from tfjs's computation type. `values`
+ * are `t`'s values when the caller already read them (`await t.data()`: the only read the WebGPU backend has in Node).
+ */
+export function fromTfjs(t: tf.Tensor, tfDtype: string, values?: tf.TypedArray): HostTensor {
   const dtype = tfDtype.replace(/_REF$/, '');
   const shape = [...t.shape];
   if (t.dtype === 'string') return { dtype, shape, data: stringBytes(t).map((b) => Uint8Array.from(b)) };
-  const d = t.dataSync() as Float32Array | Int32Array | Uint8Array;
+  const d = (values ?? t.dataSync()) as Float32Array | Int32Array | Uint8Array;
   switch (dtype) {
     case 'DT_INT64':
       return { dtype, shape, data: BigInt64Array.from(d as ArrayLike<number>, (x) => BigInt(Math.trunc(x))) };

@@ -111,6 +111,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
       }
       // The artifacts are dropped once loaded: the weights now live as tensors inside the GraphModel.
       const { artifacts, loops: plans, ...summary } = graph;
+      if (backend === 'webgpu') (await import('./webgpu-fallback.js')).noteCpuFallbackOps(src.files.dir, key, artifacts.modelTopology);
       const keys = weightKeys(artifacts);
       const loops = plans.length > 0 ? await loadRecurrentLoops(artifacts, plans, { unroll: opts.unroll }) : undefined;
       let model: GraphModel;
@@ -214,10 +215,12 @@ class TfjsModel implements EngineModel {
         for (const t of idTensors) if (!sig.weightIds.has(t.id)) t.dispose();
       }
       results = await this.execute(sig, feeds, aliases.map((a) => graph.outputs[a]!.tensor));
+      // WebGPU results are read back asynchronously (Node has no synchronous GPU read), all outputs at once.
+      const values = this.backend === 'webgpu' ? await Promise.all(results.map((t) => (t.dtype === 'string' ? undefined : t.data()))) : [];
       const out: Record<string, HostTensor> = {};
       aliases.forEach((a, i) => {
         const r = results[i]!;
-        out[a] = plan && carriesIds(plan, graph.outputs[a]!.tensor) ? idsToValues(plan, r.dataSync() as Int32Array, [...r.shape]) : fromTfjs(r, info.outputs[a]!.dtype);
+        out[a] = plan && carriesIds(plan, graph.outputs[a]!.tensor) ? idsToValues(plan, r.dataSync() as Int32Array, [...r.shape]) : fromTfjs(r, info.outputs[a]!.dtype, values[i] as tf.TypedArray | undefined);
       });
       return out;
     } catch (err) {

@@ -36,6 +36,13 @@ export interface PoolOptions {
   onWorkerRestart?: (reason: 'fault' | 'exit', detail: string) => void;
   /** Told when a replacement worker could not reload a version (it then serves the others; see run()). */
   onReloadFailed?: (key: string, message: string) => void;
+  /**
+   * Batches each worker takes at once (default 1). A GPU engine takes 2: the next batch is assembled and posted while
+   * the previous one runs, so the device never waits for the CPU between batches (engine/gpu-plan.ts).
+   */
+  depth?: number;
+  /** WebGPU adapter name per worker (worker i gets gpuAdapters[i]); the engine reads it as workerData.gpuAdapter. */
+  gpuAdapters?: string[];
 }
 
 /**
@@ -83,7 +90,8 @@ interface Slot {
   worker: Worker;
   /** Shared memory for this worker's batch inputs (see the file comment); grown on demand, never shrunk. */
   arena?: SharedArrayBuffer;
-  busy: boolean;
+  /** Runs in flight (at most `depth`). */
+  busy: number;
   ready: boolean;
   /** Discarded (faulted or died): its answers are ignored and it is no longer in `slots`. */
   retired: boolean;
@@ -179,17 +187,21 @@ export class WorkerPool implements Executor {
   private closed = false;
   private readonly workerUrl = new URL('./worker.js', import.meta.url);
 
+  private readonly depth: number;
+
   constructor(private readonly options: PoolOptions = {}) {
     this.size = Math.max(1, options.size ?? os.availableParallelism());
-    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
+    this.depth = Math.max(1, options.depth ?? 1);
+    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(i));
   }
 
-  private spawn(): Slot {
+  private spawn(index: number): Slot {
     // Workers inherit the parent's execArgv; flags that only make sense for a main script (--input-type, --eval) would
     // make every worker fail at startup, so they are left out.
     const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print|test)/.test(a));
-    const worker = new Worker(this.workerUrl, { workerData: { loaderModule: this.options.loaderModule }, execArgv });
-    const slot: Slot = { worker, busy: false, ready: true, retired: false, keys: new Set(), crashes: 0, pending: new Map() };
+    const gpuAdapter = this.options.gpuAdapters?.[index];
+    const worker = new Worker(this.workerUrl, { workerData: { loaderModule: this.options.loaderModule, gpuAdapter }, execArgv });
+    const slot: Slot = { worker, busy: 0, ready: true, retired: false, keys: new Set(), crashes: 0, pending: new Map() };
     worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: WorkerError; fault?: boolean }) => {
       if (slot.retired) return;
       const p = slot.pending.get(m.id);
@@ -220,7 +232,7 @@ export class WorkerPool implements Executor {
     if (reason === 'fault') void slot.worker.terminate();
     const i = this.slots.indexOf(slot);
     if (this.closed || i < 0) return;
-    const fresh = this.spawn();
+    const fresh = this.spawn(i);
     fresh.ready = false;
     // A replacement that dies while reloading (a version that now kills every worker it loads into, memory exhausted)
     // is replaced again only after a growing pause, so that the pool does not spin reloading it.
@@ -289,7 +301,7 @@ export class WorkerPool implements Executor {
 
   idleCount(): number {
     let n = 0;
-    for (const s of this.slots) if (!s.busy && s.ready) n++;
+    for (const s of this.slots) if (s.ready) n += this.depth - s.busy;
     return n;
   }
 
@@ -318,15 +330,19 @@ export class WorkerPool implements Executor {
   }
 
   run(key: string, signature: string, inputs: Record<string, HostTensor>, outputFilter?: string[]): Promise<Record<string, HostTensor>> {
-    // An idle worker that holds the version; failing that any idle one (it answers UNAVAILABLE: a replacement worker
-    // that could not reload this version, e.g. its files were deleted since, while others still serve it).
+    // A ready worker with room (depth 1: an idle one) that holds the version, the least busy first; failing that any
+    // with room (it answers UNAVAILABLE: a replacement worker that could not reload this version, e.g. its files were
+    // deleted since, while others still serve it).
     let slot: Slot | undefined;
+    const better = (s: Slot, than: Slot): boolean =>
+      s.keys.has(key) !== than.keys.has(key) ? s.keys.has(key) : s.busy < than.busy;
     for (const s of this.slots) {
-      if (!s.busy && s.ready && (slot === undefined || (!slot.keys.has(key) && s.keys.has(key)))) slot = s;
+      if (s.ready && s.busy < this.depth && (slot === undefined || better(s, slot))) slot = s;
     }
     if (!slot) return Promise.reject(new RequestError('UNAVAILABLE', 'no idle inference worker'));
     const transfer = new Set<ArrayBuffer>();
-    let moved = intoArena(slot, inputs);
+    // The arena holds one batch's inputs: with depth > 1 only a worker with nothing in flight may use it.
+    let moved = slot.busy === 0 ? intoArena(slot, inputs) : undefined;
     if (!moved) {
       moved = {};
       try {
@@ -335,14 +351,14 @@ export class WorkerPool implements Executor {
         return Promise.reject(err);
       }
     }
-    slot.busy = true;
+    slot.busy++;
     const free = slot;
     // The worker's answer settles the returned promise directly (no async wrapper: this is once per batch on the HTTP
     // thread). The freed worker is offered the next batch only after this result was delivered.
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const settle = (ok: boolean, v: unknown): void => {
-        free.busy = false;
+        free.busy--;
         if (ok) resolve(v as Record<string, HostTensor>);
         else reject(v);
         queueMicrotask(this.notifyIdleBound);

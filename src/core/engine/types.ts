@@ -35,7 +35,7 @@ export interface SignatureInfo {
   outputs: Record<string, TensorSpec>;
 }
 
-export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'auto';
+export type BackendName = 'wasm' | 'cpu' | 'webgpu' | 'tensorflow' | 'auto';
 
 export interface LoadOptions {
   /** Meta graph tag set; default ['serve']. */

@@ -21,6 +21,7 @@ import { EngineFaultError, type Executor } from '../engine/pool.js';
 import type { HostTensor } from '../engine/types.js';
 import type { BatchingConfig } from './config.js';
 import type { CancelSignal } from './cancel.js';
+import { commonInnerShapes, padTo, paddedShapeKey } from './pad-inputs.js';
 
 export interface BatchObserver {
   /** One batch finished (or failed): rows (before padding), padded size, per-task queue delays, inference time. */
@@ -80,7 +81,7 @@ function product(dims: number[]): number {
   return n;
 }
 
-function describeTask(inputs: Record<string, HostTensor>, outputFilter?: string[]): { size: number; shapeKey: string } {
+function describeTask(inputs: Record<string, HostTensor>, outputFilter?: string[], padVariableLength = false): { size: number; shapeKey: string } {
   let size = -2;
   const parts: string[] = [];
   for (const k of Object.keys(inputs).sort()) {
@@ -89,7 +90,7 @@ function describeTask(inputs: Record<string, HostTensor>, outputFilter?: string[
     const rows = t.shape[0]!;
     if (size === -2) size = rows;
     else if (size !== rows) return { size: -1, shapeKey: '' };
-    parts.push(`${k}:${t.dtype}:${t.shape.slice(1).join('x')}`);
+    parts.push(padVariableLength ? paddedShapeKey(k, t) : `${k}:${t.dtype}:${t.shape.slice(1).join('x')}`);
   }
   if (size < 1) return { size: -1, shapeKey: '' };
   parts.push(`|${outputFilter ? [...outputFilter].sort().join(',') : '*'}`);
@@ -97,7 +98,8 @@ function describeTask(inputs: Record<string, HostTensor>, outputFilter?: string[
 }
 
 /** Concatenates the tasks' tensors along dim 0 and pads to `padded` rows with copies of the first row. */
-function concat(tasks: Task[], padded: number): Record<string, HostTensor> {
+function concat(tasks: Task[], padded: number, padVariableLength = false): Record<string, HostTensor> {
+  if (padVariableLength) tasks = padInnerDims(tasks);
   const out: Record<string, HostTensor> = {};
   for (const k of Object.keys(tasks[0]!.inputs)) {
     const first = tasks[0]!.inputs[k]!;
@@ -125,6 +127,16 @@ function concat(tasks: Task[], padded: number): Record<string, HostTensor> {
     out[k] = { dtype: first.dtype, shape, data };
   }
   return out;
+}
+
+/** pad_variable_length_inputs: every task's inputs padded to the batch's largest inner dims (pad-inputs.ts). */
+function padInnerDims(tasks: Task[]): Task[] {
+  const inner = commonInnerShapes(tasks.map((t) => t.inputs));
+  return tasks.map((t) => {
+    const inputs: Record<string, HostTensor> = {};
+    for (const [k, x] of Object.entries(t.inputs)) inputs[k] = padTo(x, inner[k]!);
+    return { ...t, inputs };
+  });
 }
 
 /** Rows [start, start+rows) of `t`, copied (a request's own inputs, when a large request is split). */
@@ -215,7 +227,7 @@ export class BatchScheduler {
    */
   submit(id: QueueId, inputs: Record<string, HostTensor>, outputFilter?: string[], signal?: CancelSignal): Promise<Record<string, HostTensor>> {
     if (signal?.aborted) return Promise.reject(cancelled(signal));
-    const described = this.config.enabled && id.batchable !== false ? describeTask(inputs, outputFilter) : UNBATCHED;
+    const described = this.config.enabled && id.batchable !== false ? describeTask(inputs, outputFilter, this.config.padVariableLengthInputs) : UNBATCHED;
     const size = described.size;
     const shapeKey = described.shapeKey;
     const max = this.config.maxBatchSize;
@@ -382,7 +394,7 @@ export class BatchScheduler {
     const padded = single ? rows : this.paddedSize(rows);
     let inputs: Record<string, HostTensor>;
     try {
-      inputs = single ? tasks[0]!.inputs : concat(tasks, padded);
+      inputs = single ? tasks[0]!.inputs : concat(tasks, padded, this.config.padVariableLengthInputs);
     } catch (err) {
       for (const t of tasks) t.reject(err);
       return;

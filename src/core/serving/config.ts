@@ -80,6 +80,13 @@ export interface BatchingConfig {
   allowedBatchSizes: number[];
   /** Split a request larger than maxBatchSize into several batches (otherwise it is rejected). */
   enableLargeBatchSplitting: boolean;
+  /** Join requests whose inputs differ in dims other than 0, padding each to the batch's largest (pad-inputs.ts). */
+  padVariableLengthInputs?: boolean;
+  /**
+   * Fields a batching parameters file (or a flag) set. The others are defaults, which a backend may replace with its
+   * own (a GPU wants larger, padded batches: serving/gpu-plan.ts). Absent: every field is a default.
+   */
+  explicit?: (keyof BatchingConfig)[];
 }
 
 export interface MonitoringConfig {
@@ -181,6 +188,7 @@ interface PlainBatching {
   numBatchThreads?: { value?: number };
   allowedBatchSizes?: number[];
   enableLargeBatchSplitting?: { value?: boolean };
+  padVariableLengthInputs?: boolean;
 }
 
 /** Parses BatchingParameters; unset fields take tfsvc's defaults. Validates TF Serving's rules for allowed_batch_sizes. */
@@ -195,7 +203,16 @@ export function parseBatchingParameters(text: string, file = '<batching paramete
     numBatchThreads: p.numBatchThreads ? p.numBatchThreads.value ?? 0 : d.numBatchThreads,
     allowedBatchSizes: p.allowedBatchSizes ?? [],
     enableLargeBatchSplitting: p.enableLargeBatchSplitting?.value ?? d.enableLargeBatchSplitting,
+    padVariableLengthInputs: p.padVariableLengthInputs ?? false,
   };
+  const set: [keyof BatchingConfig, unknown][] = [
+    ['maxBatchSize', p.maxBatchSize], ['batchTimeoutMicros', p.batchTimeoutMicros], ['maxEnqueuedBatches', p.maxEnqueuedBatches],
+    ['numBatchThreads', p.numBatchThreads], ['allowedBatchSizes', p.allowedBatchSizes?.length ? p.allowedBatchSizes : undefined],
+    ['enableLargeBatchSplitting', p.enableLargeBatchSplitting],
+    // A proto3 bool: `false` written in the file reads like an unset field, so the text says whether it was set.
+    ['padVariableLengthInputs', /\bpad_variable_length_inputs\s*:/.test(text) ? true : undefined],
+  ];
+  cfg.explicit = set.filter(([, v]) => v !== undefined).map(([k]) => k);
   if (cfg.maxBatchSize < 1) throw new UsageError(`${file}: max_batch_size must be >= 1`);
   if (cfg.maxEnqueuedBatches < 1) throw new UsageError(`${file}: max_enqueued_batches must be >= 1`);
   if (cfg.numBatchThreads < 1) throw new UsageError(`${file}: num_batch_threads must be >= 1`);

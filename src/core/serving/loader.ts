@@ -46,6 +46,8 @@ export interface PoolLoaderOptions {
   warmupIterations?: number;
   /** Batch sizes for generated warmup (allowed_batch_sizes). */
   warmupBatchSizes?: number[];
+  /** Run generated warmup at every batch size even after replaying a warmup file (GPU: one shader set per size). */
+  warmupEveryBatchSize?: boolean;
   events?: LoadEvents;
 }
 
@@ -91,7 +93,7 @@ export class PoolLoader implements ServableLoader {
     let warmup: WarmupResult = { source: 'none', requests: 0 };
     if (this.options.warmup !== false) {
       try {
-        warmup = await warmUp(servable, spec.path, { iterations: this.options.warmupIterations, batchSizes: this.options.warmupBatchSizes });
+        warmup = await warmUp(servable, spec.path, { iterations: this.options.warmupIterations, batchSizes: this.options.warmupBatchSizes, everyBatchSize: this.options.warmupEveryBatchSize });
       } catch (err) {
         await servable.unload();
         throw err;

@@ -7,6 +7,8 @@ import type { LoadOptions } from '../engine/types.js';
 import { ModelError, RequestError, UsageError } from '../errors.js';
 import { BatchScheduler } from './batcher.js';
 import { defaultBatching, DEFAULT_METRICS_PATH, parseModelConfigList, type BatchingConfig, type ModelConfig, type MonitoringConfig } from './config.js';
+import { BackendMetrics } from './gpu-metrics.js';
+import { planEngines } from './gpu-plan.js';
 import { PoolLoader } from './loader.js';
 import { Manager } from './manager.js';
 import { ServingMetrics } from './metrics.js';
@@ -58,6 +60,7 @@ export type ServingEvent =
   | { kind: 'loaded'; model: string; version: number; loadMs: number; warmupMs: number; warmupRequests: number; warmupSource: string; backend: string }
   | { kind: 'source-error'; model: string; message: string }
   | { kind: 'config-error'; message: string }
+  | { kind: 'engines'; message: string }
   | { kind: 'listening'; protocol: 'REST' | 'gRPC'; host: string; port: number; scheme?: string }
   | { kind: 'envelope'; level: 'info' | 'warn' | 'error'; message: string };
 
@@ -107,26 +110,39 @@ async function reloadModels(manager: Manager, source: FileSystemSource, current:
 }
 
 export async function startServing(options: ServeOptions): Promise<Serving> {
-  const batching = options.batching ?? defaultBatching();
   const log = options.log ?? (() => undefined);
+  // Engines per backend (one per core on the CPU, one per adapter on a GPU) and the backend's batching defaults.
+  const plan = await planEngines(options.loadOptions?.backend ?? 'wasm', options.batching ?? defaultBatching());
+  if (plan.note) log({ kind: 'engines', message: plan.note });
+  const batching = plan.batching;
+  const loadOptions: LoadOptions = { ...options.loadOptions, backend: plan.backend };
   const metrics = new ServingMetrics();
+  const backendMetrics = new BackendMetrics(metrics.registry, plan.backend, batching.maxBatchSize);
   const pool = new WorkerPool({
-    size: batching.numBatchThreads,
+    size: plan.pool.size,
+    depth: plan.pool.depth,
+    gpuAdapters: plan.pool.gpuAdapters,
     loaderModule: options.loaderModule,
     onWorkerRestart: (reason) => metrics.workerRestarted(reason),
   });
   const scheduler = new BatchScheduler(pool, batching, {
-    batch: (q, info) => metrics.batch(q, info),
+    batch: (q, info) => {
+      metrics.batch(q, info);
+      backendMetrics.batch(info);
+    },
     rejected: (q) => metrics.queueRejected(q),
   });
   const loader = new PoolLoader(pool, scheduler, {
-    loadOptions: options.loadOptions,
+    loadOptions,
     warmup: options.warmup ?? true,
+    // A GPU compiles its shaders per batch shape: warm every allowed batch size even when a warmup file exists.
+    warmupEveryBatchSize: plan.backend === 'webgpu',
     warmupIterations: options.warmupIterations,
     warmupBatchSizes: batching.allowedBatchSizes,
     events: {
       loaded: (spec, info) => {
         metrics.versionLoaded(spec.name, spec.version, spec.path, info.loadMs, info.warmupMs, info.warmup.requests > 0);
+        backendMetrics.backend = info.backend;
         log({ kind: 'loaded', model: spec.name, version: spec.version, loadMs: info.loadMs, warmupMs: info.warmupMs, warmupRequests: info.warmup.requests, warmupSource: info.warmup.source, backend: info.backend });
       },
     },
@@ -158,6 +174,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     await Promise.all([rest?.close(graceMs), grpc?.close()]);
     await manager.close();
     scheduler.close();
+    backendMetrics.close();
     await pool.close();
   };
 

@@ -49,32 +49,48 @@ function zeroInputs(sig: SignatureInfo, batch: number): Record<string, HostTenso
 }
 
 /** Runs warmup against `target` (see the file comment). `iterations` is --num_request_iterations_for_warmup. */
-export async function warmUp(target: WarmupTarget, versionDir: string, options: { iterations?: number; batchSizes?: number[] } = {}): Promise<WarmupResult> {
+export async function warmUp(
+  target: WarmupTarget,
+  versionDir: string,
+  options: { iterations?: number; batchSizes?: number[]; everyBatchSize?: boolean } = {},
+): Promise<WarmupResult> {
   const iterations = Math.max(1, options.iterations ?? 1);
   const file = path.join(versionDir, WARMUP_FILE);
   if (existsSync(file)) {
-    const fail = (m: string) => new ModelError(`${file}: ${m}`, file);
-    const records = readWarmupRecords(file, fail);
-    let n = 0;
-    for (const [i, rec] of records.entries()) {
-      const where = `${file}: record ${i}`;
-      // Decoded once to fail the load on a bad record with its own message, then again for each iteration: each
-      // replay owns its tensors (the engine may take them over).
-      let replay = replayOf(decodeWarmupRecord(rec, i, fail), target.signatures, where);
-      for (let it = 0; it < iterations; it++) {
-        if (it > 0) replay = replayOf(decodeWarmupRecord(rec, i, fail), target.signatures, where);
-        try {
-          await target.run(replay.signature, replay.inputs);
-        } catch (err) {
-          const msg = err instanceof RequestError ? err.message : (err as Error).message;
-          throw new ModelError(`${where}: warmup request failed: ${msg}`, file);
-        }
-        n++;
-      }
-    }
-    return { source: 'file', requests: n };
+    const replayed = await replayFile(target, file, iterations);
+    if (!options.everyBatchSize) return replayed;
+    const generated = await generatedWarmup(target, options.batchSizes, iterations);
+    return { source: 'file', requests: replayed.requests + generated.requests };
   }
-  const sizes = options.batchSizes && options.batchSizes.length > 0 ? options.batchSizes : [1];
+  return generatedWarmup(target, options.batchSizes, iterations);
+}
+
+async function replayFile(target: WarmupTarget, file: string, iterations: number): Promise<WarmupResult> {
+  const fail = (m: string) => new ModelError(`${file}: ${m}`, file);
+  const records = readWarmupRecords(file, fail);
+  let n = 0;
+  for (const [i, rec] of records.entries()) {
+    const where = `${file}: record ${i}`;
+    // Decoded once to fail the load on a bad record with its own message, then again for each iteration: each
+    // replay owns its tensors (the engine may take them over).
+    let replay = replayOf(decodeWarmupRecord(rec, i, fail), target.signatures, where);
+    for (let it = 0; it < iterations; it++) {
+      if (it > 0) replay = replayOf(decodeWarmupRecord(rec, i, fail), target.signatures, where);
+      try {
+        await target.run(replay.signature, replay.inputs);
+      } catch (err) {
+        const msg = err instanceof RequestError ? err.message : (err as Error).message;
+        throw new ModelError(`${where}: warmup request failed: ${msg}`, file);
+      }
+      n++;
+    }
+  }
+  return { source: 'file', requests: n };
+}
+
+/** Generated all-zero requests for each signature at each of `batchSizes` (or 1); failures are not load failures. */
+async function generatedWarmup(target: WarmupTarget, batchSizes: number[] | undefined, iterations: number): Promise<WarmupResult> {
+  const sizes = batchSizes && batchSizes.length > 0 ? batchSizes : [1];
   let n = 0;
   for (const [name, sig] of Object.entries(target.signatures)) {
     for (const b of sizes) {

@@ -1,0 +1,115 @@
+// The webgpu backend: selection (explicit, auto never on a software adapter), per-op CPU fallback for kernels WebGPU
+// lacks, device loss noticed, and the serving plan (one engine per adapter, GPU batching defaults under the file's).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { describeBackend, initBackend } from '../../src/core/engine/backend.js';
+import { currentWebGpu, hardwareAdapters, initWebGpu, onDeviceLost } from '../../src/core/engine/webgpu.js';
+import { cpuFallbackKernels, cpuFallbackOps } from '../../src/core/engine/webgpu-fallback.js';
+import { gpuBatching, planEngines, powersOfTwo } from '../../src/core/serving/gpu-plan.js';
+import { defaultBatching, parseBatchingParameters } from '../../src/core/serving/config.js';
+import { needsWebGpu, webgpuAdapter } from '../helpers/webgpu.js';
+
+test('GPU batching defaults: max 128, 1 ms wait, powers of two; a batching file\'s fields win', () => {
+  const d = gpuBatching(defaultBatching(), 1);
+  assert.equal(d.maxBatchSize, 128);
+  assert.equal(d.batchTimeoutMicros, 1000);
+  assert.deepEqual(d.allowedBatchSizes, [1, 2, 4, 8, 16, 32, 64, 128]);
+  assert.equal(d.numBatchThreads, 1, 'one engine per adapter');
+  assert.equal(d.padVariableLengthInputs, true);
+  assert.equal(gpuBatching(parseBatchingParameters('pad_variable_length_inputs: false'), 1).padVariableLengthInputs, false, 'the file can turn padding off');
+  const file = parseBatchingParameters('max_batch_size { value: 24 } batch_timeout_micros { value: 0 }');
+  const f = gpuBatching(file, 2);
+  assert.equal(f.maxBatchSize, 24);
+  assert.equal(f.batchTimeoutMicros, 0);
+  assert.deepEqual(f.allowedBatchSizes, [1, 2, 4, 8, 16, 24], 'allowed sizes follow the file\'s max_batch_size and end at it');
+  const sizes = parseBatchingParameters('max_batch_size { value: 64 } allowed_batch_sizes: 32 allowed_batch_sizes: 64');
+  assert.deepEqual(gpuBatching(sizes, 1).allowedBatchSizes, [32, 64]);
+  assert.deepEqual(powersOfTwo(1), [1]);
+});
+
+test('CPU backends keep their plan: one engine per batch thread, one batch at a time', async () => {
+  const b = { ...defaultBatching(), numBatchThreads: 3 };
+  const plan = await planEngines('wasm', b);
+  assert.deepEqual(plan.pool, { size: 3, depth: 1 });
+  assert.equal(plan.batching, b);
+});
+
+test('auto never picks a software adapter; webgpu asked for explicitly does', needsWebGpu, async (t) => {
+  t.diagnostic(`adapter: ${webgpuAdapter!.name}`);
+  const hw = await hardwareAdapters();
+  const auto = await planEngines('auto', defaultBatching());
+  if (hw.length === 0) {
+    assert.equal(auto.backend, 'auto', 'no hardware adapter: the workers choose a CPU backend');
+    assert.equal(auto.pool.depth, 1);
+  } else {
+    assert.equal(auto.backend, 'webgpu');
+  }
+  const explicit = await planEngines('webgpu', defaultBatching());
+  assert.equal(explicit.backend, 'webgpu');
+  assert.equal(explicit.pool.depth, 2, 'two batches deep: the next is assembled while one runs');
+  assert.equal(explicit.pool.size, explicit.pool.gpuAdapters!.length);
+  assert.equal(explicit.batching.maxBatchSize, 128);
+  assert.match(explicit.note!, /one engine per adapter/);
+  if (hw.length === 0) assert.notEqual(await initBackend('auto'), 'webgpu');
+});
+
+test('webgpu initialises on the adapter and names it', needsWebGpu, async () => {
+  assert.equal(await initBackend('webgpu'), 'webgpu');
+  assert.equal(describeBackend(), `webgpu (${currentWebGpu()!.adapter.name})`);
+  const y = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])));
+  assert.deepEqual(Array.from(await y.data()), [17, 39]);
+  y.dispose();
+});
+
+test('a kernel WebGPU lacks runs on the CPU for that op only, and the ops are named', needsWebGpu, async () => {
+  await initBackend('webgpu');
+  assert.ok(cpuFallbackKernels().includes('Unique'), cpuFallbackKernels().join(','));
+  assert.ok(!tf.getKernelsForBackend('webgpu').some((k) => k.kernelName === 'Conv2D' && cpuFallbackKernels().includes('Conv2D')));
+  assert.deepEqual(cpuFallbackOps(['Conv2D', 'StringSplit', 'Unique', 'StringSplit']), ['StringSplit', 'Unique']);
+  // Input from the host: Unique runs on the CPU and its result is a webgpu tensor the next (GPU) op uses.
+  const { values, indices } = tf.unique(tf.tensor1d([3, 1, 3, 2, 1], 'int32'));
+  assert.equal(tf.getBackend(), 'webgpu');
+  const doubled = tf.mul(values, 2);
+  assert.deepEqual(Array.from(await doubled.data()), [6, 2, 4]);
+  assert.deepEqual(Array.from(await indices.data()), [0, 1, 0, 2, 1]);
+  // Strings live on the host anyway.
+  const hashed = tf.string.stringToHashBucketFast(tf.tensor1d(['a', 'b', 'a'], 'string'), 1000);
+  const h = Array.from(await hashed.data());
+  assert.equal(h[0], h[2]);
+  // An input a GPU kernel computed cannot be read back mid-graph in Node: a clear error naming the op, not garbage.
+  // (Large enough that tfjs does not forward the add to the CPU, as it does for small tensors.)
+  const onGpu = tf.add(tf.fill([4096], 1, 'int32'), 1);
+  assert.throws(() => tf.unique(onGpu), /op Unique has no WebGPU kernel and runs on the CPU, but its input x was computed on the GPU/);
+  tf.dispose([values, indices, doubled, hashed, onGpu]);
+});
+
+test('device loss is noticed, and the next initialisation gets a fresh device', needsWebGpu, async () => {
+  await initWebGpu();
+  const before = currentWebGpu()!.device;
+  const lost = new Promise<string>((resolve) => onDeviceLost(resolve));
+  before.destroy();
+  assert.match(await lost, /destroyed/);
+  assert.equal(currentWebGpu(), undefined);
+  await initBackend('wasm');
+  assert.equal(await initBackend('webgpu'), 'webgpu');
+  assert.notEqual(currentWebGpu()!.device, before);
+  const y = tf.add(tf.tensor1d([1, 2]), 1);
+  assert.deepEqual(Array.from(await y.data()), [2, 3]);
+  y.dispose();
+});
+
+test('a graph\'s CPU-fallback ops are named once at load time', needsWebGpu, async (t) => {
+  await initBackend('webgpu');
+  const { noteCpuFallbackOps } = await import('../../src/core/engine/webgpu-fallback.js');
+  const topology = { node: [{ op: 'Placeholder' }, { op: 'StringSplit' }, { op: 'Conv2D' }], library: { function: [{ nodeDef: [{ op: 'Unique' }, { op: 'StringSplit' }] }] } };
+  const written: string[] = [];
+  t.mock.method(process.stderr, 'write', (chunk: string) => (written.push(String(chunk)), true));
+  try {
+    assert.deepEqual(noteCpuFallbackOps('/m/1', 'serving_default', topology), ['StringSplit', 'Unique']);
+    noteCpuFallbackOps('/m/1', 'serving_default', topology);
+  } finally {
+    t.mock.restoreAll();
+  }
+  assert.deepEqual(written, ['tfsvc: /m/1, signature serving_default: ops without a WebGPU kernel run on the CPU: StringSplit (2 nodes), Unique (1 node)\n']);
+});
