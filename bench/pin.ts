@@ -5,7 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-export const hasTaskset = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+/** `--no-pin` turns pinning off: on a machine shared with other work, a pinned process gets only its core's share. */
+export const pinning = !process.argv.includes('--no-pin');
+export const hasTaskset = pinning && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
 
 /** Pins this process (all threads) to `core`; false when it could not. */
 export function pinSelf(core: number): boolean {
@@ -21,7 +23,9 @@ export function onCore(core: number, argv: string[]): string[] {
 export function pinNote(): string {
   return hasTaskset
     ? 'server pinned to core 1, load generator to core 0 (taskset)'
-    : 'taskset not found: server and generator NOT pinned (figures mix both processes\' CPU contention)';
+    : pinning
+      ? 'taskset not found: server and generator NOT pinned (figures mix both processes\' CPU contention)'
+      : 'not pinned (--no-pin)';
 }
 
 /** CPU seconds (user + system, all threads) process `pid` has used so far, from /proc/PID/stat; NaN elsewhere. */

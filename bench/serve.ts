@@ -24,11 +24,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBench } from '../src/core/load/bench.js';
 import { GrpcH2Sender } from '../src/core/load/grpc-h2.js';
-import { predictRequest } from '../src/core/load/grpc-request.js';
-import { resolveTarget } from '../src/core/load/target.js';
 import type { Endpoint } from '../src/core/load/endpoint.js';
 import { cpuSeconds, onCore, pinNote, pinSelf } from './pin.js';
-import { makeBody } from './mnist-body.js';
+import { grpcBodyOf, inputAlias, makeBody } from './mnist-body.js';
 
 const here = fileURLToPath(import.meta.url);
 const root = (() => {
@@ -124,19 +122,6 @@ interface Step {
   cpuUs: number;
 }
 
-/** The PredictRequest with the same pixels as the REST body, for the model's serving_default input. */
-async function grpcBody(restPort: number, json: string): Promise<Buffer> {
-  const meta = (await (await fetch(`http://127.0.0.1:${restPort}/v1/models/m/metadata`)).json()) as {
-    metadata: { signature_def: { signature_def: Record<string, { inputs: Record<string, unknown> }> } };
-  };
-  const alias = Object.keys(meta.metadata.signature_def.signature_def.serving_default!.inputs)[0]!;
-  const rows = (JSON.parse(json) as { instances: unknown[] }).instances;
-  const shape = [rows.length];
-  for (let d: unknown = rows[0]; Array.isArray(d); d = d[0]) shape.push(d.length);
-  const data = Float32Array.from(rows.flat(Infinity) as number[]);
-  return predictRequest(resolveTarget('grpc://127.0.0.1:1', { model: 'm' }), undefined, { [alias]: { dtype: 'DT_FLOAT', shape, data } });
-}
-
 async function benchModel(modelDir: string): Promise<void> {
   const seconds = Number(arg('duration', '2'));
   const connections = Number(arg('connections', '128'));
@@ -152,7 +137,7 @@ async function benchModel(modelDir: string): Promise<void> {
   try {
     const roles = [...new Set(targets.map((t) => (t === 'rest' || t === 'grpc' ? 'tfsvc' : t)))];
     for (const role of roles) servers[role] = await start(role, modelDir, workers);
-    const grpcBytes = servers.tfsvc ? await grpcBody(servers.tfsvc.port, json) : undefined;
+    const grpcBytes = servers.tfsvc ? grpcBodyOf(json, await inputAlias(servers.tfsvc.port)) : undefined;
     const endpointOf = (t: string): { url: URL | Endpoint; bodies: Buffer[]; pid?: number } => {
       if (t === 'grpc') {
         const address = `127.0.0.1:${servers.tfsvc!.grpcPort}`;
