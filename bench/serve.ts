@@ -10,8 +10,9 @@
 // and the ratios issue 9 asks for: gRPC P99 / REST P99 (goal <= 0.7 at 1000 and 3000), tfsvc CPU / naive CPU at
 // 5000/s (goal <= 0.5), max rate tfsvc / naive (goal >= 2.5) and tfsvc / bare (goal >= 0.8).
 // Latency is measured from each request's *intended* start (no coordinated omission). Bounded: --duration seconds
-// per step (default 2, plus 0.5 s warmup), a ladder stops at the first step past 20 ms P99 (1000/3000/5000 still run,
-// with a 2 s timeout); about two minutes per model.
+// per step (default 2, plus 0.5 s warmup), a step is cut at 3 times its length, a ladder stops at the first step past
+// 20 ms P99 (1000/3000/5000 still run, with a 2 s timeout); about two minutes per model on a quiet machine.
+// --no-pin runs without taskset: on a machine shared with other work a pinned process gets only its core's share.
 //
 // Usage (after `npm run build`): node dist/bench/serve.js [--model DIR] [--duration S] [--rates 1000,2000,...]
 //   [--connections N] [--workers N] [--targets bare,naive,rest,grpc]
@@ -120,6 +121,10 @@ interface Step {
   p99: number;
   errors: number;
   cpuUs: number;
+  /** The generator's own lateness (pacer lag p99, ms): when large, the generator, not the server, was starved. */
+  lagP99: number;
+  /** The step was cut at 3 times its length. */
+  cut: boolean;
 }
 
 async function benchModel(modelDir: string): Promise<void> {
@@ -149,12 +154,14 @@ async function benchModel(modelDir: string): Promise<void> {
     const run = async (t: string, rate: number, secs: number): Promise<Step> => {
       const e = endpointOf(t);
       const cpu0 = cpuSeconds(e.pid);
-      const m = await runBench({ url: e.url, bodies: e.bodies, schedule: { kind: 'constant', rate }, durationMs: secs * 1000, requests: Infinity, warmupMs: 500, timeoutMs: 2000, connections });
+      // A starved generator or server stretches a step; cut it at 3 times its length so the run stays bounded.
+      const signal = AbortSignal.timeout((secs + 0.5) * 3000);
+      const m = await runBench({ url: e.url, bodies: e.bodies, schedule: { kind: 'constant', rate }, durationMs: secs * 1000, requests: Infinity, warmupMs: 500, timeoutMs: 2000, connections, signal });
       const cpu = cpuSeconds(e.pid) - cpu0;
       const s = m.summary();
       // CPU over warmup + window, per request answered in both (the warmup's requests are sent, not counted).
       const answered = s.requests + Math.round(rate * 0.5);
-      return { rate, p99: s.corrected.p99, errors: s.errors, cpuUs: (cpu / Math.max(1, answered)) * 1e6 };
+      return { rate, p99: s.corrected.p99, errors: s.errors, cpuUs: (cpu / Math.max(1, answered)) * 1e6, lagP99: m.health?.lagP99Ms ?? 0, cut: signal.aborted };
     };
     // Warm every target (JIT, model, connections) before measuring.
     for (const t of targets) await run(t, 200, 0.5);
@@ -167,8 +174,8 @@ async function benchModel(modelDir: string): Promise<void> {
         if (saturated && !must.includes(rate)) continue;
         const r = await run(t, rate, seconds);
         steps.push(r);
-        console.log(`  ${t.padEnd(5)} ${String(rate).padStart(6)}/s  p99 ${fmt(r.p99, 2).padStart(8)} ms  errors ${String(r.errors).padStart(5)}  server CPU ${fmt(r.cpuUs, 0).padStart(5)} us/req`);
-        if (r.errors > 0 || r.p99 >= 20) saturated = true;
+        console.log(`  ${t.padEnd(5)} ${String(rate).padStart(6)}/s  p99 ${fmt(r.p99, 2).padStart(8)} ms  errors ${String(r.errors).padStart(5)}  server CPU ${fmt(r.cpuUs, 0).padStart(5)} us/req  generator lag p99 ${fmt(r.lagP99, 2)} ms${r.cut ? '  (cut at 3x its length)' : ''}`);
+        if (r.errors > 0 || r.p99 >= 20 || r.cut) saturated = true;
       }
     }
     const maxRate = (t: string) => {
