@@ -173,7 +173,10 @@ async function agreementTest(rate: number, seconds: number, rounds: number): Pro
 }
 
 async function main(): Promise<void> {
-  if (args.includes('--serve-trivial')) return serveTrivial();
+  if (args.includes('--serve-trivial')) {
+    process.on('disconnect', () => process.exit(0));
+    return serveTrivial();
+  }
   process.on('SIGTERM', () => process.exit(0));
   pinSelf(0);
   console.log(`bench/grpc-client: ${pinNote()}. The machine may be shared: figures are noisy, compare the ratios.`);

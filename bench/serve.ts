@@ -209,6 +209,8 @@ async function main(): Promise<void> {
   if (role) {
     // Exit cleanly on SIGTERM so `node --cpu-prof` profiles of a server role are written.
     process.on('SIGTERM', () => process.exit(0));
+    // A driver killed without its cleanup must not leave servers behind: the IPC channel closes with it.
+    process.on('disconnect', () => process.exit(0));
     const port = Number(arg('port', '0'));
     if (role === 'bare') await serveBare(port);
     else if (role === 'naive') await serveNaive(port, modelDir!);
