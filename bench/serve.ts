@@ -187,9 +187,9 @@ async function benchModel(modelDir: string): Promise<void> {
       return best;
     };
     const at = (t: string, rate: number) => results[t]?.find((s) => s.rate === rate);
-    console.log(`\n  ${'target'.padEnd(6)} ${'max rate P99<20ms'.padStart(18)} ${must.map((r) => `P99@${r}`.padStart(11)).join('')} ${must.map((r) => `CPU@${r}`.padStart(11)).join('')}`);
+    console.log(`\n  ${'target'.padEnd(6)} ${'max rate P99<20ms'.padStart(18)} ${must.map((r) => `P99@${r}`.padStart(12)).join('')} ${must.map((r) => `CPU@${r}`.padStart(12)).join('')}`);
     for (const t of targets) {
-      console.log(`  ${t.padEnd(6)} ${`${maxRate(t)}/s`.padStart(18)} ${must.map((r) => `${fmt(at(t, r)?.p99, 2)} ms`.padStart(11)).join('')} ${must.map((r) => `${fmt(at(t, r)?.cpuUs, 0)} us`.padStart(11)).join('')}`);
+      console.log(`  ${t.padEnd(6)} ${`${maxRate(t)}/s`.padStart(18)} ${must.map((r) => `${fmt(at(t, r)?.p99, 2)} ms`.padStart(12)).join('')} ${must.map((r) => `${fmt(at(t, r)?.cpuUs, 0)} us`.padStart(12)).join('')}`);
     }
     const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? fmt(a / b, 2) : 'n/a');
     console.log('\n  ratios (same run):');
