@@ -1,6 +1,9 @@
 // The request body the serving benchmarks send (bench/serve.ts, bench/serve-cpu.ts), so their figures compare: one
 // MNIST-like instance, 28x28 (or 28x28x1 for a CNN model, chosen by the directory name), deterministic pseudo-pixels
-// with one decimal, every number written with a decimal point.
+// with one decimal, every number written with a decimal point; for gRPC the same pixels as a PredictRequest.
+import { predictRequest } from '../src/core/load/grpc-request.js';
+import { resolveTarget } from '../src/core/load/target.js';
+
 export function makeBody(modelDir: string): string {
   const cnn = /cnn/.test(modelDir);
   const rows: unknown[] = [];
@@ -13,4 +16,21 @@ export function makeBody(modelDir: string): string {
     rows.push(row);
   }
   return JSON.stringify({ instances: [rows] }).replace(/(\[|,)(0|1)(?=[,\]])/g, '$1$2.0');
+}
+
+/** The PredictRequest (model "m", serving_default) carrying `json`'s instances as one float tensor for input `alias`. */
+export function grpcBodyOf(json: string, alias: string): Buffer {
+  const rows = (JSON.parse(json) as { instances: unknown[] }).instances;
+  const shape = [rows.length];
+  for (let d: unknown = rows[0]; Array.isArray(d); d = d[0]) shape.push(d.length);
+  const data = Float32Array.from(rows.flat(Infinity) as number[]);
+  return predictRequest(resolveTarget('grpc://127.0.0.1:1', { model: 'm' }), undefined, { [alias]: { dtype: 'DT_FLOAT', shape, data } });
+}
+
+/** The serving_default signature's first input alias, from a tfsvc REST port's metadata of model "m". */
+export async function inputAlias(restPort: number): Promise<string> {
+  const meta = (await (await fetch(`http://127.0.0.1:${restPort}/v1/models/m/metadata`)).json()) as {
+    metadata: { signature_def: { signature_def: Record<string, { inputs: Record<string, unknown> }> } };
+  };
+  return Object.keys(meta.metadata.signature_def.signature_def.serving_default!.inputs)[0]!;
 }
