@@ -5,12 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { WorkerPool } from '../engine/pool.js';
 import type { LoadOptions } from '../engine/types.js';
 import { ModelError, UsageError } from '../errors.js';
+import { Admission } from './admission.js';
 import { BatchScheduler } from './batcher.js';
 import { defaultBatching, DEFAULT_METRICS_PATH, parseModelConfigList, type BatchingConfig, type ModelConfig, type MonitoringConfig } from './config.js';
 import { PoolLoader } from './loader.js';
 import { Manager } from './manager.js';
 import { ServingMetrics } from './metrics.js';
-import { startRestServer, type AccessLogEntry, type RestServer } from './rest/server.js';
+import { DEFAULT_MAX_BODY_BYTES, startRestServer, type AccessLogEntry, type RestServer } from './rest/server.js';
 import { FileSystemSource } from './source.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { ServableLookup, VersionState } from './types.js';
@@ -33,6 +34,8 @@ export interface ServeOptions {
   grpcPort?: number;
   timeoutMs?: number;
   maxBodyBytes?: number;
+  /** Limits on the transports (see docs/serve.md, "Limits and failure behaviour"); defaults in each module. */
+  limits?: TransportLimits;
   cors?: boolean;
   accessLog?: (entry: AccessLogEntry) => void;
   warmup?: boolean;
@@ -44,6 +47,18 @@ export interface ServeOptions {
   loaderModule?: string;
   /** Lifecycle messages (version states, source errors). */
   log?: (event: ServingEvent) => void;
+}
+
+export interface TransportLimits {
+  /** --max_inflight_request_bytes: request bytes admitted and not yet answered, REST and gRPC together. */
+  maxInFlightBytes?: number;
+  /** --header_timeout_ms / --body_timeout_ms: REST request head / whole request read deadlines (408 and close). */
+  headerTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** --max_connections: open REST connections. */
+  maxConnections?: number;
+  /** Bodies of at least this many bytes are decoded on a worker thread. */
+  offThreadDecodeBytes?: number;
 }
 
 export type ServingEvent =
@@ -96,15 +111,20 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       log({ kind: 'state', model, version, state, error });
     },
   }, { allowVersionLabelsForUnavailableModels: options.allowVersionLabelsForUnavailableModels });
+  // One admission controller for both transports: the byte budget is the server's, whichever API the bytes came by.
+  const admission = new Admission({
+    maxInFlightBytes: options.limits?.maxInFlightBytes,
+    queueHasRoom: (model, version, signature) => scheduler.hasRoom(model, version, signature),
+  });
   const source = new FileSystemSource(manager, options.models, { error: (model, message) => log({ kind: 'source-error', model, message }) });
 
   let configTimer: NodeJS.Timeout | undefined;
   let rest: RestServer | undefined;
-  let grpc: { port: number; close(): Promise<void> } | undefined;
+  let grpc: { port: number; close(graceMs?: number): Promise<void> } | undefined;
   const shutdown = async (graceMs?: number): Promise<void> => {
     if (configTimer) clearInterval(configTimer);
     source.stop();
-    await Promise.all([rest?.close(graceMs), grpc?.close()]);
+    await Promise.all([rest?.close(graceMs), grpc?.close(graceMs)]);
     await manager.close();
     scheduler.close();
     await pool.close();
@@ -161,6 +181,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       host,
       timeoutMs: options.timeoutMs,
       maxBodyBytes: options.maxBodyBytes,
+      admission,
+      headerTimeoutMs: options.limits?.headerTimeoutMs,
+      bodyTimeoutMs: options.limits?.bodyTimeoutMs,
+      maxConnections: options.limits?.maxConnections,
+      offThreadDecodeBytes: options.limits?.offThreadDecodeBytes,
       cors: options.cors,
       accessLog: options.accessLog,
     }).catch((err: NodeJS.ErrnoException) => {
@@ -170,7 +195,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     log({ kind: 'listening', protocol: 'REST', host, port: rest.port });
 
     if (options.grpcPort !== undefined) {
-      grpc = await startGrpcServer(manager, { port: options.grpcPort, host }).catch((err: Error) => {
+      grpc = await startGrpcServer(manager, { port: options.grpcPort, host, admission, maxMessageBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }).catch((err: Error) => {
         if (/EADDRINUSE|address already in use/i.test(err.message)) throw new UsageError(`gRPC port ${options.grpcPort} is already in use (choose another with --port)`);
         throw err;
       });

@@ -25,6 +25,8 @@ import {
 } from '../../wire/example-json.js';
 import { statusResponseMessage } from '../rest/metadata-json.js';
 import { hostToTensorProtoField } from '../../wire/tensor-field.js';
+import { Admission } from '../admission.js';
+import { guardInference } from './admission.js';
 
 const PROTO_FILE = 'tensorflow_serving.proto';
 
@@ -229,20 +231,25 @@ export interface GrpcServerOptions {
   port: number;
   /** Default 0.0.0.0 (TF Serving listens on all interfaces). */
   host?: string;
+  /** Admission control shared with REST (decided before a request message is decoded). */
+  admission?: Admission;
+  /** Largest request message accepted (grpc-js answers RESOURCE_EXHAUSTED above); default unlimited like TF Serving. */
+  maxMessageBytes?: number;
 }
 
 export interface RunningGrpcServer {
   port: number;
-  /** Stops accepting calls, lets running ones finish, then resolves. */
-  close(): Promise<void>;
+  /** Stops accepting calls, lets running ones finish (up to `graceMs`, then cancels them), then resolves. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Starts TF Serving's gRPC services on host:port over `lookup`. */
 export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const defs = servingServiceDefinitions();
   // TF Serving accepts messages up to 2 GiB; grpc-js defaults to 4 MiB received.
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
-  server.addService(defs.prediction, predictionService(lookup));
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxMessageBytes ?? -1, 'grpc.max_send_message_length': -1 });
+  const prediction = guardInference(defs.prediction, predictionService(lookup), { admission: opts.admission ?? new Admission(), lookup, toStatus: toGrpcError });
+  server.addService(prediction.definition, prediction.implementation);
   server.addService(defs.model, modelService(lookup));
   const host = opts.host ?? '0.0.0.0';
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${opts.port}` : `${host}:${opts.port}`;
@@ -251,9 +258,15 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
   });
   return {
     port,
-    close: () =>
+    close: (graceMs = 30_000) =>
       new Promise<void>((resolve) => {
-        server.tryShutdown(() => resolve());
+        // tryShutdown stops accepting and lets calls already received finish; forceShutdown cuts what outlives grace.
+        const force = setTimeout(() => server.forceShutdown(), graceMs);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
       }),
   };
 }
