@@ -96,11 +96,11 @@ async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: 
  * The model and version selector of an inference URL (POST .../M[/versions/V|/labels/L]:verb), for admission control
  * before the body is read; undefined for any other request. Throws RequestError for an unparsable version.
  */
-export function inferenceTarget(method: string, path: string): { model: string; selector?: VersionSelector } | undefined {
+export function inferenceTarget(method: string, path: string): { model: string; selector?: VersionSelector; api: ApiName } | undefined {
   if (method !== 'POST') return undefined;
   const m = PREDICT_RE.exec(path);
   if (!m) return undefined;
-  return { model: decodeSegment(m[1]!), selector: selectorOf(m[2], m[3]) };
+  return { model: decodeSegment(m[1]!), selector: selectorOf(m[2], m[3]), api: API_OF[m[4]!.toLowerCase()]! };
 }
 
 const API_OF: Record<string, ApiName> = { predict: 'Predict', classify: 'Classify', regress: 'Regress' };

@@ -192,9 +192,12 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       fail(new BodyTooLarge(limit));
       return;
     }
+    const target = admissionTarget(method, path);
     try {
-      ticket = admission.admit(Math.max(declared, 0), admissionTarget(method, path));
+      ticket = admission.admit(Math.max(declared, 0), target);
     } catch (err) {
+      // Counted like TF Serving's batcher refusals (request_count status UNAVAILABLE / RESOURCE_EXHAUSTED).
+      if (target && err instanceof RequestError) options.metrics?.request(target.model, target.api, 'REST', err.code, (performance.now() - started) * 1000);
       // 503 at once; node:http discards the unread body and keeps the connection for the client's retry.
       fail(err);
       return;
@@ -224,7 +227,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       const h = options.lookup.acquire(t.model, t.selector);
       const version = h.version;
       h.release();
-      return { model: t.model, version, signature: DEFAULT_SIGNATURE };
+      return { model: t.model, version, signature: DEFAULT_SIGNATURE, api: t.api };
     } catch {
       return undefined; // unknown model or version: the route answers 404 after a bounded body read
     }
