@@ -198,8 +198,10 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
     } catch (err) {
       // Counted like TF Serving's batcher refusals (request_count status UNAVAILABLE / RESOURCE_EXHAUSTED).
       if (target && err instanceof RequestError) options.metrics?.request(target.model, target.api, 'REST', err.code, (performance.now() - started) * 1000);
-      // 503 at once; node:http discards the unread body and keeps the connection for the client's retry.
-      fail(err);
+      // 503 at once, keeping the connection for the client's retry: node:http discards the unread body (bounded by
+      // the body read timeout), so the client is not reset while it is still writing.
+      const e = err as RequestError;
+      send({ status: isOverload(e) ? 503 : e.httpStatus ?? 500, body: errorBody(e.message), error: e.message });
       return;
     }
     readBody(req, limit, ticket, (err, body) => {
