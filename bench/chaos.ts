@@ -13,6 +13,7 @@
 //   DIR: a model base directory (default fixtures/models/mnist; ../shared/models/keras/mnist_cnn_keras3 for the CNN).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +103,63 @@ function grpcRaw(client: grpc.Client, method: string, bytes: Buffer): Promise<{ 
       resolve({ code: err?.code ?? 0, details: err?.details ?? '' }),
     );
   });
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection written by hand, so the bench knows when a request is on the wire (a pooled
+ * client may hold a request back in its own queue, and that request was never sent).
+ */
+class KeepAlive {
+  private readonly socket: net.Socket;
+  private buf = '';
+  private waiting: ((a: Answer) => void) | undefined;
+  private started = 0;
+  busy = false;
+  closed = false;
+  constructor(port: number) {
+    this.socket = net.connect(port, '127.0.0.1');
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (d) => {
+      this.buf += d.toString('latin1');
+      this.parse();
+    });
+    const end = (why: string) => {
+      this.closed = true;
+      this.finish({ status: 0, text: '', ms: performance.now() - this.started, error: why });
+    };
+    this.socket.on('error', (e) => end(e.message));
+    this.socket.on('close', () => end('closed before the answer'));
+  }
+  ready(): Promise<void> {
+    return new Promise((r) => (this.socket.connecting ? this.socket.once('connect', () => r()) : r()));
+  }
+  /** Writes one request now (the caller checks `busy` and `closed` first). */
+  post(urlPath: string, body: string): Promise<Answer> {
+    this.busy = true;
+    this.started = performance.now();
+    this.socket.write(`POST ${urlPath} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    return new Promise((r) => (this.waiting = r));
+  }
+  private parse(): void {
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = this.buf.slice(0, end);
+    const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buf.length < end + 4 + len) return;
+    const text = this.buf.slice(end + 4, end + 4 + len);
+    this.buf = this.buf.slice(end + 4 + len);
+    if (/connection: *close/i.test(head)) this.closed = true;
+    this.finish({ status: Number(head.split(' ')[1]), text, ms: performance.now() - this.started });
+  }
+  private finish(a: Answer): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    this.busy = false;
+    w?.(a);
+  }
+  destroy(): void {
+    this.socket.destroy();
+  }
 }
 
 /** Runs `n` tasks with at most `c` at once. */
@@ -319,7 +377,7 @@ async function main(): Promise<void> {
       await Promise.all(inflight);
       return { out, seconds: (performance.now() - t0) / 1000 };
     };
-    const big = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 256 });
+    const big = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 1024 });
     const over = await openLoop(capacity * 5, quick ? 3000 : 5000, big);
     const ok = over.out.filter((a) => a.status === 200);
     const rejected = over.out.filter((a) => a.status === 503);
@@ -328,14 +386,14 @@ async function main(): Promise<void> {
     const afterOk = after.out.filter((a) => a.status === 200);
     const recovery = after.out.filter((a) => a.at - after.out[0]!.at > 0 && a.status === 200);
     say(`capacity: ${capacity.toFixed(0)} req/s (closed loop, 8 connections, P99 ${pct(capLat, 99).toFixed(1)} ms)`);
-    say(`5x overload (${(capacity * 5).toFixed(0)} req/s for ${over.seconds.toFixed(1)} s, 256 connections): ${over.out.length} sent, ${ok.length} ok, ${rejected.length} rejected 503 (time to reject p99 ${pct(rejected.map((a) => a.ms), 99).toFixed(1)} ms), ${tcp} TCP-level failures, other ${over.out.length - ok.length - rejected.length - tcp}; goodput ${(ok.length / over.seconds).toFixed(0)} req/s = ${((ok.length / over.seconds / capacity) * 100).toFixed(0)}% of capacity`);
+    say(`5x overload (${(capacity * 5).toFixed(0)} req/s for ${over.seconds.toFixed(1)} s, 1024 connections): ${over.out.length} sent, ${ok.length} ok, ${rejected.length} rejected 503 (time to reject p99 ${pct(rejected.map((a) => a.ms), 99).toFixed(1)} ms), ${tcp} TCP-level failures, other ${over.out.length - ok.length - rejected.length - tcp}; goodput ${(ok.length / over.seconds).toFixed(0)} req/s = ${((ok.length / over.seconds / capacity) * 100).toFixed(0)}% of capacity`);
     say(`after the overload (0.5x capacity): P99 ${pct(afterOk.map((a) => a.ms), 99).toFixed(1)} ms vs ${pct(capLat, 99).toFixed(1)} ms at capacity; ${after.out.length - afterOk.length} not ok; ${recovery.length} answered`);
     await big.close();
 
     await alive();
     // 4. one huge body while others run at a steady rate
-    const hugeRows = quick ? 4000 : 15_000;
     const row = JSON.stringify(instance(shape, 3));
+    const hugeRows = Math.ceil((quick ? 15e6 : 50e6) / row.length); // about 50 MB (15 MB with --quick)
     const hugeBody = `{"instances": [${Array.from({ length: hugeRows }, () => row).join(',')}]`; // no closing brace: a parse error at the very end
     const steady = capacity * 0.3;
     const before = await openLoop(steady, 2000, pool);
@@ -353,19 +411,33 @@ async function main(): Promise<void> {
     say(`RSS: start ${rssStart.toFixed(0)} MiB, end ${rssEnd.toFixed(0)} MiB (${(((rssEnd - rssStart) / rssStart) * 100).toFixed(0)}%)`);
 
     await alive();
-    // 5. SIGTERM at 400 req/s
-    const term = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 32 });
+    // 5. SIGTERM at 400 req/s, on 64 keep-alive connections opened beforehand. A request counts as sent when it was
+    // written to a connection; one due while every connection is busy is skipped (counted, never sent).
+    const conns = Array.from({ length: 64 }, () => new KeepAlive(server.rest));
+    await Promise.all(conns.map((c) => c.ready()));
     const results: (Answer & { at: number })[] = [];
     const inflight: Promise<void>[] = [];
     const t0 = performance.now();
     let signalAt = Infinity;
     let i = 0;
+    let skipped = 0;
+    let rr = 0;
     const smallBody = JSON.stringify({ instances: [instance(shape, 5)] });
     while (performance.now() - t0 < 3000) {
       const due = Math.floor(((performance.now() - t0) / 1000) * 400);
       for (; i < due; i++) {
+        let c: KeepAlive | undefined;
+        for (let k = 0; k < conns.length && !c; k++) {
+          const cand = conns[(rr + k) % conns.length]!;
+          if (!cand.busy && !cand.closed) c = cand;
+        }
+        rr++;
+        if (!c) {
+          skipped++;
+          continue;
+        }
         const at = performance.now();
-        inflight.push(post(term, urlPath, smallBody).then((a) => void results.push({ ...a, at })));
+        inflight.push(c.post(urlPath, smallBody).then((a) => void results.push({ ...a, at })));
       }
       if (signalAt === Infinity && performance.now() - t0 > 2000) {
         signalAt = performance.now();
@@ -375,10 +447,10 @@ async function main(): Promise<void> {
     }
     await Promise.all(inflight);
     const code = await Promise.race([server.exit, sleep(40_000).then(() => 'timeout')]);
+    for (const c of conns) c.destroy();
     const beforeSig = results.filter((r) => r.at < signalAt);
     const lost = beforeSig.filter((r) => r.status !== 200);
-    say(`SIGTERM at 400 req/s: ${beforeSig.length} sent before the signal, ${lost.length} lost${lost.length ? ` (${[...new Set(lost.map((l) => l.error ?? l.status))].slice(0, 3).join('; ')})` : ''}; ${results.length - beforeSig.length} sent after it; exit code ${code}`);
-    await term.close().catch(() => undefined);
+    say(`SIGTERM at 400 req/s on 64 keep-alive connections: ${beforeSig.length} sent before the signal, ${lost.length} lost${lost.length ? ` (${[...new Set(lost.map((l) => l.error ?? l.status))].slice(0, 3).join('; ')})` : ''}; ${results.length - beforeSig.length} sent after it; ${skipped} not sent (every connection busy); exit code ${code}`);
     await pool.close().catch(() => undefined);
     gClient.close();
 

@@ -24,7 +24,12 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Set after a very large body: the worker is retired once idle, returning its grown heap to the system. */
+  retire?: boolean;
 }
+
+/** Bodies from this size make their worker retire when idle (a parse of N bytes can leave several N of heap behind). */
+const RETIRE_AFTER_BYTES = 32 * 1024 * 1024;
 
 export class DecodePool {
   private readonly slots: (Slot | undefined)[];
@@ -41,6 +46,7 @@ export class DecodePool {
     if (this.closed) return Promise.reject(new Error('decode pool is closed'));
     const slot = this.pick();
     const id = ++this.ids;
+    if (bytes.byteLength >= RETIRE_AFTER_BYTES) slot.retire = true;
     // A Buffer may be a view on a larger (pooled or shared) ArrayBuffer: send an exact copy and transfer that.
     const own = new Uint8Array(bytes.byteLength);
     own.set(bytes);
@@ -75,6 +81,10 @@ export class DecodePool {
       slot.pending.delete(m.id);
       if (m.error) p.reject(deserializeError(m.error));
       else p.resolve(m.decoded!);
+      if (slot.retire && slot.pending.size === 0) {
+        if (this.slots[index] === slot) this.slots[index] = undefined;
+        void worker.terminate();
+      }
     });
     const fail = (why: string): void => {
       if (this.slots[index] === slot) this.slots[index] = undefined;
