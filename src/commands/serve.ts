@@ -72,6 +72,9 @@ const IGNORED_TF_FLAGS = [
   'rest_api_enable_cors_support',
 ];
 
+/** Transport limits (docs/serve.md, "Limits and failure behaviour"); each also takes the underscore spelling. */
+const LIMIT_FLAGS = ['max-body-bytes', 'max-inflight-request-bytes', 'header-timeout-ms', 'body-timeout-ms', 'max-connections'];
+
 function boolFlag(v: unknown, name: string): boolean | undefined {
   if (v === undefined) return undefined;
   if (v === true) return true;
@@ -190,12 +193,17 @@ tensorflow_model_server launch scripts run unchanged. Examples:
   }
   for (const f of IGNORED_TF_FLAGS) cmd.addOption(new Option(`--${f} [value]`).hideHelp());
   cmd.addOption(new Option('--saved_model_tags <tags>').hideHelp());
+  for (const f of LIMIT_FLAGS) cmd.addOption(new Option(`--${f.replace(/-/g, '_')} <n>`).hideHelp());
   cmd
     .option('--saved-model-tags <tags>', 'meta graph tags to load, comma-separated (TF Serving\'s --saved_model_tags)', 'serve')
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option('--num-workers <n>', 'inference worker threads when no batching file sets num_batch_threads (default: one per core)')
     .option('--backend <name>', 'engine backend: wasm, cpu, webgpu, tensorflow or auto (webgpu: one engine per GPU adapter, GPU batching defaults)', parseBackend, 'wasm')
-    .option('--max-body-bytes <n>', 'largest request body accepted (413 above)', String(256 * 1024 * 1024))
+    .option('--max-body-bytes <n>', 'largest request body or gRPC message accepted (413 / RESOURCE_EXHAUSTED above)', String(256 * 1024 * 1024))
+    .option('--max-inflight-request-bytes <n>', 'request bytes admitted and not yet answered, REST + gRPC (503 / RESOURCE_EXHAUSTED above)', String(1024 * 1024 * 1024))
+    .option('--header-timeout-ms <ms>', 'a REST request head must arrive within this (408 and close)', '10000')
+    .option('--body-timeout-ms <ms>', 'a whole REST request, body included, must arrive within this (408 and close)', '20000')
+    .option('--max-connections <n>', 'open REST connections; beyond it 503 and close (0: no cap)', '4096')
     .option('--enable-cors', 'send CORS headers and answer preflight requests')
     .option('--access-log', 'log every request')
     .addOption(new Option('--log-format <format>', 'log format').choices(['pretty', 'json']).default('pretty'))
@@ -300,7 +308,13 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         envelope: envelopeOptions(get, Boolean(o.debug)),
         grpcPort,
         timeoutMs: intFlag(get('rest-api-timeout-in-ms', 'rest_api_timeout_in_ms', '30000'), 'rest_api_timeout_in_ms'),
-        maxBodyBytes: intFlag(o.maxBodyBytes, 'max-body-bytes', 1),
+        maxBodyBytes: intFlag(get('max-body-bytes', 'max_body_bytes'), 'max-body-bytes', 1),
+        limits: {
+          maxInFlightBytes: intFlag(get('max-inflight-request-bytes', 'max_inflight_request_bytes'), 'max-inflight-request-bytes', 1),
+          headerTimeoutMs: intFlag(get('header-timeout-ms', 'header_timeout_ms'), 'header-timeout-ms', 1),
+          bodyTimeoutMs: intFlag(get('body-timeout-ms', 'body_timeout_ms'), 'body-timeout-ms', 1),
+          maxConnections: intFlag(get('max-connections', 'max_connections'), 'max-connections'),
+        },
         cors: Boolean(o.enableCors),
         accessLog,
         warmup,

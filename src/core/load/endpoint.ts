@@ -6,7 +6,7 @@ import type { GeneratedExample } from '../engine/generate-inputs.js';
 import type { HostTensor } from '../engine/types.js';
 import { HttpClient, type ClientOptions, type Outcome } from './client.js';
 import { examplesJson } from './examples.js';
-import type { GrpcMethod } from './grpc-client.js';
+import { GrpcClient, type GrpcMethod } from './grpc-client.js';
 import { GrpcH2Sender } from './grpc-h2.js';
 import { examplesRequest, predictRequest } from './grpc-request.js';
 import { restPredictBody } from './restbody.js';

@@ -276,6 +276,18 @@ export class BatchScheduler {
     });
   }
 
+  /**
+   * Admission probe for the transports, asked before a request's body is read: false when the queue of (model
+   * `name`, `version`, `signature`) could not take `rows` more rows right now. A queue that does not exist yet has
+   * room. Cheap (no allocation) and advisory: submit() still makes the binding decision.
+   */
+  hasRoom(name: string, version: number, signature: string, rows = 1): boolean {
+    for (const q of this.order) {
+      if (q.id.name === name && q.id.version === version && q.id.signature === signature) return !this.wouldOverflow(q, rows);
+    }
+    return true;
+  }
+
   private full(id: QueueId): Promise<never> {
     this.observer.rejected?.(id);
     return Promise.reject(new RequestError('UNAVAILABLE', 'The batch scheduling queue to which this task was submitted is full'));

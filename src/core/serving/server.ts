@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { WorkerPool } from '../engine/pool.js';
 import type { LoadOptions } from '../engine/types.js';
 import { ModelError, RequestError, UsageError } from '../errors.js';
+import { Admission } from './admission.js';
 import { BatchScheduler } from './batcher.js';
 import { defaultBatching, DEFAULT_METRICS_PATH, parseModelConfigList, type BatchingConfig, type ModelConfig, type MonitoringConfig } from './config.js';
 import { BackendMetrics } from './gpu-metrics.js';
@@ -12,7 +13,7 @@ import { planEngines } from './gpu-plan.js';
 import { PoolLoader } from './loader.js';
 import { Manager } from './manager.js';
 import { ServingMetrics } from './metrics.js';
-import { startRestServer, type AccessLogEntry, type RestServer } from './rest/server.js';
+import { DEFAULT_MAX_BODY_BYTES, startRestServer, type AccessLogEntry, type RestServer } from './rest/server.js';
 import { FileSystemSource } from './source.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { ServableLookup, VersionState } from './types.js';
@@ -42,6 +43,8 @@ export interface ServeOptions {
   grpcPort?: number;
   timeoutMs?: number;
   maxBodyBytes?: number;
+  /** Limits on the transports (see docs/serve.md, "Limits and failure behaviour"); defaults in each module. */
+  limits?: TransportLimits;
   cors?: boolean;
   accessLog?: (entry: AccessLogEntry) => void;
   warmup?: boolean;
@@ -53,6 +56,18 @@ export interface ServeOptions {
   loaderModule?: string;
   /** Lifecycle messages (version states, source errors). */
   log?: (event: ServingEvent) => void;
+}
+
+export interface TransportLimits {
+  /** --max_inflight_request_bytes: request bytes admitted and not yet answered, REST and gRPC together. */
+  maxInFlightBytes?: number;
+  /** --header_timeout_ms / --body_timeout_ms: REST request head / whole request read deadlines (408 and close). */
+  headerTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** --max_connections: open REST connections. */
+  maxConnections?: number;
+  /** Bodies of at least this many bytes are decoded on a worker thread. */
+  offThreadDecodeBytes?: number;
 }
 
 export type ServingEvent =
@@ -158,11 +173,16 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const liveModels = [...options.models]; // the served list, as gRPC reloads change it
   // The manager's stateChanged above refreshes it; it runs only once the source starts, after this line.
   const health = new Health(manager, liveModels.map((m) => m.name));
+  // One admission controller for both transports: the byte budget is the server's, whichever API the bytes came by.
+  const admission = new Admission({
+    maxInFlightBytes: options.limits?.maxInFlightBytes,
+    queueHasRoom: (model, version, signature) => scheduler.hasRoom(model, version, signature),
+  });
   const source = new FileSystemSource(manager, options.models, { error: (model, message) => log({ kind: 'source-error', model, message }) });
 
   let configTimer: NodeJS.Timeout | undefined;
   let rest: RestServer | undefined;
-  let grpc: { port: number; close(): Promise<void> } | undefined;
+  let grpc: { port: number; close(graceMs?: number): Promise<void> } | undefined;
   let envelope: Envelope | undefined;
   const shutdown = async (graceMs?: number): Promise<void> => {
     // Readiness goes off first, so load balancers stop sending before the listeners close.
@@ -171,7 +191,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     envelope?.close();
     if (configTimer) clearInterval(configTimer);
     source.stop();
-    await Promise.all([rest?.close(graceMs), grpc?.close()]);
+    await Promise.all([rest?.close(graceMs), grpc?.close(graceMs)]);
     await manager.close();
     scheduler.close();
     backendMetrics.close();
@@ -244,6 +264,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       host: restHost,
       timeoutMs: options.timeoutMs,
       maxBodyBytes: options.maxBodyBytes,
+      admission,
+      headerTimeoutMs: options.limits?.headerTimeoutMs,
+      bodyTimeoutMs: options.limits?.bodyTimeoutMs,
+      maxConnections: options.limits?.maxConnections,
+      offThreadDecodeBytes: options.limits?.offThreadDecodeBytes,
       cors: options.cors,
       accessLog: options.accessLog,
     }).catch((err: NodeJS.ErrnoException) => {
@@ -259,6 +284,8 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         host: grpcHost,
         credentials: env.grpcCredentials,
         gate: env.gate.active ? env.gate : undefined,
+        admission,
+        maxMessageBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         addServices: (server) => health.addToServer(server),
         reloadConfig: (next) => reloadModels(manager, source, liveModels, next).finally(() => health.setModels(liveModels.map((m) => m.name))),
       }).catch((err: Error) => {

@@ -29,6 +29,8 @@ import { classificationMessage, runMultiInference } from './multi-inference.js';
 import { handleReloadConfig, type ConfigReloader } from './reload-config.js';
 import type { Gate } from '../gate.js';
 import { gatedService } from './gated.js';
+import { Admission } from '../admission.js';
+import { guardInference } from './admission.js';
 
 const PROTO_FILE = 'tensorflow_serving.proto';
 
@@ -242,22 +244,29 @@ export interface GrpcServerOptions {
   gate?: Pick<Gate, 'admitGrpc'>;
   /** Further services on the same server (grpc.health.v1.Health: ../health.ts). */
   addServices?: (server: grpc.Server) => void;
+  /** Admission control shared with REST (decided before a request message is decoded). */
+  admission?: Admission;
+  /** Largest request message accepted (grpc-js answers RESOURCE_EXHAUSTED above); default unlimited like TF Serving. */
+  maxMessageBytes?: number;
 }
 
 export interface RunningGrpcServer {
   port: number;
-  /** Stops accepting calls, lets running ones finish, then resolves. */
-  close(): Promise<void>;
+  /** Stops accepting calls, lets running ones finish (up to `graceMs`, then cancels them), then resolves. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Starts TF Serving's gRPC services on host:port over `lookup`. */
 export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const defs = servingServiceDefinitions();
   // TF Serving accepts messages up to 2 GiB; grpc-js defaults to 4 MiB received.
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxMessageBytes ?? -1, 'grpc.max_send_message_length': -1 });
   const gate = opts.gate;
   const gated = (impl: grpc.UntypedServiceImplementation) => (gate ? gatedService(impl, gate, toGrpcError) : impl);
-  server.addService(defs.prediction, gated(predictionService(lookup)));
+  // Admission first (on the raw message, before decoding); the gate then sees the decoded request's ModelSpec, so a
+  // per-model authorisation check always knows the model.
+  const prediction = guardInference(defs.prediction, gated(predictionService(lookup)), { admission: opts.admission ?? new Admission(), lookup, toStatus: toGrpcError });
+  server.addService(prediction.definition, prediction.implementation);
   server.addService(defs.model, gated(modelService(lookup, opts.reloadConfig)));
   opts.addServices?.(server);
   const host = opts.host ?? '0.0.0.0';
@@ -267,9 +276,15 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
   });
   return {
     port,
-    close: () =>
+    close: (graceMs = 30_000) =>
       new Promise<void>((resolve) => {
-        server.tryShutdown(() => resolve());
+        // tryShutdown stops accepting and lets calls already received finish; forceShutdown cuts what outlives grace.
+        const force = setTimeout(() => server.forceShutdown(), graceMs);
+        force.unref();
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
       }),
   };
 }

@@ -12,11 +12,11 @@ import type { SignatureInfo } from '../../engine/types.js';
 import type { CancelSignal } from '../cancel.js';
 import type { ApiName, ServingMetrics } from '../metrics.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
+import { encodeErrorJson, encodePredictResponse, requestSignatureName, signatureNotFoundError } from '../../wire/json-tensor.js';
 import { parseJsonBody } from '../../wire/json-parse.js';
-import { decodePredictRequest, encodeErrorJson, encodePredictResponse, requestSignatureName, signatureNotFoundError } from '../../wire/json-tensor.js';
 import { checkClassifySignature, checkRegressSignature, decodeExamplesRequest, encodeClassifyResponse, encodeRegressResponse } from '../../wire/example-json.js';
 import { encodeMetadataResponse, encodeStatusResponse } from './metadata-json.js';
-import { decodePredictFast } from '../../wire/predict-fast-path.js';
+import { decodeInferenceBody, type BodyDecoder, type InferenceVerb } from './decode-body.js';
 
 export interface RouteContext {
   lookup: ServableLookup;
@@ -31,6 +31,8 @@ export interface RouteRequest {
   path: string;
   body: Buffer;
   signal: CancelSignal;
+  /** How inference bodies are decoded (default: on this thread); the server passes one that offloads large bodies. */
+  decode?: BodyDecoder;
 }
 
 export interface RouteResult {
@@ -47,7 +49,6 @@ export interface RouteResult {
 
 const PREDICT_RE = /^\/v1\/models\/([^/:]+)(?:(?:\/versions\/(\d+))|(?:\/labels\/([^/:]+)))?:(classify|regress|predict)$/i;
 const STATUS_RE = /^\/v1\/models(?:\/([^/:]+))?(?:(?:\/versions\/(\d+))|(?:\/labels\/([^/:]+)))?(?:\/(metadata))?$/i;
-const DEFAULT_SIGNATURE = 'serving_default';
 
 /** TF Serving's error body (written by the jsontensor codec, byte for byte). */
 export function errorBody(message: string): string {
@@ -78,32 +79,31 @@ function signatureOf(handle: ServableHandle, name: string): SignatureInfo {
   return sig;
 }
 
-async function runInference(verb: string, handle: ServableHandle, bytes: Buffer, signal: CancelSignal): Promise<{ body: string; examples?: number }> {
-  if (verb === 'predict') {
-    // The common body (one float input, plain lists of numbers) is read straight from the bytes; anything else, errors
-    // included, takes the general path below.
-    const fast = decodePredictFast(bytes, handle.signatures, DEFAULT_SIGNATURE);
-    if (fast) {
-      const outputs = await handle.run(fast.signatureName, fast.inputs, { signal });
-      return { body: encodePredictResponse(outputs, fast.format, handle.signatures[fast.signatureName]) };
-    }
+async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: Buffer, signal: CancelSignal, decode: BodyDecoder): Promise<{ body: string; examples?: number }> {
+  const decoded = await decode(verb, bytes, handle.signatures);
+  if (signal.aborted) throw signal.reason;
+  if (decoded.verb === 'predict') {
+    const outputs = await handle.run(decoded.signatureName, decoded.inputs, { signal });
+    return { body: encodePredictResponse(outputs, decoded.format, handle.signatures[decoded.signatureName]) };
   }
-  const body = parseJsonBody(bytes.toString('utf8'));
-  if (verb === 'predict') {
-    const name = requestSignatureName(body) || DEFAULT_SIGNATURE;
-    const sig = signatureOf(handle, name);
-    const { inputs, format } = decodePredictRequest(body, sig);
-    const outputs = await handle.run(name, inputs, { signal });
-    return { body: encodePredictResponse(outputs, format, sig) };
-  }
-  const req = decodeExamplesRequest(body);
-  const name = req.signatureName || DEFAULT_SIGNATURE;
+  const name = decoded.signatureName;
   const sig = signatureOf(handle, name);
   const alias = verb === 'classify' ? checkClassifySignature(sig) : checkRegressSignature(sig);
-  const examples = req.examples;
+  const examples = decoded.examples;
   const outputs = await handle.run(name, { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, { signal });
   const out = verb === 'classify' ? encodeClassifyResponse(outputs, sig, examples.length) : encodeRegressResponse(outputs, sig, examples.length);
   return { body: out, examples: examples.length };
+}
+
+/**
+ * The model and version selector of an inference URL (POST .../M[/versions/V|/labels/L]:verb), for admission control
+ * before the body is read; undefined for any other request. Throws RequestError for an unparsable version.
+ */
+export function inferenceTarget(method: string, path: string): { model: string; selector?: VersionSelector; api: ApiName } | undefined {
+  if (method !== 'POST') return undefined;
+  const m = PREDICT_RE.exec(path);
+  if (!m) return undefined;
+  return { model: decodeSegment(m[1]!), selector: selectorOf(m[2], m[3]), api: API_OF[m[4]!.toLowerCase()]! };
 }
 
 const API_OF: Record<string, ApiName> = { predict: 'Predict', classify: 'Classify', regress: 'Regress' };
@@ -154,7 +154,7 @@ export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promi
       // After the lookup: tfsvc's in-flight gauge gets no label set for a made-up model name in a URL.
       stopInFlight = ctx.metrics?.requestStarted(model);
       try {
-        const out = await runInference(verb, handle, req.body, req.signal);
+        const out = await runInference(verb as InferenceVerb, handle, req.body, req.signal, req.decode ?? decodeInferenceBody);
         examples = out.examples;
         return finish({ status: 200, body: out.body }, 'OK');
       } finally {

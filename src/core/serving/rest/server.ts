@@ -1,12 +1,21 @@
 // The REST front end on node:http (keep-alive; no framework: routing is three regular expressions). This file is the
-// HTTP plumbing: body limit (413), request timeout (504, --rest_api_timeout_in_ms), client disconnects (the request's
-// AbortSignal fires so queued work is dropped), CORS, access logs and graceful draining. What each route does lives in
-// routes.ts. Nothing here runs a model: handlers enqueue work for the worker pool and await it.
+// HTTP plumbing, in the order a request meets it: the connection cap (connections.ts), header and body read timeouts
+// (408 and close, node:http's own), admission control before the body is read (413 for a declared body over the
+// limit; 503 + Retry-After for a full queue or too many in-flight bytes: admission.ts), the body read (body-reader.ts),
+// decoding (on this thread, or in a decode worker for large bodies: decode-pool.ts), the request timeout (504 and
+// close, --rest_api_timeout_in_ms), client disconnects (queued work is dropped), CORS, access logs and draining
+// (drain.ts). What each route does lives in routes.ts. Nothing here runs a model: handlers enqueue work and await it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RequestError } from '../../errors.js';
 import { Cancellation } from '../cancel.js';
-import { errorBody, handleRequest, type RouteContext, type RouteResult } from './routes.js';
+import { Admission, isOverload, RETRY_AFTER_SECONDS, type AdmissionTicket } from '../admission.js';
+import { BodyTooLarge, declaredLength, readBody } from './body-reader.js';
+import { ConnectionTracker, DEFAULT_MAX_CONNECTIONS } from './connections.js';
+import { DecodePool, DEFAULT_OFFTHREAD_BYTES, splitDecoder } from './decode-pool.js';
+import { drainHttpServer } from './drain.js';
+import { errorBody, handleRequest, inferenceTarget, type RouteContext, type RouteResult } from './routes.js';
+import { DEFAULT_SIGNATURE } from './decode-body.js';
 
 export interface AccessLogEntry {
   time: string;
@@ -35,6 +44,16 @@ export interface RestServerOptions extends RouteContext {
   gate?: RestGate;
   /** Makes the listening server (HTTPS: src/core/serving/tls.ts); default node:http. */
   createServer?: (options: http.ServerOptions, handler: http.RequestListener) => http.Server;
+  /** Admission control shared with gRPC (in-flight bytes, queue probe); default: bytes bounded, no queue probe. */
+  admission?: Admission;
+  /** The whole request head must arrive within this (408 and close). Default 10 s. */
+  headerTimeoutMs?: number;
+  /** The whole request, body included, must arrive within this from its first byte (408 and close). Default 20 s. */
+  bodyTimeoutMs?: number;
+  /** Open connections beyond this get 503 + Connection: close on their first request. 0: no cap. */
+  maxConnections?: number;
+  /** Bodies of at least this many bytes are decoded on a worker thread. Default DEFAULT_OFFTHREAD_BYTES. */
+  offThreadDecodeBytes?: number;
 }
 
 /** An answer sent without reading the body, or admission with a `release` called once the request is answered. */
@@ -49,6 +68,8 @@ export interface RestServer {
   readonly host: string;
   /** Requests received and not yet answered. */
   inFlight(): number;
+  /** Open connections. */
+  connections(): number;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`, then cuts connections), resolves when closed. */
   close(graceMs?: number): Promise<void>;
 }
@@ -62,47 +83,10 @@ const CORS_HEADERS = {
   'Access-Control-Max-Age': '86400',
 };
 
-class BodyTooLarge extends Error {}
-
-const EMPTY = Buffer.alloc(0);
-
-/**
- * Reads the whole body and calls `done` exactly once: with the body, or with BodyTooLarge / the stream's error. A body
- * that arrives in one chunk (most do) is used as it is, without a copy.
- */
-function readBody(req: http.IncomingMessage, limit: number, done: (err: unknown, body?: Buffer) => void): void {
-  const declared = Number(req.headers['content-length'] ?? -1);
-  if (declared > limit) {
-    done(new BodyTooLarge());
-    return;
-  }
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  let size = 0;
-  let settled = false;
-  req.on('data', (c: Buffer) => {
-    if (settled) return;
-    size += c.length;
-    if (size > limit) {
-      settled = true;
-      req.pause();
-      done(new BodyTooLarge());
-      return;
-    }
-    if (first === undefined) first = c;
-    else (chunks ??= [first]).push(c);
-  });
-  req.on('end', () => {
-    if (settled) return;
-    settled = true;
-    done(null, chunks ? Buffer.concat(chunks, size) : first ?? EMPTY);
-  });
-  req.on('error', (err) => {
-    if (settled) return;
-    settled = true;
-    done(err);
-  });
-}
+/** Default header read timeout (ms). */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+/** Default whole-request read timeout (ms): headers and body. */
+export const DEFAULT_BODY_TIMEOUT_MS = 20_000;
 
 export function startRestServer(options: RestServerOptions): Promise<RestServer> {
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -110,9 +94,22 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
   let inFlight = 0;
   let draining = false;
   let drainedResolve: (() => void) | undefined;
+  const admission = options.admission ?? new Admission();
+  const headerTimeoutMs = options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
+  // node:http requires the request timeout to be at least the header timeout.
+  const bodyTimeoutMs = Math.max(options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, headerTimeoutMs);
+  const decodePool = new DecodePool();
+  const decode = splitDecoder(decodePool, options.offThreadDecodeBytes ?? DEFAULT_OFFTHREAD_BYTES);
 
   const create = options.createServer ?? ((o: http.ServerOptions, h: http.RequestListener) => http.createServer(o, h));
-  const server = create({ keepAlive: true }, (req, res) => {
+  const server = create({
+    keepAlive: true,
+    // node:http answers 408 and closes the connection when a request's head (headersTimeout) or whole request
+    // (requestTimeout) is not in by then; it checks every connectionsCheckingInterval.
+    headersTimeout: headerTimeoutMs,
+    requestTimeout: bodyTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(headerTimeoutMs, bodyTimeoutMs) / 4))),
+  }, (req, res) => {
     const started = performance.now();
     inFlight++;
     const url = req.url ?? '/';
@@ -125,6 +122,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
     let result: RouteResult | undefined;
     let timer: NodeJS.Timeout | undefined;
     let release: (() => void) | undefined;
+    let ticket: AdmissionTicket | undefined;
 
     // The client went away before the answer: drop its queued work.
     res.on('close', () => {
@@ -139,6 +137,8 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       const headers: Record<string, string | number> = { 'Content-Type': r.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(r.body) };
       if (options.cors) Object.assign(headers, CORS_HEADERS);
       if (r.headers) Object.assign(headers, r.headers);
+      // Overloaded: tell the client when to come back (TF Serving clients retry UNAVAILABLE).
+      if (r.status === 503) headers['Retry-After'] = RETRY_AFTER_SECONDS;
       if (draining || r.closeConnection) headers.Connection = 'close';
       if (!res.destroyed) {
         res.writeHead(r.status, headers);
@@ -150,6 +150,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
     const done = (): void => {
       inFlight--;
       release?.();
+      ticket?.release();
       if (options.accessLog) {
         options.accessLog({
           time: new Date().toISOString(),
@@ -180,28 +181,57 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       timer = setTimeout(() => {
         const err = new RequestError('DEADLINE_EXCEEDED', 'Deadline Exceeded');
         controller.abort(err);
-        send({ status: err.httpStatus, body: errorBody(err.message), error: err.message });
+        // Close the connection: the client may still be sending its body (a slow client must not keep the socket).
+        send({ status: err.httpStatus, body: errorBody(err.message), error: err.message, closeConnection: true });
       }, timeoutMs);
     }
 
     const fail = (err: unknown): void => {
       if (err instanceof BodyTooLarge) {
-        const msg = `Request body too large: the limit is ${limit} bytes`;
-        send({ status: 413, body: errorBody(msg), error: msg, closeConnection: true });
+        send({ status: 413, body: errorBody(err.message), error: err.message, closeConnection: true });
+        return;
+      }
+      if (err instanceof RequestError) {
+        // Turned away mid-body (a chunked body over the byte budget): close, the rest of the body is not wanted.
+        send({ status: isOverload(err) ? 503 : err.httpStatus, body: errorBody(err.message), error: err.message, closeConnection: !req.complete });
         return;
       }
       const msg = (err as Error)?.message ?? String(err);
       send({ status: 500, body: errorBody(msg), error: msg });
     };
-    const proceed = (): void =>
-      readBody(req, limit, (err, body) => {
+    const proceed = (): void => {
+      if (ConnectionTracker.overCap(req)) {
+        const msg = `Too many open connections (the limit is ${options.maxConnections}, --max_connections); retry later`;
+        send({ status: 503, body: errorBody(msg), error: msg, closeConnection: true });
+        return;
+      }
+      // Admission before the body is read: nothing is buffered or parsed for a request that will be turned away.
+      const declared = declaredLength(req);
+      if (declared > limit) {
+        fail(new BodyTooLarge(limit));
+        return;
+      }
+      const target = admissionTarget(method, path);
+      try {
+        ticket = admission.admit(Math.max(declared, 0), target);
+      } catch (err) {
+        // Counted like TF Serving's batcher refusals (request_count status UNAVAILABLE / RESOURCE_EXHAUSTED).
+        if (target && err instanceof RequestError) options.metrics?.request(target.model, target.api, 'REST', err.code, (performance.now() - started) * 1000);
+        // 503 at once, keeping the connection for the client's retry: node:http discards the unread body (bounded by
+        // the body read timeout), so the client is not reset while it is still writing.
+        const e = err as RequestError;
+        send({ status: isOverload(e) ? 503 : e.httpStatus ?? 500, body: errorBody(e.message), error: e.message });
+        return;
+      }
+      readBody(req, limit, ticket, (err, body) => {
         if (err !== null) {
           fail(err);
           return;
         }
         requestBytes = body!.length;
-        handleRequest(options, { method, path, body: body!, signal: controller }).then(send, fail);
+        handleRequest(options, { method, path, body: body!, signal: controller, decode }).then(send, fail);
       });
+    };
     if (!options.gate) {
       proceed();
       return;
@@ -219,7 +249,26 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
     else admit(verdict);
   });
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const tracker = new ConnectionTracker(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+
+  /** The queue an inference request would join (its version resolved now, signature assumed the default one). */
+  const admissionTarget = (method: string, path: string) => {
+    let t: ReturnType<typeof inferenceTarget>;
+    try {
+      t = inferenceTarget(method, path);
+    } catch {
+      return undefined; // the route answers the bad URL
+    }
+    if (!t) return undefined;
+    try {
+      const h = options.lookup.acquire(t.model, t.selector);
+      const version = h.version;
+      h.release();
+      return { model: t.model, version, signature: DEFAULT_SIGNATURE, api: t.api };
+    } catch {
+      return undefined; // unknown model or version: the route answers 404 after a bounded body read
+    }
+  };
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -230,24 +279,19 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
         port: addr.port,
         host: options.host ?? '0.0.0.0',
         inFlight: () => inFlight,
-        close: (graceMs = 30_000) =>
-          new Promise<void>((resolveClose) => {
-            draining = true;
-            const drained = new Promise<void>((r) => {
-              drainedResolve = r;
-              if (inFlight === 0) r();
-            });
-            const closed = new Promise<void>((r) => server.close(() => r()));
-            server.closeIdleConnections();
-            const force = setTimeout(() => server.closeAllConnections(), graceMs);
-            void drained.then(() => {
-              server.closeIdleConnections();
-              return closed;
-            }).then(() => {
-              clearTimeout(force);
-              resolveClose();
-            });
-          }),
+        connections: () => tracker.count(),
+        close: async (graceMs = 30_000) => {
+          draining = true;
+          await drainHttpServer(server, {
+            graceMs,
+            drained: () =>
+              new Promise<void>((r) => {
+                drainedResolve = r;
+                if (inFlight === 0) r();
+              }),
+          });
+          await decodePool.close();
+        },
       });
     });
   });

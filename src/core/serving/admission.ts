@@ -1,0 +1,99 @@
+// Admission control: whether the server takes on a request at all, decided BEFORE its body is read or parsed, so that
+// overload is shed at the cost of a header read, not a JSON parse. Two limits, shared by REST and gRPC:
+//  - the batch queue the request would join has no room (the batcher's hasRoom probe) → UNAVAILABLE, as TF Serving's
+//    batcher says ("The batch scheduling queue to which this task was submitted is full");
+//  - the request bytes held by admitted, unfinished requests would exceed --max_inflight_request_bytes →
+//    RESOURCE_EXHAUSTED on gRPC (a server resource quota, gRPC's code for it).
+// REST answers both with 503 and Retry-After: the client should come back, unlike a 413 (body over the limit, never
+// admissible) or a 400. A request holds its bytes from admission until its answer is sent (the body, its decoded
+// tensors and its batch all live that long), and bodies of unknown length (chunked) are charged as they stream.
+import { RequestError } from '../errors.js';
+
+/** Default --max_inflight_request_bytes: 1 GiB of request bodies being read, decoded or run at once. */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 1024 * 1024 * 1024;
+/** Seconds a REST client is told to wait (Retry-After) after a 503 from admission control. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** What a request targets, when known before its body: the version it resolves to and the signature it names. */
+export interface AdmissionTarget {
+  model: string;
+  version: number;
+  signature: string;
+}
+
+export interface AdmissionOptions {
+  /** Bound on the bytes of admitted, unfinished requests; 0 or Infinity: unbounded. */
+  maxInFlightBytes?: number;
+  /** The batcher's probe (BatchScheduler.hasRoom): false when the target's queue is full. */
+  queueHasRoom?: (model: string, version: number, signature: string) => boolean;
+}
+
+/** An admitted request's claim on the in-flight byte budget. `release` is idempotent. */
+export interface AdmissionTicket {
+  /** Charges `bytes` more (a body of unknown length, as it streams); throws the overload error when over budget. */
+  grow(bytes: number): void;
+  release(): void;
+}
+
+export class Admission {
+  private readonly maxBytes: number;
+  private bytes = 0;
+  /** Requests turned away, by reason (for tests and bench/chaos). */
+  readonly rejected = { queueFull: 0, bytes: 0 };
+
+  constructor(private readonly options: AdmissionOptions = {}) {
+    const m = options.maxInFlightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES;
+    this.maxBytes = m > 0 ? m : Infinity;
+  }
+
+  /** Bytes currently held by admitted requests. */
+  inFlightBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * Admits a request declaring `bytes` (0 when unknown yet) for `target` (undefined when not known before the body),
+   * or throws the RequestError the client gets: UNAVAILABLE (queue full) or RESOURCE_EXHAUSTED (byte budget).
+   * A single request larger than the whole budget is still admitted when nothing else is in flight, so the budget
+   * never makes a body under the body limit impossible to send.
+   */
+  admit(bytes: number, target?: AdmissionTarget): AdmissionTicket {
+    if (target && this.options.queueHasRoom && !this.options.queueHasRoom(target.model, target.version, target.signature)) {
+      this.rejected.queueFull++;
+      throw queueFullError();
+    }
+    this.charge(bytes);
+    let held = bytes;
+    let released = false;
+    return {
+      grow: (n: number) => {
+        if (released) return;
+        this.charge(n);
+        held += n;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.bytes -= held;
+      },
+    };
+  }
+
+  private charge(n: number): void {
+    if (n > 0 && this.bytes > 0 && this.bytes + n > this.maxBytes) {
+      this.rejected.bytes++;
+      throw new RequestError('RESOURCE_EXHAUSTED', `Server is overloaded: more than ${this.maxBytes} bytes of requests are in flight; retry later`);
+    }
+    this.bytes += n;
+  }
+}
+
+/** The batcher's own words for a full queue (TF Serving's text), raised before the body is read. */
+export function queueFullError(): RequestError {
+  return new RequestError('UNAVAILABLE', 'The batch scheduling queue to which this task was submitted is full');
+}
+
+/** Whether an error is admission control turning a request away (REST: 503 + Retry-After). */
+export function isOverload(err: unknown): boolean {
+  return err instanceof RequestError && (err.code === 'UNAVAILABLE' || err.code === 'RESOURCE_EXHAUSTED');
+}

@@ -1,0 +1,92 @@
+// Admission control for gRPC inference calls (Predict, Classify, Regress, MultiInference), decided before the request
+// message is decoded. grpc-js hands a handler an already-deserialized message, and decoding a large PredictRequest
+// (its float_val lists) is most of a rejected call's cost, so the server registers these methods with a pass-through
+// deserializer and this wrapper: it reads only the ModelSpec (field 1) by skipping over the other top-level fields,
+// asks the shared Admission (queue room for the version and signature named; in-flight bytes), and only then decodes
+// the message and calls the real handler. Turned-away calls get UNAVAILABLE (queue full, TF Serving's batcher code)
+// or RESOURCE_EXHAUSTED (in-flight byte budget). Messages over --max_body_bytes never get here: grpc-js refuses them
+// with RESOURCE_EXHAUSTED ("Received message larger than max").
+import type * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
+import { RequestError } from '../../errors.js';
+import { PLAIN, protoRoot } from '../../proto/schema.js';
+import type { Admission, AdmissionTarget, AdmissionTicket } from '../admission.js';
+import type { ServableLookup, VersionSelector } from '../types.js';
+
+const GUARDED = new Set(['Predict', 'Classify', 'Regress', 'MultiInference']);
+
+type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The ModelSpec (field 1) of a serialized request, decoded alone; undefined when absent or unreadable. */
+function peekModelSpec(bytes: Uint8Array, specType: protobuf.Type): Plain | undefined {
+  try {
+    const r = protobuf.Reader.create(bytes);
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag >>> 3 === 1 && (tag & 7) === 2) return specType.toObject(specType.decode(r.bytes()), PLAIN);
+      r.skipType(tag & 7);
+    }
+  } catch {
+    // malformed: the full decode reports it
+  }
+  return undefined;
+}
+
+function targetOf(spec: Plain | undefined, lookup: ServableLookup): AdmissionTarget | undefined {
+  if (!spec?.name) return undefined;
+  let selector: VersionSelector | undefined;
+  if (spec.version) selector = { version: Number(spec.version.value ?? 0) };
+  else if (spec.versionLabel !== undefined) selector = { label: spec.versionLabel };
+  try {
+    const h = lookup.acquire(spec.name, selector);
+    const version = h.version;
+    h.release();
+    return { model: spec.name, version, signature: spec.signatureName || 'serving_default' };
+  } catch {
+    return undefined; // the handler answers NOT_FOUND
+  }
+}
+
+/**
+ * `definition` and `implementation` with the inference methods guarded by `admission`. `toStatus` turns an error into
+ * the call's status (the server's RequestError mapping).
+ */
+export function guardInference(
+  definition: grpc.ServiceDefinition,
+  implementation: grpc.UntypedServiceImplementation,
+  opts: { admission: Admission; lookup: ServableLookup; toStatus: (err: unknown) => Partial<grpc.StatusObject> },
+): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  const specType = protoRoot('tensorflow_serving.proto').lookupType('tensorflow.serving.ModelSpec');
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const impl: grpc.UntypedServiceImplementation = { ...implementation };
+  for (const [name, m] of Object.entries(definition)) {
+    const handler = implementation[name] as grpc.handleUnaryCall<Plain, Plain> | undefined;
+    if (!GUARDED.has(name) || !handler || m.requestStream || m.responseStream) {
+      def[name] = m;
+      continue;
+    }
+    def[name] = { ...m, requestDeserialize: (b: Buffer) => b };
+    impl[name] = ((call: grpc.ServerUnaryCall<Plain, Plain>, callback: grpc.sendUnaryData<Plain>) => {
+      const raw = call.request as unknown as Buffer;
+      let ticket: AdmissionTicket;
+      try {
+        ticket = opts.admission.admit(raw.length, targetOf(peekModelSpec(raw, specType), opts.lookup));
+      } catch (err) {
+        callback(opts.toStatus(err));
+        return;
+      }
+      try {
+        (call as { request: unknown }).request = m.requestDeserialize(raw);
+      } catch (err) {
+        ticket.release();
+        callback(opts.toStatus(new RequestError('INVALID_ARGUMENT', `Could not parse the request message: ${(err as Error).message}`)));
+        return;
+      }
+      handler(call, (err, value, trailer, flags) => {
+        ticket.release();
+        callback(err, value, trailer, flags);
+      });
+    }) as grpc.handleUnaryCall<unknown, unknown>;
+  }
+  return { definition: def, implementation: impl };
+}

@@ -1,0 +1,73 @@
+// Reading a request body within limits. The declared Content-Length is checked before any byte is read; a body of
+// unknown length (chunked) is measured as it streams, so neither can grow past `limit` in memory, and each chunk is
+// charged to the request's admission ticket (a chunked body can push the server over its in-flight byte budget).
+import type http from 'node:http';
+import type { AdmissionTicket } from '../admission.js';
+
+/** The body is larger than the limit: 413, never admissible, retrying does not help. */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`Request body too large: the limit is ${limit} bytes (--max_body_bytes)`);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The declared body length, or -1 when the request has none (chunked, or no body). */
+export function declaredLength(req: http.IncomingMessage): number {
+  const v = req.headers['content-length'];
+  if (v === undefined) return -1;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
+}
+
+/**
+ * Reads the whole body and calls `done` exactly once: with the body, or with BodyTooLarge, the ticket's overload
+ * error or the stream's error. `ticket` was charged the declared length already; only undeclared bytes are added.
+ * A body that arrives in one chunk (most do) is used as it is, without a copy.
+ */
+export function readBody(req: http.IncomingMessage, limit: number, ticket: AdmissionTicket | undefined, done: (err: unknown, body?: Buffer) => void): void {
+  const declared = declaredLength(req);
+  if (declared > limit) {
+    done(new BodyTooLarge(limit));
+    return;
+  }
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let settled = false;
+  const stop = (err: unknown): void => {
+    settled = true;
+    // Stop buffering: the rest of the body is discarded by node:http once the answer is sent.
+    first = undefined;
+    chunks = undefined;
+    done(err);
+  };
+  req.on('data', (c: Buffer) => {
+    if (settled) return;
+    size += c.length;
+    if (size > limit) {
+      stop(new BodyTooLarge(limit));
+      return;
+    }
+    if (ticket && size > declared) {
+      try {
+        ticket.grow(size - Math.max(declared, size - c.length));
+      } catch (err) {
+        stop(err);
+        return;
+      }
+    }
+    if (first === undefined) first = c;
+    else (chunks ??= [first]).push(c);
+  });
+  req.on('end', () => {
+    if (settled) return;
+    settled = true;
+    done(null, chunks ? Buffer.concat(chunks, size) : first ?? EMPTY);
+  });
+  req.on('error', (err) => {
+    if (settled) return;
+    stop(err);
+  });
+}

@@ -1,0 +1,55 @@
+// Decoding an inference request body (predict, classify, regress) into tensors: the CPU-heavy step between reading the
+// bytes and batching. A pure function of (verb, bytes, signatures) so it runs the same on the HTTP thread (small
+// bodies) and in a decode worker (large ones, see decode-pool.ts). Errors are RequestError with TF Serving's texts.
+import type { HostTensor, SignatureInfo } from '../../engine/types.js';
+import { RequestError } from '../../errors.js';
+import { decodeExamplesRequest } from '../../wire/example-json.js';
+import { parseJsonBody } from '../../wire/json-parse.js';
+import { decodePredictRequest, requestSignatureName, signatureNotFoundError, type PredictFormat } from '../../wire/json-tensor.js';
+import { decodePredictFast } from '../../wire/predict-fast-path.js';
+
+export const DEFAULT_SIGNATURE = 'serving_default';
+
+export type InferenceVerb = 'predict' | 'classify' | 'regress';
+
+export type DecodedBody =
+  | { verb: 'predict'; signatureName: string; inputs: Record<string, HostTensor>; format: PredictFormat }
+  | { verb: 'classify' | 'regress'; signatureName: string; examples: Uint8Array[] };
+
+/** Decodes `bytes` for `verb` against the servable's `signatures`. Throws RequestError on bad input. */
+export function decodeInferenceBody(verb: InferenceVerb, bytes: Uint8Array, signatures: Record<string, SignatureInfo>): DecodedBody {
+  if (verb === 'predict') {
+    // The common body (one float input, plain lists of numbers) is read straight from the bytes; anything else, errors
+    // included, takes the general path below.
+    const fast = decodePredictFast(bytes, signatures, DEFAULT_SIGNATURE);
+    if (fast) return { verb, signatureName: fast.signatureName, inputs: fast.inputs, format: fast.format };
+  }
+  const body = parseJsonBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  if (verb === 'predict') {
+    const name = requestSignatureName(body) || DEFAULT_SIGNATURE;
+    const sig = signatures[name];
+    if (!sig) throw signatureNotFoundError(name);
+    const { inputs, format } = decodePredictRequest(body, sig);
+    return { verb, signatureName: name, inputs, format };
+  }
+  const req = decodeExamplesRequest(body);
+  return { verb, signatureName: req.signatureName || DEFAULT_SIGNATURE, examples: req.examples };
+}
+
+/** A decoder as the routes call it: on this thread, or in a worker for large bodies. */
+export type BodyDecoder = (verb: InferenceVerb, bytes: Buffer, signatures: Record<string, SignatureInfo>) => DecodedBody | Promise<DecodedBody>;
+
+/** Errors crossing a thread boundary as plain data, and back. */
+export interface SerializedError {
+  code?: string;
+  message: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof RequestError) return { code: err.code, message: err.message };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+export function deserializeError(e: SerializedError): Error {
+  return e.code ? new RequestError(e.code as RequestError['code'], e.message) : new Error(e.message);
+}

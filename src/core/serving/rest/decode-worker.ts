@@ -1,0 +1,40 @@
+// A decode worker thread (see decode-pool.ts): runs decodeInferenceBody on bodies too large to parse on the HTTP
+// thread and hands the tensors back, transferring their buffers (no copy).
+import { parentPort } from 'node:worker_threads';
+import type { SignatureInfo } from '../../engine/types.js';
+import { decodeInferenceBody, serializeError, type DecodedBody, type InferenceVerb } from './decode-body.js';
+
+interface Job {
+  id: number;
+  verb: InferenceVerb;
+  bytes: Uint8Array;
+  signatures: Record<string, SignatureInfo>;
+}
+
+/** The distinct ArrayBuffers behind a decoded body's tensors (a buffer listed twice would fail the transfer). */
+function buffersOf(d: DecodedBody): ArrayBuffer[] {
+  const set = new Set<ArrayBuffer>();
+  if (d.verb === 'predict') {
+    for (const t of Object.values(d.inputs)) {
+      if (Array.isArray(t.data)) for (const s of t.data) set.add(s.buffer as ArrayBuffer);
+      else set.add(t.data.buffer as ArrayBuffer);
+    }
+  } else for (const e of d.examples) set.add(e.buffer as ArrayBuffer);
+  return [...set].filter((b) => !(b instanceof SharedArrayBuffer));
+}
+
+parentPort!.on('message', (job: Job) => {
+  let decoded: DecodedBody;
+  try {
+    decoded = decodeInferenceBody(job.verb, job.bytes, job.signatures);
+  } catch (err) {
+    parentPort!.postMessage({ id: job.id, error: serializeError(err) });
+    return;
+  }
+  try {
+    parentPort!.postMessage({ id: job.id, decoded }, buffersOf(decoded));
+  } catch {
+    // A buffer that cannot be transferred (e.g. a view on Node's shared pool): copy instead.
+    parentPort!.postMessage({ id: job.id, decoded });
+  }
+});
