@@ -9,6 +9,7 @@ import { register as registerExport } from './commands/export.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerWarmup } from './commands/warmup.js';
 import { register as registerBench } from './commands/bench.js';
+import { register as registerK8s } from './commands/k8s.js';
 import { version } from './version.js';
 
 export function buildProgram(): Command {
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     // subcommand's own --version.
     .enablePositionalOptions()
     .exitOverride();
-  for (const register of [registerInspect, registerRun, registerValidate, registerExport, registerServe, registerWarmup, registerBench]) {
+  for (const register of [registerInspect, registerRun, registerValidate, registerExport, registerServe, registerWarmup, registerBench, registerK8s]) {
     register(program);
   }
   // With positional options a global flag after the subcommand belongs to the subcommand, so each one accepts --debug
