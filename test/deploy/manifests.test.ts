@@ -69,8 +69,7 @@ test('the default set is schema-valid and probes the health endpoints, drains wi
   assert.equal(c.securityContext.readOnlyRootFilesystem, true);
   assert.equal(c.securityContext.allowPrivilegeEscalation, false);
   assert.ok(c.volumeMounts.some((m: any) => m.mountPath === '/tmp'), 'a writable /tmp on a read-only root');
-  assert.deepEqual(c.env.find((e: any) => e.name === 'MODEL_NAME'), { name: 'MODEL_NAME', value: 'mnist' });
-  assert.ok(c.args.includes('--model_base_path=s3://models/mnist'));
+  assert.deepEqual(c.args.slice(0, 3), ['serve', '--model_name=mnist', '--model_base_path=s3://models/mnist']);
   // The HPA owns the replica count.
   assert.equal(objs.Deployment.spec.replicas, undefined);
   assert.equal(objs.Deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);

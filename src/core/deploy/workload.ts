@@ -84,9 +84,8 @@ function volumes(o: K8sOptions): { volumes: IVolume[]; mounts: IVolumeMount[] } 
 export function deployment(o: K8sOptions): Deployment {
   const { volumes: vols, mounts } = volumes(o);
   const res = resources(o);
+  // The model is named by flags, not MODEL_NAME / MODEL_BASE_PATH: explicit args show in `kubectl describe`.
   const env = [
-    { name: 'MODEL_NAME', value: o.modelName },
-    { name: 'MODEL_BASE_PATH', value: o.modelBasePath },
     { name: 'TMPDIR', value: MOUNTS.tmp },
     // NVIDIA's container runtime mounts the Vulkan driver (which Dawn uses) only when "graphics" is asked for.
     ...(o.gpu > 0 ? [{ name: 'NVIDIA_DRIVER_CAPABILITIES', value: 'compute,utility,graphics' }] : []),
