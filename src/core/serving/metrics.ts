@@ -136,6 +136,17 @@ export class ServingMetrics {
     registers: [this.registry],
   });
 
+  private readonly storageErrors = new client.Counter({
+    name: 'tfsvc_storage_errors_total',
+    help: 'Failed listings or downloads of a model base path in object storage (serving versions stay loaded).',
+    labelNames: ['model_name'],
+    registers: [this.registry],
+  });
+
+  storageError(model: string): void {
+    this.storageErrors.inc({ model_name: model });
+  }
+
   request(model: string, api: ApiName, entrypoint: 'REST' | 'GRPC', status: string, latencyMicros: number, examples?: number): void {
     this.requestCount.labels(model, status).inc();
     this.requestLatency.labels(model, api, entrypoint).observe(latencyMicros);
