@@ -10,6 +10,7 @@ import { register as registerServe } from './commands/serve.js';
 import { register as registerWarmup } from './commands/warmup.js';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerK8s } from './commands/k8s.js';
 import { version } from './version.js';
 
 export function buildProgram(): Command {
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     // subcommand's own --version.
     .enablePositionalOptions()
     .exitOverride();
-  for (const register of [registerInspect, registerRun, registerValidate, registerExport, registerServe, registerWarmup, registerBench, registerDoctor]) {
+  for (const register of [registerInspect, registerRun, registerValidate, registerExport, registerServe, registerWarmup, registerBench, registerDoctor, registerK8s]) {
     register(program);
   }
   // With positional options a global flag after the subcommand belongs to the subcommand, so each one accepts --debug

@@ -12,6 +12,7 @@ import type { AccessLogEntry } from '../core/serving/rest/server.js';
 import { isSavedModelDir, parseVersionName } from '../core/savedmodel/layout.js';
 import { modelFromImageEnv, NO_MODEL_MESSAGE } from '../core/serving/image-env.js';
 import type { EnvelopeOptions } from '../core/serving/envelope.js';
+import { isS3Url, parseS3Url } from '../core/storage/s3-url.js';
 import type { BackendName } from '../core/engine/types.js';
 import { parseBackend } from './options.js';
 
@@ -101,6 +102,13 @@ function numFlag(v: unknown, name: string): number {
  * policy naming that version: exactly the version given, never a newer sibling.
  */
 export function modelFromPath(p: string, name: string | undefined): ModelConfig {
+  if (isS3Url(p)) {
+    // Object storage: listed and downloaded by the server; the name defaults to the last prefix segment, as for dirs.
+    const { prefix } = parseS3Url(p);
+    const last = prefix.split('/').filter(Boolean).pop();
+    if (!name && !last) throw new UsageError(`${p}: give --model_name, or a prefix whose last segment names the model`);
+    return { name: name ?? last!, basePath: p.replace(/\/+$/, ''), policy: { kind: 'latest', numVersions: 1 }, labels: {} };
+  }
   let base = path.resolve(p);
   if (!existsSync(base) || !statSync(base).isDirectory()) throw new UsageError(`${p}: no such directory`);
   if (isSavedModelDir(base)) {
@@ -112,6 +120,25 @@ export function modelFromPath(p: string, name: string | undefined): ModelConfig 
     return { name: name ?? path.basename(base), basePath: base, policy: { kind: 'specific', versions: [version] }, labels: {} };
   }
   return { name: name ?? path.basename(base), basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} };
+}
+
+/**
+ * A model config file in object storage, downloaded once at startup into a local temp file (its base_paths must be
+ * absolute or s3:// URLs; --model_config_file_poll_wait_seconds re-reads only local files).
+ */
+async function fetchConfigFile(url: string): Promise<string> {
+  const [{ S3Store, s3ClientFromEnv }, { mkdtempSync, writeFileSync }, os] = await Promise.all([
+    import('../core/storage/s3-store.js'),
+    import('node:fs'),
+    import('node:os'),
+  ]);
+  const loc = parseS3Url(url);
+  const key = loc.prefix.split('/').pop() ?? '';
+  const dir = { bucket: loc.bucket, prefix: loc.prefix.split('/').slice(0, -1).join('/') };
+  const text = await new S3Store(s3ClientFromEnv()).readText(dir, key);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tfsvc-config-')), 'models.config');
+  writeFileSync(file, text);
+  return file;
 }
 
 type Opts = Record<string, unknown>;
@@ -236,7 +263,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       let models: ModelConfig[];
       if (configFile) {
         if (basePath) throw new UsageError('give either --model_config_file or a model base path, not both');
-        models = readModelConfigFile(configFile);
+        models = readModelConfigFile(isS3Url(configFile) ? await fetchConfigFile(configFile) : configFile);
         if (models.length === 0) throw new UsageError(`${configFile}: model_config_list lists no models`);
       } else if (basePath) {
         models = [modelFromPath(basePath, name)];
@@ -296,7 +323,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
 
       const serving = await startServing({
         models,
-        modelConfigFile: configFile,
+        modelConfigFile: configFile && isS3Url(configFile) ? undefined : configFile,
         modelConfigPollSeconds: numFlag(get('model-config-file-poll-wait-seconds', 'model_config_file_poll_wait_seconds', '0'), 'model_config_file_poll_wait_seconds'),
         pollSeconds: numFlag(get('file-system-poll-wait-seconds', 'file_system_poll_wait_seconds', '1'), 'file_system_poll_wait_seconds'),
         batching,

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { UsageError } from '../errors.js';
+import { isS3Url } from '../storage/s3-url.js';
 import { parseTextProto, TextFormatError } from '../proto/text-format.js';
 import { protoRoot } from '../proto/schema.js';
 
@@ -159,7 +160,7 @@ export function modelConfigsOf(list: PlainModelConfig[], file: string, baseDir =
     }
     return {
       name: c.name,
-      basePath: path.resolve(baseDir, expandEnv(c.basePath)),
+      basePath: isS3Url(expandEnv(c.basePath)) ? expandEnv(c.basePath) : path.resolve(baseDir, expandEnv(c.basePath)),
       policy: policyOf(c.modelVersionPolicy, `${file}: model '${c.name}'`),
       labels: { ...(c.versionLabels ?? {}) },
     };

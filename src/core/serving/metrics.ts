@@ -10,6 +10,16 @@ import { BoundCounter, BoundGauge, BoundHistogram } from './bound-metrics.js';
 
 const TF_BUCKETS = client.exponentialBuckets(10, 1.8, 33);
 const SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/**
+ * Bucket bounds of tfsvc_request_duration_seconds. TF Serving's latency histogram has no bound at round SLO thresholds
+ * (10 µs × 1.8^i jumps from 67 ms to 121 ms), so a "share of requests under 100 ms" SLI could not be computed from it.
+ * These bounds hold the thresholds latency SLOs are written with; the SLO kit (src/core/deploy/slo-rules.ts) accepts
+ * exactly these thresholds. Keep the two in step: the kit imports this list.
+ */
+export const REQUEST_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5,
+  0.75, 1, 1.5, 2, 2.5, 5, 10,
+];
 
 export type ApiName = 'Predict' | 'Classify' | 'Regress' | 'GetModelMetadata' | 'GetModelStatus';
 
@@ -26,6 +36,13 @@ export class ServingMetrics {
     help: 'Distribution of wall time (in microseconds) for Tensorflow Serving request.',
     labelNames: ['model_name', 'API', 'entrypoint'],
     buckets: TF_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly requestDuration = new BoundHistogram({
+    name: 'tfsvc_request_duration_seconds',
+    help: 'Wall time of a request from its arrival to its answer, in seconds, with buckets at SLO thresholds.',
+    labelNames: ['model_name', 'API', 'entrypoint'],
+    buckets: REQUEST_DURATION_BUCKETS,
     registers: [this.registry],
   });
   private readonly runtimeLatency = new BoundHistogram({
@@ -125,9 +142,21 @@ export class ServingMetrics {
     registers: [this.registry],
   });
 
+  private readonly storageErrors = new client.Counter({
+    name: 'tfsvc_storage_errors_total',
+    help: 'Failed listings or downloads of a model base path in object storage (serving versions stay loaded).',
+    labelNames: ['model_name'],
+    registers: [this.registry],
+  });
+
+  storageError(model: string): void {
+    this.storageErrors.inc({ model_name: model });
+  }
+
   request(model: string, api: ApiName, entrypoint: 'REST' | 'GRPC', status: string, latencyMicros: number, examples?: number): void {
     this.requestCount.labels(model, status).inc();
     this.requestLatency.labels(model, api, entrypoint).observe(latencyMicros);
+    this.requestDuration.labels(model, api, entrypoint).observe(latencyMicros / 1e6);
     if (examples !== undefined) {
       this.exampleCounts.labels(model).observe(examples);
       this.exampleCountTotal.labels(model).inc(examples);

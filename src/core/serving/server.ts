@@ -15,6 +15,7 @@ import { Manager } from './manager.js';
 import { ServingMetrics } from './metrics.js';
 import { DEFAULT_MAX_BODY_BYTES, startRestServer, type AccessLogEntry, type RestServer } from './rest/server.js';
 import { FileSystemSource } from './source.js';
+import { isS3Url } from '../storage/s3-url.js';
 import { startGrpcServer } from './grpc/server.js';
 import type { ServableLookup, VersionState } from './types.js';
 import path from 'node:path';
@@ -41,6 +42,8 @@ export interface ServeOptions {
   envelope?: EnvelopeOptions;
   /** gRPC port (TF Serving's --port); undefined: no gRPC server. */
   grpcPort?: number;
+  /** Local cache for versions downloaded from object storage (s3:// base paths). */
+  modelCacheDir?: string;
   timeoutMs?: number;
   maxBodyBytes?: number;
   /** Limits on the transports (see docs/serve.md, "Limits and failure behaviour"); defaults in each module. */
@@ -178,7 +181,12 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     maxInFlightBytes: options.limits?.maxInFlightBytes,
     queueHasRoom: (model, version, signature) => scheduler.hasRoom(model, version, signature),
   });
-  const source = new FileSystemSource(manager, options.models, { error: (model, message) => log({ kind: 'source-error', model, message }) });
+  const source = new FileSystemSource(
+    manager,
+    options.models,
+    { error: (model, message) => log({ kind: 'source-error', model, message }), storageError: (model) => metrics.storageError(model) },
+    { cacheDir: options.modelCacheDir },
+  );
 
   let configTimer: NodeJS.Timeout | undefined;
   let rest: RestServer | undefined;
@@ -210,6 +218,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       log: (level, message) => log({ kind: 'envelope', level, message }),
     });
     source.start(options.pollSeconds ?? 1);
+    await source.ready();
     await manager.settled();
     // Like TF Serving, start only when something can serve, or when a model is merely waiting for its first version
     // (an existing, empty base path: versions may be copied in later). Every model failing is a startup error.
@@ -224,10 +233,10 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       }
       if (statuses.some((s) => s.state === 'AVAILABLE')) servingOrWaiting = true;
       else if (statuses.length > 0) problems.push(`${m.name}: ${statuses.map((s) => `version ${s.version}: ${s.errorMessage || s.state}`).join('; ')}`);
-      else if (existsSync(m.basePath)) {
+      else if (isS3Url(m.basePath) ? !source.hasError(m.name) : existsSync(m.basePath)) {
         servingOrWaiting = true;
         log({ kind: 'source-error', model: m.name, message: `no versions found under ${m.basePath} yet; waiting for one` });
-      } else problems.push(`${m.name}: base path ${m.basePath} does not exist`);
+      } else problems.push(`${m.name}: ${isS3Url(m.basePath) ? source.errorOf(m.name) : `base path ${m.basePath} does not exist`}`);
     }
     if (!servingOrWaiting) throw new ModelError(`no model could be loaded: ${problems.join(' | ')}`);
 

@@ -1,0 +1,37 @@
+# tfsvc serving image: `docker build -t tfsvc .` then
+#   docker run -p 8501:8501 -p 8500:8500 -v "$PWD/models/mnist:/models/mnist" -e MODEL_NAME=mnist tfsvc
+# as with the tensorflow/serving image (MODEL_NAME, MODEL_BASE_PATH; extra flags after the image name go to
+# `tfsvc serve`). --build-arg WITH_WEBGPU=1 adds Dawn and the Vulkan loader for `--backend webgpu` on NVIDIA GPUs
+# (the NVIDIA container runtime mounts the driver when NVIDIA_DRIVER_CAPABILITIES includes "graphics").
+# Generated manifests (`tfsvc k8s`) expect exactly this: non-root uid 10001, a read-only root, writes under /tmp only.
+
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+COPY src src
+COPY bin bin
+COPY proto proto
+# `npm ci` runs `prepare` (tsc); the test and bench sources are not in the image, and tsc builds what it finds.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+
+FROM node:20-slim
+ARG WITH_WEBGPU=0
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini ca-certificates $([ "$WITH_WEBGPU" = 1 ] && echo libvulkan1) \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 10001 tfsvc && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin tfsvc
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist/src dist/src
+COPY bin bin
+COPY proto proto
+COPY docker/entrypoint.sh docker/entrypoint.sh
+RUN if [ "$WITH_WEBGPU" = 1 ]; then npm install --no-save --no-audit --no-fund webgpu; fi
+ENV NODE_ENV=production TMPDIR=/tmp
+USER 10001:10001
+EXPOSE 8500 8501
+HEALTHCHECK --interval=10s --timeout=3s --start-period=120s \
+  CMD node -e "fetch('http://127.0.0.1:8501/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+# tini is PID 1: it forwards SIGTERM to tfsvc (which drains, then exits 0) and reaps children.
+ENTRYPOINT ["/usr/bin/tini", "--", "/app/docker/entrypoint.sh"]

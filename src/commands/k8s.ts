@@ -1,0 +1,120 @@
+// `tfsvc k8s`: writes the Kubernetes objects that run a model on tfsvc serve (Deployment, Service, autoscaler, PDB,
+// NetworkPolicy, ServiceMonitor, PrometheusRule), plus the SLO kit (Prometheus rules, Grafana dashboard) and
+// prometheus-adapter's rule. Parses flags, calls src/core/deploy, writes. See docs/deploy.md.
+import { Option, type Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { parsePositiveInt, parseNonNegativeInt } from './options.js';
+
+interface K8sFlags {
+  name: string;
+  image: string;
+  namespace?: string;
+  model_name?: string;
+  model_base_path: string;
+  modelPvc?: string;
+  s3Secret?: string;
+  replicas?: number;
+  min: number;
+  max: number;
+  targetQps: number;
+  autoscaler: 'hpa' | 'keda' | 'none';
+  prometheusUrl: string;
+  gpu: number;
+  tlsSecret?: string;
+  jwksConfigmap?: string;
+  qos: 'guaranteed' | 'burstable' | 'besteffort';
+  cpu: string;
+  memory: string;
+  drainSeconds: number;
+  prestopSeconds: number;
+  grpcProbes?: boolean;
+  slo: string[];
+  out?: string;
+}
+
+function parsePositiveNumber(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number above 0');
+  return n;
+}
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('k8s')
+    .description('write Kubernetes manifests, Prometheus SLO rules and a Grafana dashboard for serving a model with tfsvc')
+    .requiredOption('--name <name>', 'name of the Deployment, Service and the other objects')
+    .requiredOption('--image <image>', 'container image with tfsvc (see the Dockerfile)')
+    .addOption(new Option('--model_base_path <path>', 's3://bucket/prefix/model or a path in the container').makeOptionMandatory())
+    .addOption(new Option('--model_name <name>', 'model name in URLs (default: --name)'))
+    .option('--namespace <ns>', 'namespace of every object (default: kubectl\'s)')
+    .option('--model-pvc <claim>', 'PersistentVolumeClaim with the model versions, mounted read-only at /models')
+    .option('--s3-secret <secret>', 'Secret whose keys become environment variables (AWS_ACCESS_KEY_ID, S3_ENDPOINT, ...)')
+    .option('--replicas <n>', 'replicas without an autoscaler (default: --min)', parsePositiveInt)
+    .option('--min <n>', 'fewest replicas', parsePositiveInt, 2)
+    .option('--max <n>', 'most replicas', parsePositiveInt, 10)
+    .option('--target-qps <n>', 'requests per second per pod the autoscaler aims for', parsePositiveNumber, 100)
+    .addOption(new Option('--autoscaler <kind>', 'scale on QPS with an HPA (prometheus-adapter) or KEDA, or not at all').choices(['hpa', 'keda', 'none']).default('hpa'))
+    .option('--prometheus-url <url>', 'Prometheus that KEDA queries', 'http://prometheus-operated.monitoring.svc:9090')
+    .option('--gpu <n>', 'NVIDIA GPUs per pod (serves on --backend webgpu)', parseNonNegativeInt, 0)
+    .option('--tls-secret <secret>', 'kubernetes.io/tls Secret: serve REST over HTTPS')
+    .option('--jwks-configmap <configmap>', 'ConfigMap with key jwks.json: require JWTs signed by its keys')
+    .addOption(new Option('--qos <class>', 'Kubernetes QoS class of the pods').choices(['guaranteed', 'burstable', 'besteffort']).default('burstable'))
+    .option('--cpu <quantity>', 'CPU request (and limit with --qos guaranteed)', '1')
+    .option('--memory <quantity>', 'memory request and limit', '2Gi')
+    .option('--drain-seconds <s>', 'seconds a pod may take to finish in-flight requests after SIGTERM', parsePositiveInt, 30)
+    .option('--prestop-seconds <s>', 'seconds between leaving the endpoints and SIGTERM', parseNonNegativeInt, 5)
+    .option('--grpc-probes', 'probe over grpc.health.v1 instead of HTTP /readyz and /healthz')
+    .option('--slo <spec>', 'latency SLO for the alert rules and dashboard, e.g. p99<100ms@99.9% (repeatable)', collect, [])
+    .option('--out <dir>', 'write tfsvc.yaml, prometheus-rules.yaml, prometheus-adapter-values.yaml and grafana-dashboard.json there (default: the objects to stdout)')
+    .argument('[serve-args...]', 'extra `tfsvc serve` flags, after --')
+    .action(async (serveArgs: string[], flags: K8sFlags) => {
+      const [{ generate, toYaml, toYamlStream }, { parseLatencySlo }] = await Promise.all([
+        import('../core/deploy/manifests.js'),
+        import('../core/deploy/slo-spec.js'),
+      ]);
+      const files = generate({
+        name: flags.name,
+        namespace: flags.namespace,
+        image: flags.image,
+        modelName: flags.model_name ?? flags.name,
+        modelBasePath: flags.model_base_path,
+        modelPvc: flags.modelPvc,
+        s3Secret: flags.s3Secret,
+        replicas: flags.replicas ?? flags.min,
+        minReplicas: flags.min,
+        maxReplicas: flags.max,
+        targetQps: flags.targetQps,
+        autoscaler: flags.autoscaler,
+        prometheusUrl: flags.prometheusUrl,
+        gpu: flags.gpu,
+        tlsSecret: flags.tlsSecret,
+        jwksConfigMap: flags.jwksConfigmap,
+        qos: flags.qos,
+        cpu: flags.cpu,
+        memory: flags.memory,
+        drainSeconds: flags.drainSeconds,
+        preStopSeconds: flags.prestopSeconds,
+        grpcProbes: flags.grpcProbes === true,
+        slos: flags.slo.map(parseLatencySlo),
+        serveArgs,
+      });
+      if (!flags.out) {
+        process.stdout.write(toYamlStream(files.objects));
+        return;
+      }
+      const { mkdir, writeFile } = await import('node:fs/promises');
+      const path = await import('node:path');
+      await mkdir(flags.out, { recursive: true });
+      const written: [string, string][] = [
+        ['tfsvc.yaml', toYamlStream(files.objects)],
+        ['prometheus-rules.yaml', toYaml(files.rules)],
+        ['grafana-dashboard.json', JSON.stringify(files.dashboard, null, 2) + '\n'],
+      ];
+      if (files.adapterValues) written.push(['prometheus-adapter-values.yaml', toYaml(files.adapterValues)]);
+      for (const [file, text] of written) {
+        await writeFile(path.join(flags.out, file), text);
+        process.stdout.write(`wrote ${path.join(flags.out, file)}\n`);
+      }
+    });
+}

@@ -1,0 +1,149 @@
+// Model versions kept in object storage, mirrored into a local cache directory so the SavedModel reader (and its
+// CRC32C checks, at load) works on plain files. Contract with the Source: `poll()` lists the base prefix and says
+// which versions are complete; `materialize()` returns a local directory holding exactly the listed objects of a
+// version, downloading only what the cache lacks (a version whose listing, by keys, sizes and ETags, is unchanged is
+// never downloaded again, also across restarts).
+//
+// When is a version complete? Object stores have no atomic rename, so a reader can list a version half uploaded.
+//  - `tfsvc export --repo s3://...` writes `.tfsvc-incomplete` first, then the files, then `.tfsvc-complete` (a
+//    manifest of every key and size), then deletes `.tfsvc-incomplete`: a version is taken once its manifest is there
+//    and every listed object matches it.
+//  - A version with `.tfsvc-incomplete` and no manifest is an upload in progress (or one that died): never taken.
+//  - A version written by another tool (neither marker) is taken once its listing is the same on two polls in a row,
+//    as the file-system source does for directories; at a server's first poll, versions are taken as they are.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { S3Object, S3Store } from './s3-store.js';
+import { s3Url, type S3Location } from './s3-url.js';
+
+export const COMPLETE_MARKER = '.tfsvc-complete';
+export const INCOMPLETE_MARKER = '.tfsvc-incomplete';
+/** Written into a cached version directory: the listing it was downloaded from. */
+const CACHE_STAMP = '.tfsvc-source';
+
+export interface CompletionManifest {
+  readonly format: 'tfsvc-upload/1';
+  readonly files: { key: string; size: number }[];
+}
+
+export interface RemoteVersion {
+  readonly version: number;
+  /** Objects of the version (keys relative to the version's prefix), markers excluded. */
+  readonly objects: S3Object[];
+  /** Keys, sizes and ETags: equal listings mean equal content. */
+  readonly listing: string;
+  readonly marker: 'complete' | 'incomplete' | 'none';
+}
+
+/** Groups a base prefix's objects by their numeric first path segment (TF Serving's version directory names). */
+export function groupVersions(objects: S3Object[]): RemoteVersion[] {
+  const by = new Map<number, { objects: S3Object[]; complete: boolean; incomplete: boolean }>();
+  for (const o of objects) {
+    const slash = o.key.indexOf('/');
+    if (slash <= 0) continue;
+    const dir = o.key.slice(0, slash);
+    if (!/^\d+$/.test(dir)) continue;
+    const version = Number(dir);
+    const rel = o.key.slice(slash + 1);
+    const entry = by.get(version) ?? { objects: [], complete: false, incomplete: false };
+    if (rel === COMPLETE_MARKER) entry.complete = true;
+    else if (rel === INCOMPLETE_MARKER) entry.incomplete = true;
+    else entry.objects.push({ ...o, key: rel });
+    by.set(version, entry);
+  }
+  return [...by.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([version, e]) => {
+      const objects = e.objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      return {
+        version,
+        objects,
+        listing: objects.map((o) => `${o.key}:${o.size}:${o.etag}`).join('|'),
+        marker: e.complete ? 'complete' : e.incomplete ? 'incomplete' : 'none',
+      };
+    });
+}
+
+export class S3VersionMirror {
+  private previous = new Map<number, string>();
+  private polled = false;
+  private readonly cacheRoot: string;
+
+  constructor(
+    private readonly store: S3Store,
+    private readonly base: S3Location,
+    cacheDir: string,
+  ) {
+    // One folder per base URL, named by its hash: nothing of the URL needs escaping, and two models never share one.
+    this.cacheRoot = path.join(cacheDir, createHash('sha256').update(s3Url(base)).digest('hex').slice(0, 16));
+  }
+
+  /** Lists the base prefix; returns the complete versions. Throws (the store's error, no secrets) when listing fails. */
+  async poll(): Promise<RemoteVersion[]> {
+    const versions = groupVersions(await this.store.list(this.base));
+    const first = !this.polled;
+    this.polled = true;
+    const ready: RemoteVersion[] = [];
+    for (const v of versions) {
+      if (v.objects.length === 0) continue;
+      if (v.marker === 'complete') {
+        if (await this.matchesManifest(v)) ready.push(v);
+      } else if (v.marker === 'none' && (first || this.previous.get(v.version) === v.listing)) {
+        ready.push(v);
+      }
+    }
+    this.previous = new Map(versions.map((v) => [v.version, v.listing]));
+    return ready;
+  }
+
+  private async matchesManifest(v: RemoteVersion): Promise<boolean> {
+    let manifest: CompletionManifest;
+    try {
+      manifest = JSON.parse(await this.store.readText(this.base, `${v.version}/${COMPLETE_MARKER}`)) as CompletionManifest;
+    } catch {
+      return false;
+    }
+    const listed = new Map(v.objects.map((o) => [o.key, o.size]));
+    return Array.isArray(manifest.files) && manifest.files.length === v.objects.length && manifest.files.every((f) => listed.get(f.key) === f.size);
+  }
+
+  /** The local directory of a complete version, downloaded now unless the cache already holds this exact listing. */
+  async materialize(v: RemoteVersion): Promise<string> {
+    const digest = createHash('sha256').update(v.listing).digest('hex').slice(0, 12);
+    const dir = path.join(this.cacheRoot, `${v.version}-${digest}`);
+    if (existsSync(path.join(dir, CACHE_STAMP)) && readFileSync(path.join(dir, CACHE_STAMP), 'utf8') === v.listing) return dir;
+    mkdirSync(this.cacheRoot, { recursive: true });
+    // Download beside the final place, then rename: a crash never leaves a directory that looks complete.
+    const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      for (const o of v.objects) {
+        const file = path.join(tmp, ...o.key.split('/'));
+        if (!file.startsWith(tmp + path.sep)) throw new Error(`object key "${o.key}" escapes its version directory`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        await this.store.download(this.base, `${v.version}/${o.key}`, file, o.size);
+      }
+      writeFileSync(path.join(tmp, CACHE_STAMP), v.listing);
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    return dir;
+  }
+
+  /** Removes cached versions other than `keep` (the directories the Source still aspires). */
+  prune(keep: Set<string>): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.cacheRoot);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = path.join(this.cacheRoot, n);
+      if (!keep.has(p) && !n.includes('.tmp-')) rmSync(p, { recursive: true, force: true });
+    }
+  }
+}
