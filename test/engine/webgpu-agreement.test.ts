@@ -97,7 +97,14 @@ for (const dir of dirs) {
       t.skip(`does not load on wasm: ${wasm.error.slice(0, 160)}`);
       return;
     }
+    const strings = Object.values(wasm.model.signatures).some((sig) => Object.values(sig.inputs).some((i) => i.dtype === 'DT_STRING'));
     wasm.model.dispose();
+    if (strings) {
+      // Known limit (docs/engine.md): tfsvc's host string ops read their inputs on the CPU, which a GPU-computed tensor
+      // cannot be in Node; text preprocessing models serve on wasm or cpu.
+      t.skip('string inputs: text preprocessing does not run on the webgpu backend yet');
+      return;
+    }
     if (wasm.outputs.size === 0) {
       t.skip(`does not run on wasm: ${wasm.failures[0] ?? 'no signature can be fed generated inputs'}`);
       return;

@@ -124,6 +124,16 @@ type Message =
   | { id: number; op: 'run'; key: string; signature: string; inputs: Record<string, HostTensor>; outputFilter?: string[] }
   | { id: number; op: 'unload'; key: string };
 
+/** Whether a TypeError or ReferenceError (a bug the engine hit, not a refused input) is in `err`'s cause chain. */
+function programError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 8; depth++) {
+    if (e instanceof TypeError || e instanceof ReferenceError) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 async function handle(msg: Message): Promise<{ result: unknown; transfer?: ArrayBuffer[] }> {
   switch (msg.op) {
     case 'load': {
@@ -134,8 +144,16 @@ async function handle(msg: Message): Promise<{ result: unknown; transfer?: Array
       const mine = new Map<string, Canary>();
       try {
         for (const signature of Object.keys(model.signatures)) {
-          const canary = await recordCanary(model, signature);
-          if (canary) mine.set(signature, canary);
+          try {
+            const canary = await recordCanary(model, signature);
+            if (canary) mine.set(signature, canary);
+          } catch (err) {
+            // A kernel that refuses the zeros themselves (a Gather whose indices must name rows that zero-filled inputs
+            // do not have) says nothing about the signature: it keeps no canary. A crash of the engine's own code (a
+            // TypeError or ReferenceError inside the executor) or a fault is what fails the load.
+            if (err instanceof CanaryRunError && !engineFault(err) && !programError(err)) continue;
+            throw err;
+          }
         }
       } catch (err) {
         model.dispose();
