@@ -1,10 +1,10 @@
 // `tfsvc run MODEL --input JSON | --input-file F`: one offline prediction printed as TF Serving would answer it.
-// Parses flags and reads the input; the work is src/core/engine/run-once.ts.
+// Parses flags and reads the input; the work is src/core/run/run-once.ts.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { BackendName } from '../core/engine/types.js';
-import { BACKEND_NAMES, parseBackend, parseTags, parseVersion } from './options.js';
+import { BACKEND_NAMES, parseBackend, parsePositiveInt, parseTags, parseVersion } from './options.js';
 
 // The engine (tfjs, protobufjs) loads inside the action, so `tfsvc --help` and the other commands don't pay for it.
 
@@ -16,6 +16,7 @@ interface RunFlags {
   inputFile?: string;
   version?: number;
   verbose?: boolean;
+  maxRequestElements?: number;
 }
 
 export function register(program: Command): void {
@@ -29,12 +30,13 @@ export function register(program: Command): void {
     .option('--tag-set <tags>', 'meta graph tag set, comma-separated (default: serve)', parseTags)
     .option('--backend <name>', `engine backend: ${BACKEND_NAMES.join(', ')}`, parseBackend, 'wasm')
     .option('--version <n>', 'version to run when MODEL is a base directory', parseVersion)
+    .option('--max-request-elements <n>', 'refuse requests whose inputs hold more elements (default 2^26 = 67108864)', parsePositiveInt)
     .option('--verbose', 'print the model directory, backend and timings to stderr')
     .option('--debug', 'print stack traces on errors')
     .action(async (model: string, flags: RunFlags) => {
       const body = readInput(flags);
-      const { runOnce } = await import('../core/engine/run-once.js');
-      const r = await runOnce({ model, version: flags.version, signature: flags.signature, tags: flags.tagSet, backend: flags.backend, body });
+      const { runOnce } = await import('../core/run/run-once.js');
+      const r = await runOnce({ model, version: flags.version, signature: flags.signature, tags: flags.tagSet, backend: flags.backend, body, maxRequestElements: flags.maxRequestElements });
       process.stdout.write(r.response.endsWith('\n') ? r.response : `${r.response}\n`);
       if (flags.verbose || flags.backend === 'auto') {
         const v = r.version !== undefined ? ` version ${r.version}` : '';

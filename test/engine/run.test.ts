@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { runOnce } from '../../src/core/engine/run-once.js';
+import { runOnce } from '../../src/core/run/run-once.js';
 import { needsShared, sharedModel } from '../helpers/shared-models.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));

@@ -13,6 +13,7 @@ import { ServingMetrics } from './metrics.js';
 import { startRestServer, type AccessLogEntry, type RestServer } from './rest/server.js';
 import { FileSystemSource } from './source.js';
 import { startGrpcServer } from './grpc/server.js';
+import { DEFAULT_MAX_REQUEST_ELEMENTS } from '../wire/signature-check.js';
 import type { ServableLookup, VersionState } from './types.js';
 import path from 'node:path';
 
@@ -33,6 +34,8 @@ export interface ServeOptions {
   grpcPort?: number;
   timeoutMs?: number;
   maxBodyBytes?: number;
+  /** --max_request_elements: most elements one request's inputs may hold (default 2^26; src/core/wire/signature-check.ts). */
+  maxRequestElements?: number;
   cors?: boolean;
   accessLog?: (entry: AccessLogEntry) => void;
   warmup?: boolean;
@@ -152,11 +155,13 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     }
 
     const monitoring = options.monitoring ?? { prometheusEnabled: true, path: DEFAULT_METRICS_PATH };
+    const limits = { maxElements: options.maxRequestElements ?? DEFAULT_MAX_REQUEST_ELEMENTS };
     const host = options.host ?? '0.0.0.0';
     rest = await startRestServer({
       lookup: manager,
       metrics: monitoring.prometheusEnabled ? metrics : undefined,
       metricsPath: monitoring.path,
+      limits,
       port: options.restPort ?? 8501,
       host,
       timeoutMs: options.timeoutMs,
@@ -170,7 +175,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     log({ kind: 'listening', protocol: 'REST', host, port: rest.port });
 
     if (options.grpcPort !== undefined) {
-      grpc = await startGrpcServer(manager, { port: options.grpcPort, host }).catch((err: Error) => {
+      grpc = await startGrpcServer(manager, { port: options.grpcPort, host, limits }).catch((err: Error) => {
         if (/EADDRINUSE|address already in use/i.test(err.message)) throw new UsageError(`gRPC port ${options.grpcPort} is already in use (choose another with --port)`);
         throw err;
       });

@@ -11,10 +11,11 @@ import protobuf from 'protobufjs';
 import { RequestError, type ErrorCodeName } from '../../errors.js';
 import type { HostTensor, SignatureInfo } from '../../engine/types.js';
 import { PLAIN, protoRoot } from '../../proto/schema.js';
-import { tensorProtoToHost } from '../../savedmodel/tensor.js';
 import type { TensorProto } from '../../savedmodel/types.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
-import { checkOutputFilter, checkPredictInputs, predictSignature } from '../../wire/predict-rules.js';
+import { checkOutputFilter, predictSignature } from '../../wire/predict-rules.js';
+import { decodePredictInputs } from '../../wire/predict-proto.js';
+import { checkInputs, DEFAULT_LIMITS, type RequestLimits } from '../../wire/signature-check.js';
 import {
   checkClassifySignature,
   checkRegressSignature,
@@ -105,8 +106,6 @@ const responseSpec = (h: ServableHandle, signatureName?: string): Plain => ({
   ...(signatureName !== undefined ? { signatureName } : {}),
 });
 
-const requestTensorError = (message: string) => new RequestError('INVALID_ARGUMENT', message);
-
 /** Runs `body` with a handle for `spec`, releasing it afterwards; aborts when the client cancels. */
 async function withHandle<T>(
   lookup: ServableLookup,
@@ -142,6 +141,7 @@ function unary(fn: (call: grpc.ServerUnaryCall<Plain, Plain>) => Promise<Plain>)
  */
 function runExamples(
   lookup: ServableLookup,
+  limits: RequestLimits,
   call: grpc.ServerUnaryCall<Plain, Plain>,
   check: (sig: SignatureInfo) => string,
   wanted: (sig: SignatureInfo) => string[],
@@ -152,21 +152,20 @@ function runExamples(
     const sig = examplesSignature(h.signatures, key);
     const input = check(sig);
     const examples = examplesFromInput(call.request.input);
-    const outputs = await h.run(key, { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, { outputFilter: wanted(sig), signal });
+    const inputs: Record<string, HostTensor> = { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } };
+    checkInputs(sig, inputs, limits);
+    const outputs = await h.run(key, inputs, { outputFilter: wanted(sig), signal });
     return respond(h, key, outputs, examples.length);
   });
 }
 
-function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplementation {
+function predictionService(lookup: ServableLookup, limits: RequestLimits): grpc.UntypedServiceImplementation {
   return {
     Predict: unary((call) =>
       withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
         const key = sigName || 'serving_default';
         const sig = predictSignature(h.signatures, key);
-        const requestInputs = (call.request.inputs ?? {}) as Record<string, TensorProto>;
-        checkPredictInputs(sig, Object.keys(requestInputs));
-        const inputs: Record<string, HostTensor> = {};
-        for (const [alias, t] of Object.entries(requestInputs)) inputs[alias] = tensorProtoToHost(t, requestTensorError);
+        const inputs = decodePredictInputs((call.request.inputs ?? {}) as Record<string, TensorProto>, sig, limits);
         const filter = checkOutputFilter(sig, call.request.outputFilter);
         const outputs = await h.run(key, inputs, { outputFilter: filter, signal });
         const protoOutputs: Plain = {};
@@ -175,7 +174,7 @@ function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplement
       }),
     ),
     Classify: unary((call) =>
-      runExamples(lookup, call, checkClassifySignature, (sig) => ['classes', 'scores'].filter((a) => a in sig.outputs), (h, key, outputs, n) => {
+      runExamples(lookup, limits, call, checkClassifySignature, (sig) => ['classes', 'scores'].filter((a) => a in sig.outputs), (h, key, outputs, n) => {
         const result = classificationResult(outputs, n);
         // proto3 leaves default values off the wire (an absent label, a zero score), as TF Serving's C++ does.
         const classifications = result.classifications.map((c) => ({
@@ -185,7 +184,7 @@ function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplement
       }),
     ),
     Regress: unary((call) =>
-      runExamples(lookup, call, checkRegressSignature, () => ['outputs'], (h, key, outputs, n) => ({
+      runExamples(lookup, limits, call, checkRegressSignature, () => ['outputs'], (h, key, outputs, n) => ({
         modelSpec: responseSpec(h, key),
         result: regressionResult(outputs, n),
       })),
@@ -229,6 +228,8 @@ export interface GrpcServerOptions {
   port: number;
   /** Default 0.0.0.0 (TF Serving listens on all interfaces). */
   host?: string;
+  /** Request limits of the signature check (--max_request_elements); default DEFAULT_LIMITS. */
+  limits?: RequestLimits;
 }
 
 export interface RunningGrpcServer {
@@ -242,7 +243,7 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
   const defs = servingServiceDefinitions();
   // TF Serving accepts messages up to 2 GiB; grpc-js defaults to 4 MiB received.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
-  server.addService(defs.prediction, predictionService(lookup));
+  server.addService(defs.prediction, predictionService(lookup, opts.limits ?? DEFAULT_LIMITS));
   server.addService(defs.model, modelService(lookup));
   const host = opts.host ?? '0.0.0.0';
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${opts.port}` : `${host}:${opts.port}`;

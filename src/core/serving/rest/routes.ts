@@ -5,24 +5,28 @@
 //   GET  <metrics path>                                   Prometheus text (when metrics are on)
 // Paths match case-insensitively like TF Serving's RE2 patterns. Any other /v1/ path is TF Serving's
 // "Malformed request" (400); anything else is 404. Errors are `{ "error": "..." }` with RequestError.httpStatus.
-// Request and response bodies are the jsontensor codecs' business (json-tensor.ts, example-json.ts,
-// metadata-json.ts); this file only looks servables up, runs them and maps errors.
+// Request and response bodies are the wire codecs' business (src/core/wire: predict-json.ts, example-json.ts,
+// json-tensor.ts; metadata-json.ts here), and every decoded request passes the signature check (signature-check.ts)
+// before it runs; this file only looks servables up, runs them and maps errors.
 import { RequestError } from '../../errors.js';
-import type { SignatureInfo } from '../../engine/types.js';
+import type { HostTensor, SignatureInfo } from '../../engine/types.js';
 import type { CancelSignal } from '../cancel.js';
 import type { ApiName, ServingMetrics } from '../metrics.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
-import { parseJsonBody } from '../../wire/json-parse.js';
-import { decodePredictRequest, encodeErrorJson, encodePredictResponse, requestSignatureName, signatureNotFoundError } from '../../wire/json-tensor.js';
+import { parseJsonBody, signatureNotFoundError } from '../../wire/json-parse.js';
+import { encodeErrorJson, encodePredictResponse } from '../../wire/json-tensor.js';
+import { decodePredictJson } from '../../wire/predict-json.js';
 import { checkClassifySignature, checkRegressSignature, decodeExamplesRequest, encodeClassifyResponse, encodeRegressResponse } from '../../wire/example-json.js';
+import { checkInputs, DEFAULT_LIMITS, type RequestLimits } from '../../wire/signature-check.js';
 import { encodeMetadataResponse, encodeStatusResponse } from './metadata-json.js';
-import { decodePredictFast } from '../../wire/predict-fast-path.js';
 
 export interface RouteContext {
   lookup: ServableLookup;
   metrics?: ServingMetrics;
   /** Where Prometheus metrics are served (default /monitoring/prometheus/metrics); only when `metrics` is set. */
   metricsPath?: string;
+  /** Request limits of the signature check (--max_request_elements); default DEFAULT_LIMITS. */
+  limits?: RequestLimits;
 }
 
 export interface RouteRequest {
@@ -76,30 +80,21 @@ function signatureOf(handle: ServableHandle, name: string): SignatureInfo {
   return sig;
 }
 
-async function runInference(verb: string, handle: ServableHandle, bytes: Buffer, signal: CancelSignal): Promise<{ body: string; examples?: number }> {
+async function runInference(verb: string, handle: ServableHandle, bytes: Buffer, signal: CancelSignal, limits: RequestLimits): Promise<{ body: string; examples?: number }> {
   if (verb === 'predict') {
-    // The common body (one float input, plain lists of numbers) is read straight from the bytes; anything else, errors
-    // included, takes the general path below.
-    const fast = decodePredictFast(bytes, handle.signatures, DEFAULT_SIGNATURE);
-    if (fast) {
-      const outputs = await handle.run(fast.signatureName, fast.inputs, { signal });
-      return { body: encodePredictResponse(outputs, fast.format, handle.signatures[fast.signatureName]) };
-    }
+    const req = decodePredictJson(bytes, handle.signatures, DEFAULT_SIGNATURE);
+    checkInputs(req.signature, req.inputs, limits, bytes.length);
+    const outputs = await handle.run(req.signatureName, req.inputs, { signal });
+    return { body: encodePredictResponse(outputs, req.format, req.signature) };
   }
-  const body = parseJsonBody(bytes.toString('utf8'));
-  if (verb === 'predict') {
-    const name = requestSignatureName(body) || DEFAULT_SIGNATURE;
-    const sig = signatureOf(handle, name);
-    const { inputs, format } = decodePredictRequest(body, sig);
-    const outputs = await handle.run(name, inputs, { signal });
-    return { body: encodePredictResponse(outputs, format, sig) };
-  }
-  const req = decodeExamplesRequest(body);
+  const req = decodeExamplesRequest(parseJsonBody(bytes.toString('utf8')));
   const name = req.signatureName || DEFAULT_SIGNATURE;
   const sig = signatureOf(handle, name);
   const alias = verb === 'classify' ? checkClassifySignature(sig) : checkRegressSignature(sig);
   const examples = req.examples;
-  const outputs = await handle.run(name, { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, { signal });
+  const inputs: Record<string, HostTensor> = { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } };
+  checkInputs(sig, inputs, limits, bytes.length);
+  const outputs = await handle.run(name, inputs, { signal });
   const out = verb === 'classify' ? encodeClassifyResponse(outputs, sig, examples.length) : encodeRegressResponse(outputs, sig, examples.length);
   return { body: out, examples: examples.length };
 }
@@ -135,7 +130,7 @@ export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promi
       // After the lookup: tfsvc's in-flight gauge gets no label set for a made-up model name in a URL.
       stopInFlight = ctx.metrics?.requestStarted(model);
       try {
-        const out = await runInference(verb, handle, req.body, req.signal);
+        const out = await runInference(verb, handle, req.body, req.signal, ctx.limits ?? DEFAULT_LIMITS);
         examples = out.examples;
         return finish({ status: 200, body: out.body }, 'OK');
       } finally {
