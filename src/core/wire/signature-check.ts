@@ -4,9 +4,10 @@
 //
 // What it checks, per input, in the signature's terms (errors are RequestError INVALID_ARGUMENT: 400 / gRPC 3):
 //  - the alias is one of the signature's inputs, and the dtype is the signature's;
-//  - the rank and every fixed dimension match the signature's shape (-1 matches any size; an unknown-rank signature
-//    shape matches any shape);
-//  - inputs whose signature shape starts with a free batch dimension (-1) agree on its size;
+//  - the shape is compatible with the signature's: of the same rank, every fixed dimension matches (-1 matches any
+//    size); of another rank (which TF Serving runs when the graph can, e.g. half_plus_two's x [-1,1] fed [3]), the
+//    element count fits the fixed dimensions (see shapeCompatible); an unknown-rank signature shape matches any shape;
+//  - inputs of the signature's rank whose signature shape starts with a free batch dimension (-1) agree on its size;
 //  - the tensor holds as many values as its shape implies;
 // and over the whole request, that the elements and decoded bytes stay within RequestLimits: at most
 // `maxElements` elements (--max_request_elements, default 2^26), and at most 8 bytes per allowed element or 8x the
@@ -85,15 +86,30 @@ export function hostHeader(t: HostTensor): TensorHeader {
   return { dtype: t.dtype, shape: t.shape, bytes, values: d.length / perElement };
 }
 
-/** `spec`'s shape admits `shape`: same rank, every fixed dimension equal. An unknown-rank spec admits any shape. */
+/**
+ * `spec`'s shape admits `shape`. Of the same rank: every fixed dimension equal. Of another rank, TF Serving still runs
+ * the request when the graph can take it (its canonical half_plus_two example feeds `[3]` to an `x` of `[-1,1]`), so
+ * such a shape is admitted when its elements fit the signature's: a whole number of the fixed dimensions' product
+ * (exactly that product when no dimension is free). An unknown-rank spec admits any shape.
+ */
 export function shapeCompatible(spec: TensorSpec, shape: readonly number[]): boolean {
   if (spec.shape === null) return true;
-  if (spec.shape.length !== shape.length) return false;
-  for (let i = 0; i < shape.length; i++) {
-    const want = spec.shape[i]!;
-    if (want >= 0 && want !== shape[i]) return false;
+  if (spec.shape.length === shape.length) {
+    for (let i = 0; i < shape.length; i++) {
+      const want = spec.shape[i]!;
+      if (want >= 0 && want !== shape[i]) return false;
+    }
+    return true;
   }
-  return true;
+  let fixed = 1;
+  let free = false;
+  for (const d of spec.shape) {
+    if (d >= 0) fixed *= d;
+    else free = true;
+  }
+  const n = shapeElements(shape);
+  if (fixed === 0) return n === 0;
+  return free ? n % fixed === 0 : n === fixed;
 }
 
 /**
@@ -122,7 +138,7 @@ export function checkHeaders(signature: SignatureInfo, inputs: Record<string, Te
     if (h.values !== undefined && h.values !== n) {
       throw invalid(`input "${alias}": ${h.values} values for shape ${shapeText(h.shape)}, which holds ${n}`);
     }
-    if (spec.shape !== null && spec.shape.length > 0 && spec.shape[0] === -1) {
+    if (spec.shape !== null && spec.shape.length > 0 && spec.shape[0] === -1 && spec.shape.length === h.shape.length) {
       if (!batch) batch = { alias, size: h.shape[0]! };
       else if (batch.size !== h.shape[0]) {
         throw invalid(
