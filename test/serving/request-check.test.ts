@@ -50,7 +50,7 @@ describe('gRPC: the 34-byte request declaring 2^40 elements', needsShared, () =>
     });
     assert.ok(err, 'the request must fail');
     assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(err.details, /input "x": shape \[1099511627776\] brings the request to 1099511627776 elements, more than the server's limit of 67108864 \(--max_request_elements\)/);
+    assert.match(err.details, /input "x": shape \[1099511627776\] brings the request to 1099511627776 elements, more than the limit of 67108864 \(--max_request_elements\)/);
 
     const defs = servingServiceDefinitions();
     const Stub = grpc.makeGenericClientConstructor(defs.prediction, 'PredictionService');

@@ -293,7 +293,7 @@ describe('fuzz: gRPC PredictRequest decoder + signature check', () => {
         fc.pre(shapeElements(dims) > LIMITS.maxElements);
         const proto = { dtype: 'DT_FLOAT', tensorShape: { dim: dims.map((size) => ({ size })) }, floatVal: vals };
         const r = onlyRequestErrors(() => decodePredictInputs({ x: proto }, sigOf('DT_FLOAT', null), LIMITS));
-        assert.ok(r instanceof RequestError && r.code === 'INVALID_ARGUMENT' && /more than the server's limit of 4096/.test(r.message), String(r));
+        assert.ok(r instanceof RequestError && r.code === 'INVALID_ARGUMENT' && /more than the limit of 4096/.test(r.message), String(r));
       }),
       RUNS,
     );

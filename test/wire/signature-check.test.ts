@@ -60,10 +60,10 @@ describe('signature check', () => {
     const limits = { maxElements: 1000 };
     const two = sig({ a: ['DT_FLOAT', [-1, 2]], b: ['DT_FLOAT', [-1, 2]] });
     checkInputs(two, { a: f32([250, 2]), b: f32([250, 2]) }, limits);
-    refuses(() => checkInputs(two, { a: f32([300, 2]), b: f32([300, 2]) }, limits), 'input "b": shape [300,2] brings the request to 1200 elements, more than the server\'s limit of 1000 (--max_request_elements)');
+    refuses(() => checkInputs(two, { a: f32([300, 2]), b: f32([300, 2]) }, limits), 'input "b": shape [300,2] brings the request to 1200 elements, more than the limit of 1000 (--max_request_elements)');
     const strings = sig({ s: ['DT_STRING', [-1]] });
     const big = new Uint8Array(9000);
-    refuses(() => checkInputs(strings, { s: { dtype: 'DT_STRING', shape: [1], data: [big] } }, limits), /take 9000 bytes, more than the server's limit of 8000/);
+    refuses(() => checkInputs(strings, { s: { dtype: 'DT_STRING', shape: [1], data: [big] } }, limits), /take 9000 bytes, more than the limit of 8000/);
     // ...unless the request itself was that large (bytes a client sent are not a splat expansion).
     checkInputs(strings, { s: { dtype: 'DT_STRING', shape: [1], data: [big] } }, limits, 9100);
   });
@@ -81,10 +81,10 @@ describe('gRPC PredictRequest decoding', () => {
 
   test('a declared shape beyond the cap is refused before its values exist; a splat string beyond the byte bound too', () => {
     const s = sig({ x: ['DT_FLOAT', [-1]] });
-    refuses(() => decodePredictInputs({ x: proto([2 ** 40], { floatVal: [1] }) }, s), 'input "x": shape [1099511627776] brings the request to 1099511627776 elements, more than the server\'s limit of 67108864 (--max_request_elements)');
+    refuses(() => decodePredictInputs({ x: proto([2 ** 40], { floatVal: [1] }) }, s), 'input "x": shape [1099511627776] brings the request to 1099511627776 elements, more than the limit of 67108864 (--max_request_elements)');
     const str = sig({ s: ['DT_STRING', [-1]] });
     const splat = { dtype: 'DT_STRING', tensorShape: { dim: [{ size: 1000 }] }, stringVal: [Buffer.alloc(100)] };
-    refuses(() => decodePredictInputs({ s: splat }, str, { maxElements: 1000 }), /take 100000 bytes, more than the server's limit of 8000/);
+    refuses(() => decodePredictInputs({ s: splat }, str, { maxElements: 1000 }), /take 100000 bytes, more than the limit of 8000/);
     assert.equal(decodePredictInputs({ s: splat }, str, { maxElements: 20000 }).s!.data.length, 1000);
   });
 

@@ -150,13 +150,13 @@ export function checkHeaders(signature: SignatureInfo, inputs: Record<string, Te
     elements += n;
     if (elements > limits.maxElements) {
       throw invalid(
-        `input "${alias}": shape ${shapeText(h.shape)} brings the request to ${elements} elements, more than the server's limit of ${limits.maxElements} (--max_request_elements)`,
+        `input "${alias}": shape ${shapeText(h.shape)} brings the request to ${elements} elements, more than the limit of ${limits.maxElements} (--max_request_elements)`,
       );
     }
     bytes += h.bytes;
     const maxBytes = maxDecodedBytes(limits, requestBytes);
     if (bytes > maxBytes) {
-      throw invalid(`input "${alias}": the request's tensors take ${bytes} bytes, more than the server's limit of ${maxBytes} for this request (8 bytes per --max_request_elements element, or 8x the request's size)`);
+      throw invalid(`input "${alias}": the request's tensors take ${bytes} bytes, more than the limit of ${maxBytes} for this request (8 bytes per --max_request_elements element, or 8x the request's size)`);
     }
   }
 }
