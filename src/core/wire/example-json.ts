@@ -11,7 +11,8 @@
 import { RequestError, type ErrorCodeName } from '../errors.js';
 import type { HostTensor, SignatureInfo, TensorSpec } from '../engine/types.js';
 import { protoType } from '../proto/schema.js';
-import { decodeBase64Strict, isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, preciseBody, requestSignatureName } from './json-parse.js';
+import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, preciseBody } from './json-parse.js';
+import { decodeBase64Strict, requestSignatureName } from './json-request.js';
 import { PrettyJsonWriter, jsonDebugString } from './json-writer.js';
 import { formatFloat32 } from './float-format.js';
 

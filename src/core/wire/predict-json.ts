@@ -10,8 +10,6 @@
 import { RequestError } from '../errors.js';
 import type { HostTensor, SignatureInfo } from '../engine/types.js';
 import {
-  decodeBase64Strict,
-  isBase64Object,
   isInt32,
   isInt64,
   isJsonObject,
@@ -21,9 +19,8 @@ import {
   jsonTypeName,
   parseJsonBody,
   preciseBody,
-  requestSignatureName,
-  signatureNotFoundError,
 } from './json-parse.js';
+import { decodeBase64Strict, isBase64Object, requestSignatureName, signatureNotFoundError } from './json-request.js';
 import { jsonDebugString } from './json-writer.js';
 import type { PredictFormat } from './json-tensor.js';
 import { decodePredictFast } from './predict-json-fast.js';
