@@ -16,8 +16,9 @@ type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-e
 /** The issue's 34-byte PredictRequest: model "half", input "x", DT_FLOAT, shape [2^40], one float_val 1.0. */
 const HUGE_SHAPE_REQUEST = Buffer.from('0a060a0468616c6612180a01781213080112091207088080808080202a040000803f', 'hex');
 
-async function serve(name: string, basePath: string, backend: 'wasm' | 'cpu', grpcPort?: number): Promise<Serving> {
+async function serve(name: string, basePath: string, backend: 'wasm' | 'cpu', grpcPort?: number, maxRequestElements?: number): Promise<Serving> {
   return startServing({
+    maxRequestElements,
     models: [{ name, basePath, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
     restPort: 0,
     grpcPort,
@@ -68,6 +69,36 @@ describe('gRPC: the 34-byte request declaring 2^40 elements', needsShared, () =>
     const rest = await call(serving.restPort, 'POST', '/v1/models/half:predict', '{"instances": [1.0, 2.0, 5.0]}');
     assert.equal(rest.status, 200, rest.text);
     assert.deepEqual(rest.json, { predictions: [2.5, 3.0, 4.5] });
+  });
+});
+
+describe('--max_request_elements reaches both front ends', needsShared, () => {
+  let serving: Serving;
+  before(async () => {
+    serving = await serve('half', sharedModel('tfserving/saved_model_half_plus_two_cpu'), 'wasm', 0, 4);
+  });
+  after(async () => {
+    await serving?.close();
+  });
+
+  test('a request of 5 elements is 400 / INVALID_ARGUMENT under a cap of 4; one of 4 is answered', async () => {
+    const over = await call(serving.restPort, 'POST', '/v1/models/half:predict', '{"instances": [[1.0], [2.0], [3.0], [4.0], [5.0]]}');
+    assert.equal(over.status, 400, over.text);
+    assert.equal(over.json.error, 'input "x": shape [5,1] brings the request to 5 elements, more than the limit of 4 (--max_request_elements)');
+    const fits = await call(serving.restPort, 'POST', '/v1/models/half:predict', '{"instances": [[1.0], [2.0], [3.0], [4.0]]}');
+    assert.deepEqual(fits.json, { predictions: [[2.5], [3.0], [3.5], [4.0]] });
+
+    const Stub = grpc.makeGenericClientConstructor(servingServiceDefinitions().prediction, 'PredictionService');
+    const stub = new Stub(`127.0.0.1:${serving.grpcPort}`, grpc.credentials.createInsecure()) as unknown as Record<string, (req: Plain, cb: (e: grpc.ServiceError | null, r: Plain) => void) => void>;
+    try {
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+        stub.Predict!({ modelSpec: { name: 'half' }, inputs: { x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 5 }, { size: 1 }] }, floatVal: [1] } } }, (e) => resolve(e));
+      });
+      assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(err?.details, 'input "x": shape [5,1] brings the request to 5 elements, more than the limit of 4 (--max_request_elements)');
+    } finally {
+      (stub as unknown as grpc.Client).close();
+    }
   });
 });
 
