@@ -1,11 +1,14 @@
 // bench/json-codec: main-thread cost of TF Serving's JSON codec per request, in microseconds, for the body of
 // bench/serve.ts (one 28x28 MNIST instance, or 28x28x1 for the CNN) and a batch of 32: decoding through the general path (parseJsonBody +
-// decodePredictRequest) and through the fast path (predict-fast-path.ts), and encoding a [rows, 10] float32 softmax
+// decodePredictRequest) and through the fast path (predict-json-fast.ts), and through the decoder's one entry (decodePredictJson: fast path, then the signature check as served), and encoding a [rows, 10] float32 softmax
 // output. Both decoders run side by side in one process, so their ratio is what to read on a busy machine.
 // Usage: node dist/bench/json-codec.js [--ms 1000]
 import type { HostTensor, SignatureInfo } from '../src/core/engine/types.js';
-import { decodePredictRequest, encodePredictResponse, parseJsonBody } from '../src/core/wire/json-tensor.js';
-import { decodePredictFast } from '../src/core/wire/predict-fast-path.js';
+import { encodePredictResponse } from '../src/core/wire/json-tensor.js';
+import { parseJsonBody } from '../src/core/wire/json-parse.js';
+import { decodePredictJson, decodePredictRequest } from '../src/core/wire/predict-json.js';
+import { decodePredictFast } from '../src/core/wire/predict-json-fast.js';
+import { checkInputs } from '../src/core/wire/signature-check.js';
 
 const ms = Number(process.argv.includes('--ms') ? process.argv[process.argv.indexOf('--ms') + 1] : 1000);
 
@@ -74,9 +77,13 @@ for (const [rows, channel] of [[1, false], [32, false], [1, true]] as const) {
   const tParse = time(() => JSON.parse(b.toString('utf8')));
   const tGeneral = time(() => decodePredictRequest(parseJsonBody(b.toString('utf8')), sig));
   const tFast = time(() => decodePredictFast(b, sigs, 'serving_default'));
+  const tEntry = time(() => {
+    const r = decodePredictJson(b, sigs);
+    checkInputs(r.signature, r.inputs, undefined, b.length);
+  });
   const out = { y: softmax(rows) };
   const tEncode = time(() => encodePredictResponse(out, 'row', sig));
   console.log(
-    `${String(rows).padStart(2)} instance(s) ${channel ? '28x28x1' : '28x28'}, body ${b.length} B: JSON.parse alone ${tParse.toFixed(1)} us | decode general ${tGeneral.toFixed(1)} us, fast ${tFast.toFixed(1)} us (x${(tGeneral / tFast).toFixed(1)}) | encode [${rows},10] float32 ${tEncode.toFixed(1)} us`,
+    `${String(rows).padStart(2)} instance(s) ${channel ? '28x28x1' : '28x28'}, body ${b.length} B: JSON.parse alone ${tParse.toFixed(1)} us | decode general ${tGeneral.toFixed(1)} us, fast ${tFast.toFixed(1)} us (x${(tGeneral / tFast).toFixed(1)}), entry+check ${tEntry.toFixed(1)} us (x${(tEntry / tFast).toFixed(2)} of fast) | encode [${rows},10] float32 ${tEncode.toFixed(1)} us`,
   );
 }

@@ -1,12 +1,12 @@
 // `tfsvc run MODEL --input JSON | --input-file F`: one offline prediction printed as TF Serving would answer it.
 // With saved_model_cli's spellings (--dir, --tag_set, --signature_def, --inputs, --input_exprs, --input_examples,
 // --outdir, --overwrite) it runs and prints like `saved_model_cli run`. Parses flags and reads the input; the work is
-// src/core/engine/run-once.ts and src/core/wire/saved-model-cli.ts.
+// src/core/run/run-once.ts and src/core/wire/saved-model-cli.ts.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { BackendName } from '../core/engine/types.js';
-import { BACKEND_NAMES, parseBackend, parseTags, parseVersion } from './options.js';
+import { BACKEND_NAMES, parseBackend, parsePositiveInt, parseTags, parseVersion } from './options.js';
 
 // The engine (tfjs, protobufjs) loads inside the action, so `tfsvc --help` and the other commands don't pay for it.
 
@@ -26,6 +26,7 @@ interface RunFlags {
   inputFile?: string;
   version?: number;
   verbose?: boolean;
+  maxRequestElements?: number;
 }
 
 export function register(program: Command): void {
@@ -47,6 +48,7 @@ export function register(program: Command): void {
     .option('--tag-set <tags>', 'meta graph tag set, comma-separated (default: serve)', parseTags)
     .option('--backend <name>', `engine backend: ${BACKEND_NAMES.join(', ')}`, parseBackend, 'wasm')
     .option('--version <n>', 'version to run when MODEL is a base directory', parseVersion)
+    .option('--max-request-elements <n>', 'refuse requests whose inputs hold more elements (default 2^26 = 67108864)', parsePositiveInt)
     .option('--verbose', 'print the model directory, backend and timings to stderr')
     .option('--debug', 'print stack traces on errors')
     .action(async (positional: string | undefined, flags: RunFlags) => {
@@ -63,8 +65,8 @@ export function register(program: Command): void {
       }
       if (flags.outdir !== undefined) throw new UsageError('--outdir writes saved_model_cli outputs: give the inputs with --inputs, --input_exprs or --input_examples');
       const body = readInput(flags);
-      const { runOnce } = await import('../core/engine/run-once.js');
-      const r = await runOnce({ model, version: flags.version, signature, tags, backend: flags.backend, body });
+      const { runOnce } = await import('../core/run/run-once.js');
+      const r = await runOnce({ model, version: flags.version, signature, tags, backend: flags.backend, body, maxRequestElements: flags.maxRequestElements });
       process.stdout.write(r.response.endsWith('\n') ? r.response : `${r.response}\n`);
       if (flags.verbose || flags.backend === 'auto') verboseLine(r);
     });
@@ -78,7 +80,7 @@ function verboseLine(r: { dir: string; version?: number; signature: string; back
 /** saved_model_cli run: inputs from NumPy files / expressions / examples, outputs printed as NumPy arrays. */
 async function savedModelCliRun(model: string, flags: RunFlags & { tags?: string[] }): Promise<void> {
   const [{ runFeed }, { feedForSignature, readCliInputs, reportOutputs }] = await Promise.all([
-    import('../core/engine/run-once.js'),
+    import('../core/run/run-once.js'),
     import('../core/wire/saved-model-cli.js'),
   ]);
   // Read and parse every input before loading the model: a typo fails in milliseconds.

@@ -35,6 +35,7 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
   ['enable-model-warmup', 'enable_model_warmup', '[bool]', 'warm each version up before it serves', undefined],
   ['num-request-iterations-for-warmup', 'num_request_iterations_for_warmup', '<n>', 'replays of each warmup record', '1'],
   ['allow-version-labels-for-unavailable-models', 'allow_version_labels_for_unavailable_models', '[bool]', 'let a new version label name a version that is not AVAILABLE yet', undefined],
+  ['max-request-elements', 'max_request_elements', '<n>', 'refuse requests whose inputs hold more elements together (400 / INVALID_ARGUMENT)', String(2 ** 26)],
   ['rest-api-num-threads', 'rest_api_num_threads', '<n>', 'accepted for compatibility (Node serves HTTP on one thread)', undefined],
   // The production envelope (docs/serve.md "Production"): binding, TLS, JWT auth, rate limits.
   ['rest-host', 'rest_host', '<addr>', 'address the REST API binds (default: --host)', undefined],
@@ -342,6 +343,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
           bodyTimeoutMs: intFlag(get('body-timeout-ms', 'body_timeout_ms'), 'body-timeout-ms', 1),
           maxConnections: intFlag(get('max-connections', 'max_connections'), 'max-connections'),
         },
+        maxRequestElements: intFlag(get('max-request-elements', 'max_request_elements', String(2 ** 26)), 'max_request_elements', 1),
         cors: Boolean(o.enableCors),
         accessLog,
         warmup,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runOnce } from '../../src/core/engine/run-once.js';
+import { runOnce } from '../../src/core/run/run-once.js';
 import { asStringValues, planInt64, type GraphNode } from '../../src/core/engine/int64-exact.js';
 import { writeInt64Model } from './int64-model.js';
 

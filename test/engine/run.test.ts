@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { runOnce } from '../../src/core/engine/run-once.js';
+import { runOnce } from '../../src/core/run/run-once.js';
 import { needsShared, sharedModel } from '../helpers/shared-models.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -75,5 +75,17 @@ describe('tfsvc run', needsShared, () => {
     r = await tfsvc('run', dir, '--signature', 'nope', '--input', '{"instances": [1]}');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no signature "nope"/);
+  });
+
+  test('requests are checked against the signature as serve checks them: shapes and --max-request-elements', async (t) => {
+    const dir = sharedModel('tfserving/saved_model_half_plus_two_cpu', t);
+    let r = await tfsvc('run', dir, '--input', '{"instances": [1.0, 2.0, 5.0]}', '--max-request-elements', '2');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /input "x": shape \[3\] brings the request to 3 elements, more than the limit of 2 \(--max_request_elements\)/);
+    r = await tfsvc('run', dir, '--input', '{"instances": [[1.0, 2.0]]}');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /input "x": shape \[1,2\] is not compatible with the signature's \[-1,1\]/);
+    const ok = await runOnce({ model: dir, body: '{"instances": [1.0, 2.0, 5.0]}', maxRequestElements: 3 });
+    assert.deepEqual(JSON.parse(ok.response), { predictions: [2.5, 3.0, 4.5] });
   });
 });

@@ -19,12 +19,18 @@ test('a short *_val list is padded by repeating the last value (TF splat rule)',
   assert.deepEqual((s.data as Uint8Array[]).map((b) => Buffer.from(b).toString()), ['ab', 'ab']);
 });
 
-test('too many values is an error from the given factory', () => {
-  assert.throws(() => tensorProtoToHost({ dtype: 'DT_FLOAT', tensorShape: shape(1), floatVal: [1, 2] }), ModelError);
-  assert.throws(
-    () => tensorProtoToHost({ dtype: 'DT_FLOAT', tensorShape: shape(1), floatVal: [1, 2] }, (m) => new RangeError(m)),
-    RangeError,
-  );
+test('values beyond the element count are ignored, as TF\'s FromProtoField copies only the first n', () => {
+  const t = tensorProtoToHost({ dtype: 'DT_FLOAT', tensorShape: shape(2), floatVal: [1, 2, 3] });
+  assert.deepEqual(Array.from(t.data as Float32Array), [1, 2]);
+  const s = tensorProtoToHost({ dtype: 'DT_STRING', tensorShape: shape(1), stringVal: [Buffer.from('a'), Buffer.from('b')] });
+  assert.deepEqual((s.data as Uint8Array[]).map((b) => Buffer.from(b).toString()), ['a']);
+});
+
+test('a shape of more elements than the limit is refused before allocating, through the given factory', () => {
+  const huge = { dtype: 'DT_FLOAT', tensorShape: shape(2 ** 40), floatVal: [1] };
+  assert.throws(() => tensorProtoToHost(huge, undefined, 2 ** 26), ModelError);
+  assert.throws(() => tensorProtoToHost(huge, (m) => new RangeError(m), 2 ** 26), /1099511627776 elements, more than the limit of 67108864/);
+  assert.equal(tensorProtoToHost({ dtype: 'DT_FLOAT', tensorShape: shape(4), floatVal: [1] }, undefined, 4).data.length, 4);
 });
 
 test('scalar, int64, bool, uint32, uint64, small ints', () => {

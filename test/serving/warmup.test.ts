@@ -75,3 +75,18 @@ test('without a file: zero requests at each allowed batch size for signatures wi
   assert.deepEqual(target.calls.map(([s, i]) => [s, i.x!.shape]), [['serving_default', [2, 2]], ['serving_default', [8, 2]]]);
   assert.deepEqual(await warmUp(recorder(() => true), dir), { source: 'none', requests: 0 });
 });
+
+test('a record that does not fit its signature, or declares more elements than the cap, fails the load before it runs', async (t) => {
+  const wrongShape = log({ predictLog: { request: { inputs: { x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 1 }, { size: 3 }] }, floatVal: [1, 2, 3] } } } } });
+  const huge = log({ predictLog: { request: { inputs: { x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 2 ** 40 }, { size: 2 }] }, floatVal: [1] } } } } });
+  for (const [record, message] of [
+    [wrongShape, /record 0: input "x": shape \[1,3\] is not compatible with the signature's \[-1,2\]/],
+    [huge, /record 0, input x: TensorProto of DT_FLOAT has shape \[1099511627776,2\]: 2199023255552 elements, more than the limit of 67108864/],
+  ] as const) {
+    const dir = versionWith([record]);
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const target = recorder();
+    await assert.rejects(warmUp(target, dir), (e: unknown) => e instanceof ModelError && message.test(e.message));
+    assert.equal(target.calls.length, 0, 'nothing reached the engine');
+  }
+});

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { HostTensor, SignatureInfo } from '../../src/core/engine/types.js';
 import { RequestError } from '../../src/core/errors.js';
 import { decodePlain } from '../../src/core/proto/schema.js';
-import { parseJsonBody } from '../../src/core/wire/json-tensor.js';
+import { parseJsonBody } from '../../src/core/wire/json-parse.js';
 import {
   checkClassifySignature,
   checkRegressSignature,

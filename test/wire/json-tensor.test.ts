@@ -4,13 +4,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostTensor, SignatureInfo, TensorSpec } from '../../src/core/engine/types.js';
 import { RequestError } from '../../src/core/errors.js';
-import {
-  decodePredictRequest,
-  encodeErrorJson,
-  encodePredictResponse,
-  parseJsonBody,
-  requestSignatureName,
-} from '../../src/core/wire/json-tensor.js';
+import { encodeErrorJson, encodePredictResponse } from '../../src/core/wire/json-tensor.js';
+import { parseJsonBody } from '../../src/core/wire/json-parse.js';
+import { requestSignatureName } from '../../src/core/wire/json-request.js';
+import { decodePredictRequest } from '../../src/core/wire/predict-json.js';
 import { formatFloat32, formatFloat64, formatG } from '../../src/core/wire/float-format.js';
 import { checkOutputFilter, checkPredictInputs, predictSignature } from '../../src/core/wire/predict-rules.js';
 

@@ -6,7 +6,7 @@
 // tfjs has no 64-bit or 8/16-bit integer tensors: integer weights are stored as int32 (int64 values clamped to the
 // int32 range, as tensorflowjs_converter does), float16/64 as float32.
 import type { io } from '@tensorflow/tfjs-core';
-import type { HostTensor } from '../engine/types.js';
+import type { HostTensor } from '../savedmodel/host-tensor.js';
 import type { NodeDef, TensorInfo } from '../savedmodel/types.js';
 import { ModelError } from '../errors.js';
 import type { LoweredFunction } from './control-flow.js';

@@ -8,7 +8,7 @@
 // feeds `x:0` to serving_default, which classify_x_to_y computes from tf.Example), so they cannot share a graph.
 import type { io } from '@tensorflow/tfjs-core';
 import { ModelError, UsageError } from '../errors.js';
-import type { HostTensor, TensorSpec } from '../engine/types.js';
+import type { HostTensor, TensorSpec } from '../savedmodel/host-tensor.js';
 import { openCheckpoint, type Checkpoint } from '../savedmodel/checkpoint.js';
 import { readSavedModel, selectMetaGraph, type SavedModelFiles } from '../savedmodel/reader.js';
 import { tensorSpec } from '../savedmodel/signatures.js';

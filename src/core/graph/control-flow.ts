@@ -15,7 +15,7 @@
 //     unchanged;
 //   - nested While/If nodes get the same treatment, recursively.
 // A function whose argument bindings differ between callers is emitted once per binding (`name`, `name_1`, ...).
-import type { HostTensor } from '../engine/types.js';
+import type { HostTensor } from '../savedmodel/host-tensor.js';
 import type { Checkpoint } from '../savedmodel/checkpoint.js';
 import type { FunctionDef, NodeDef } from '../savedmodel/types.js';
 import { ModelError } from '../errors.js';

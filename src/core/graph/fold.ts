@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { io } from '@tensorflow/tfjs-core';
-import type { HostTensor } from '../engine/types.js';
+import type { HostTensor } from '../savedmodel/host-tensor.js';
 import { toArtifacts } from './artifacts.js';
 import { TFSVC_OPS, tfjsSupports } from './tfjs-ops.js';
 import { graphDefRef, rewriteInputs, splitRef, type WorkGraph } from './work-graph.js';

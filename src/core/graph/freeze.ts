@@ -8,7 +8,7 @@
 // holds the `VARIABLE_VALUE` attribute whose `checkpoint_key` locates the tensor. Keras 3 exports track every variable
 // twice (as layer variables and again under `_all_variables`, with a second set of handles); the handles bound to
 // the serving functions are the ones resolved, so their values are the ones the signatures compute with.
-import type { HostTensor } from '../engine/types.js';
+import type { HostTensor } from '../savedmodel/host-tensor.js';
 import type { Checkpoint } from '../savedmodel/checkpoint.js';
 import type { FunctionDef, MetaGraphDef, NodeDef } from '../savedmodel/types.js';
 import { ModelError } from '../errors.js';

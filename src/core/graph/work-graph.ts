@@ -4,7 +4,7 @@
 //
 // Tensor references are canonical `node:index` strings while rewriting; control inputs (`^node`) are dropped when a
 // graph is loaded, since an inference graph without stateful ops has no ordering to preserve.
-import type { HostTensor } from '../engine/types.js';
+import type { HostTensor } from '../savedmodel/host-tensor.js';
 import type { NodeDef } from '../savedmodel/types.js';
 import { tensorProtoToHost } from '../savedmodel/tensor.js';
 

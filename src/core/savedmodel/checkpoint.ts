@@ -12,7 +12,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { decodePlain } from '../proto/schema.js';
 import { ModelError } from '../errors.js';
-import type { HostTensor } from '../engine/types.js';
+import type { HostTensor } from './host-tensor.js';
 import type { BundleEntryProto, BundleHeaderProto, TrackableObjectGraph } from './types.js';
 import { readTable } from './sstable.js';
 import { crc32c, unmaskCrc } from './crc32c.js';

@@ -1,6 +1,6 @@
 // TensorFlow dtypes: element sizes, and conversion between TF's little-endian element bytes (checkpoint shards,
-// TensorProto.tensor_content) and HostTensor typed arrays (layouts in src/core/engine/types.ts).
-import type { HostTensor } from '../engine/types.js';
+// TensorProto.tensor_content) and HostTensor typed arrays (layouts in host-tensor.ts).
+import type { HostTensor } from './host-tensor.js';
 
 /**
  * Bytes per element of each fixed-size dtype as TF lays it out in memory; strings, resources and variants are absent

@@ -1,7 +1,7 @@
-// SignatureDefs as the rest of tfsvc sees them (SignatureInfo in src/core/engine/types.ts): dtype names, shapes with
+// SignatureDefs as the rest of tfsvc sees them (SignatureInfo in host-tensor.ts): dtype names, shapes with
 // -1 for unknown dimensions and null for unknown rank, graph tensor names. Sparse and composite TensorInfos have no
 // single tensor name; they are reported with the values tensor name (sparse) or '' (composite).
-import type { SignatureInfo, TensorSpec } from '../engine/types.js';
+import type { SignatureInfo, TensorSpec } from './host-tensor.js';
 import type { MetaGraphDef, SignatureDef, TensorInfo, TensorShapeProto } from './types.js';
 
 /** Shape with -1 for unknown dims, null for unknown rank, [] for a scalar. */

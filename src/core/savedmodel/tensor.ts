@@ -2,9 +2,11 @@
 //  - `tensor_content` (raw little-endian elements) wins when present;
 //  - otherwise the typed field for the dtype holds the values; an empty field means all zeros, and a field shorter than
 //    the element count is padded by repeating its last value (how TF stores splat constants compactly);
-//  - more values than elements is an error.
+//  - more values than elements: the extra values are ignored (FromProtoField copies the first n).
+// The element count a shape implies is checked against `maxElements` before anything is allocated: a request of a few
+// bytes can name a shape of 2^40 elements, and a value list is splat-filled to it.
 // DT_HALF and DT_BFLOAT16 values travel as 16-bit patterns in `half_val` and widen to float32 in HostTensor.
-import type { HostTensor } from '../engine/types.js';
+import type { HostTensor } from './host-tensor.js';
 import { ModelError } from '../errors.js';
 import type { TensorProto } from './types.js';
 import { bfloat16ToFloat, decodeElements, encodeElements, halfToFloat, numElements, UnsupportedDtypeError } from './dtype.js';
@@ -19,21 +21,33 @@ export function protoShape(t: TensorProto): number[] {
   return (t.tensorShape?.dim ?? []).map((d) => d.size ?? 0);
 }
 
+/** TensorFlow's largest tensor rank (TensorShape::MaxDimensions). */
+export const MAX_RANK = 254;
+
 /**
  * Converts a decoded TensorProto (plain object) to a HostTensor the caller owns. Throws `makeError(message)` for
- * unknown shapes, wrong tensor_content lengths, too many values, and dtypes HostTensor has no layout for.
+ * unknown or invalid shapes, shapes of more than `maxElements` elements (checked before any allocation), wrong
+ * tensor_content lengths, and dtypes HostTensor has no layout for.
  */
-export function tensorProtoToHost(t: TensorProto, makeError: TensorErrorFactory = defaultError): HostTensor {
+export function tensorProtoToHost(t: TensorProto, makeError: TensorErrorFactory = defaultError, maxElements = Infinity): HostTensor {
   const dtype = t.dtype ?? 'DT_INVALID';
   const shape = protoShape(t);
   if (t.tensorShape?.unknownRank || shape.some((d) => d < 0)) {
     throw makeError(`TensorProto of ${dtype} has an unknown shape ${JSON.stringify(shape)}`);
   }
+  if (shape.length > MAX_RANK || shape.some((d) => !Number.isSafeInteger(d))) {
+    throw makeError(`TensorProto of ${dtype} has an invalid shape of rank ${shape.length}`);
+  }
+  // A double product: exact up to 2^53, and any larger (or overflowing) product is far above every limit anyway.
   const n = numElements(shape);
+  if (n > maxElements) {
+    throw makeError(`TensorProto of ${dtype} has shape ${JSON.stringify(shape)}: ${n} elements, more than the limit of ${maxElements}`);
+  }
 
   if (dtype === 'DT_STRING') {
-    const vals = t.stringVal ?? [];
-    return { dtype, shape, data: padded(vals, n, new Uint8Array(0), dtype, makeError).map((v) => new Uint8Array(v)) };
+    // Splat-filled entries share one copy of the last value: n references, not n copies of its bytes.
+    const vals = (t.stringVal ?? []).slice(0, n).map((v) => new Uint8Array(v));
+    return { dtype, shape, data: padded(vals, n, new Uint8Array(0)) };
   }
 
   try {
@@ -48,9 +62,9 @@ export function tensorProtoToHost(t: TensorProto, makeError: TensorErrorFactory 
 
   switch (dtype) {
     case 'DT_FLOAT':
-      return { dtype, shape, data: Float32Array.from(padded(t.floatVal ?? [], n, 0, dtype, makeError)) };
+      return { dtype, shape, data: filled(new Float32Array(n), t.floatVal) };
     case 'DT_DOUBLE':
-      return { dtype, shape, data: Float64Array.from(padded(t.doubleVal ?? [], n, 0, dtype, makeError)) };
+      return { dtype, shape, data: filled(new Float64Array(n), t.doubleVal) };
     case 'DT_INT32':
     case 'DT_INT16':
     case 'DT_INT8':
@@ -61,23 +75,23 @@ export function tensorProtoToHost(t: TensorProto, makeError: TensorErrorFactory 
     case 'DT_QINT16':
     case 'DT_QUINT16':
     case 'DT_QINT32':
-      return { dtype, shape, data: Int32Array.from(padded(t.intVal ?? [], n, 0, dtype, makeError)) };
+      return { dtype, shape, data: filled(new Int32Array(n), t.intVal) };
     case 'DT_UINT32':
-      return { dtype, shape, data: Uint32Array.from(padded(t.uint32Val ?? [], n, 0, dtype, makeError)) };
+      return { dtype, shape, data: filled(new Uint32Array(n), t.uint32Val) };
     case 'DT_INT64':
-      return { dtype, shape, data: BigInt64Array.from(padded(t.int64Val ?? [], n, 0, dtype, makeError), int64Of) };
+      return { dtype, shape, data: filled(new BigInt64Array(n), t.int64Val, int64Of) };
     case 'DT_UINT64':
-      return { dtype, shape, data: BigUint64Array.from(padded(t.uint64Val ?? [], n, 0, dtype, makeError), uint64Of) };
+      return { dtype, shape, data: filled(new BigUint64Array(n), t.uint64Val, uint64Of) };
     case 'DT_BOOL':
-      return { dtype, shape, data: Uint8Array.from(padded(t.boolVal ?? [], n, false, dtype, makeError), (b) => (b ? 1 : 0)) };
+      return { dtype, shape, data: filled(new Uint8Array(n), t.boolVal, (b: boolean) => (b ? 1 : 0)) };
     case 'DT_HALF':
-      return { dtype, shape, data: Float32Array.from(padded(t.halfVal ?? [], n, 0, dtype, makeError), halfToFloat) };
+      return { dtype, shape, data: filled(new Float32Array(n), t.halfVal, halfToFloat) };
     case 'DT_BFLOAT16':
-      return { dtype, shape, data: Float32Array.from(padded(t.halfVal ?? [], n, 0, dtype, makeError), bfloat16ToFloat) };
+      return { dtype, shape, data: filled(new Float32Array(n), t.halfVal, bfloat16ToFloat) };
     case 'DT_COMPLEX64':
-      return { dtype, shape, data: Float32Array.from(paddedPairs(t.scomplexVal ?? [], n, dtype, makeError)) };
+      return { dtype, shape, data: filledPairs(new Float32Array(2 * n), t.scomplexVal ?? [], dtype, makeError) };
     case 'DT_COMPLEX128':
-      return { dtype, shape, data: Float64Array.from(paddedPairs(t.dcomplexVal ?? [], n, dtype, makeError)) };
+      return { dtype, shape, data: filledPairs(new Float64Array(2 * n), t.dcomplexVal ?? [], dtype, makeError) };
   }
   throw makeError(`TensorProto dtype ${dtype} is not supported`);
 }
@@ -118,23 +132,38 @@ function uint64Of(v: number | string | bigint): bigint {
   return v >= 2 ** 64 ? UINT64_MAX : BigInt(v);
 }
 
-/** `vals` extended to `n` by repeating its last value (or `zero` when empty); error when longer than `n`. */
-function padded<T>(vals: T[], n: number, zero: T, dtype: string, makeError: TensorErrorFactory): T[] {
-  if (vals.length > n) throw makeError(`TensorProto of ${dtype} has ${vals.length} values for ${n} elements`);
-  if (vals.length === n) return vals;
-  const fill = vals.length ? vals[vals.length - 1]! : zero;
-  const out = vals.slice();
-  while (out.length < n) out.push(fill);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Filled = { length: number; [i: number]: any; fill(v: any, start?: number): unknown };
+
+/**
+ * Fills `out` from a typed value list the way FromProtoField does: the first out.length values (extra ones ignored),
+ * then the last value repeated; zeros (the array's initial contents) when the list is empty. `map` converts a value.
+ */
+function filled<A extends Filled, V>(out: A, vals: readonly V[] | undefined, map?: (v: V) => A[number]): A {
+  const n = out.length;
+  const m = Math.min(n, vals?.length ?? 0);
+  if (m === 0) return out;
+  for (let i = 0; i < m; i++) out[i] = map ? map(vals![i]!) : (vals![i] as A[number]);
+  if (m < n) out.fill(out[m - 1], m);
   return out;
 }
 
-/** Like `padded` for complex values stored as (real, imaginary) pairs: pads by repeating the last pair. */
-function paddedPairs(vals: number[], n: number, dtype: string, makeError: TensorErrorFactory): number[] {
+/** `vals` extended to `n` by repeating its last value (or `zero` when empty). */
+function padded<T>(vals: T[], n: number, zero: T): T[] {
+  if (vals.length === n) return vals;
+  const fill = vals.length ? vals[vals.length - 1]! : zero;
+  while (vals.length < n) vals.push(fill);
+  return vals;
+}
+
+/** Like `filled` for complex values stored as (real, imaginary) pairs: pads by repeating the last pair. */
+function filledPairs<A extends Float32Array | Float64Array>(out: A, vals: number[], dtype: string, makeError: TensorErrorFactory): A {
   if (vals.length % 2) throw makeError(`TensorProto of ${dtype} has an odd number of complex components`);
-  if (vals.length > 2 * n) throw makeError(`TensorProto of ${dtype} has ${vals.length / 2} values for ${n} elements`);
-  const re = vals.length ? vals[vals.length - 2]! : 0;
-  const im = vals.length ? vals[vals.length - 1]! : 0;
-  const out = vals.slice();
-  while (out.length < 2 * n) out.push(re, im);
+  const m = Math.min(out.length, vals.length);
+  for (let i = 0; i < m; i++) out[i] = vals[i]!;
+  for (let i = m; m > 0 && i < out.length; i += 2) {
+    out[i] = vals[m - 2]!;
+    out[i + 1] = vals[m - 1]!;
+  }
   return out;
 }

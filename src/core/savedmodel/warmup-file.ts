@@ -8,7 +8,7 @@
 // Other logs (multi_inference_log, session_run_log, ...) read as kind 'other'; what to do with them is the caller's call.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { HostTensor } from '../engine/types.js';
+import type { HostTensor } from './host-tensor.js';
 import { ModelError } from '../errors.js';
 import { decodePlain, encodePlain } from '../proto/schema.js';
 import { hostToTensorProto, tensorProtoToHost, type TensorErrorFactory } from './tensor.js';
@@ -77,9 +77,10 @@ function exampleBytes(input: PlainExampleInput | undefined): Uint8Array[] {
 
 /**
  * Decodes record `index` of a warmup file. Throws `fail(message)` (default ModelError) when it is not a PredictionLog
- * or a predict input is not a valid tensor; messages start with "record N".
+ * or a predict input is not a valid tensor or declares more than `maxElements` elements (refused before allocating);
+ * messages start with "record N".
  */
-export function decodeWarmupRecord(bytes: Uint8Array, index: number, fail: TensorErrorFactory = defaultFail): WarmupRecord {
+export function decodeWarmupRecord(bytes: Uint8Array, index: number, fail: TensorErrorFactory = defaultFail, maxElements = Infinity): WarmupRecord {
   let log: PlainLog;
   try {
     log = decodePlain<PlainLog>('tensorflow.serving.PredictionLog', bytes, PROTO_FILE);
@@ -89,7 +90,7 @@ export function decodeWarmupRecord(bytes: Uint8Array, index: number, fail: Tenso
   if (log.predictLog) {
     const req = log.predictLog.request ?? {};
     const inputs: Record<string, HostTensor> = {};
-    for (const [name, t] of Object.entries(req.inputs ?? {})) inputs[name] = tensorProtoToHost(t, (m) => fail(`record ${index}, input ${name}: ${m}`));
+    for (const [name, t] of Object.entries(req.inputs ?? {})) inputs[name] = tensorProtoToHost(t, (m) => fail(`record ${index}, input ${name}: ${m}`), maxElements);
     return { kind: 'predict', ...common(req.modelSpec), inputs, ...(req.outputFilter?.length ? { outputFilter: req.outputFilter } : {}) };
   }
   for (const kind of ['classify', 'regress'] as const) {

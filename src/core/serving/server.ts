@@ -17,6 +17,7 @@ import { DEFAULT_MAX_BODY_BYTES, startRestServer, type AccessLogEntry, type Rest
 import { FileSystemSource } from './source.js';
 import { isS3Url } from '../storage/s3-url.js';
 import { startGrpcServer } from './grpc/server.js';
+import { DEFAULT_MAX_REQUEST_ELEMENTS } from '../wire/signature-check.js';
 import type { ServableLookup, VersionState } from './types.js';
 import path from 'node:path';
 import { Health } from './health.js';
@@ -48,6 +49,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Limits on the transports (see docs/serve.md, "Limits and failure behaviour"); defaults in each module. */
   limits?: TransportLimits;
+  /** --max_request_elements: most elements one request's inputs may hold (default 2^26; src/core/wire/signature-check.ts). */
+  maxRequestElements?: number;
   cors?: boolean;
   accessLog?: (entry: AccessLogEntry) => void;
   warmup?: boolean;
@@ -263,12 +266,14 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     const monitoring = monitoringConfig;
     const restHost = options.restHost ?? options.host ?? '0.0.0.0';
     const grpcHost = options.grpcHost ?? options.host ?? '0.0.0.0';
+    const limits = { maxElements: options.maxRequestElements ?? DEFAULT_MAX_REQUEST_ELEMENTS };
     rest = await startRestServer({
       lookup: envelope.lookup,
       gate: envelope.gate,
       createServer: envelope.createRestServer,
       metrics: monitoring.prometheusEnabled ? metrics : undefined,
       metricsPath: monitoring.path,
+      limits,
       port: options.restPort ?? 8501,
       host: restHost,
       timeoutMs: options.timeoutMs,
@@ -294,6 +299,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         credentials: env.grpcCredentials,
         gate: env.gate.active ? env.gate : undefined,
         admission,
+        limits,
         maxMessageBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
         addServices: (server) => health.addToServer(server),
         reloadConfig: (next) => reloadModels(manager, source, liveModels, next).finally(() => health.setModels(liveModels.map((m) => m.name))),

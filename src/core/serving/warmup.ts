@@ -2,7 +2,8 @@
 // compilation, kernel selection, first allocations):
 //  - with assets.extra/tf_serving_warmup_requests (TFRecord of tensorflow.serving.PredictionLog, as TF Serving reads
 //    it): every predict/classify/regress record is replayed `iterations` times through the real batch path; a record
-//    that fails fails the load (as in TF Serving), and at most 1000 records are accepted;
+//    that fails fails the load (as in TF Serving), and at most 1000 records are accepted; each is checked against its
+//    signature first (src/core/wire/signature-check.ts), exactly as a client's request would be;
 //  - without it: generated all-zero requests for each signature with fully known inner dims, at each allowed batch
 //    size (or 1); failures there are ignored, since a guessed input may simply not suit the model.
 import { existsSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { generateInputs } from '../engine/generate-inputs.js';
 import type { HostTensor, SignatureInfo } from '../engine/types.js';
 import { ModelError, RequestError } from '../errors.js';
 import { decodeWarmupRecord, readWarmupRecords, WARMUP_FILE, type WarmupRecord } from '../savedmodel/warmup-file.js';
+import { checkPredictInputs } from '../wire/predict-rules.js';
+import { checkInputs, DEFAULT_LIMITS, type RequestLimits } from '../wire/signature-check.js';
 
 export interface WarmupTarget {
   signatures: Record<string, SignatureInfo>;
@@ -22,17 +25,31 @@ export interface WarmupResult {
   requests: number;
 }
 
-/** The signature and inputs a record is replayed with; throws ModelError (naming `where`) for one serve cannot replay. */
-function replayOf(rec: WarmupRecord, signatures: Record<string, SignatureInfo>, where: string): { signature: string; inputs: Record<string, HostTensor> } {
+/**
+ * The signature and inputs a record is replayed with, checked as a client's request is; throws ModelError (naming
+ * `where`) for one serve cannot replay.
+ */
+function replayOf(rec: WarmupRecord, signatures: Record<string, SignatureInfo>, where: string, limits: RequestLimits): { signature: string; inputs: Record<string, HostTensor> } {
   if (rec.kind === 'other') throw new ModelError(`${where}: unsupported log type ${rec.log} (tfsvc replays predict_log, classify_log and regress_log records)`);
   const signature = rec.signature ?? 'serving_default';
-  if (rec.kind === 'predict') return { signature, inputs: rec.inputs };
   const sig = signatures[signature];
   if (!sig) throw new ModelError(`${where}: signature "${signature}" not found in the model`);
-  const names = Object.keys(sig.inputs);
-  if (names.length !== 1) throw new ModelError(`${where}: signature "${signature}" must have exactly one input to take tf.Examples`);
-  if (rec.examples.length === 0) throw new ModelError(`${where}: the request holds no examples`);
-  return { signature, inputs: { [names[0]!]: { dtype: 'DT_STRING', shape: [rec.examples.length], data: rec.examples } } };
+  let inputs: Record<string, HostTensor>;
+  if (rec.kind === 'predict') {
+    inputs = rec.inputs;
+  } else {
+    const names = Object.keys(sig.inputs);
+    if (names.length !== 1) throw new ModelError(`${where}: signature "${signature}" must have exactly one input to take tf.Examples`);
+    if (rec.examples.length === 0) throw new ModelError(`${where}: the request holds no examples`);
+    inputs = { [names[0]!]: { dtype: 'DT_STRING', shape: [rec.examples.length], data: rec.examples } };
+  }
+  try {
+    if (rec.kind === 'predict') checkPredictInputs(sig, Object.keys(inputs));
+    checkInputs(sig, inputs, limits);
+  } catch (err) {
+    throw new ModelError(`${where}: ${(err as Error).message}`);
+  }
+  return { signature, inputs };
 }
 
 /**
@@ -52,12 +69,13 @@ function zeroInputs(sig: SignatureInfo, batch: number): Record<string, HostTenso
 export async function warmUp(
   target: WarmupTarget,
   versionDir: string,
-  options: { iterations?: number; batchSizes?: number[]; everyBatchSize?: boolean } = {},
+  options: { iterations?: number; batchSizes?: number[]; everyBatchSize?: boolean; limits?: RequestLimits } = {},
 ): Promise<WarmupResult> {
   const iterations = Math.max(1, options.iterations ?? 1);
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const file = path.join(versionDir, WARMUP_FILE);
   if (existsSync(file)) {
-    const replayed = await replayFile(target, file, iterations);
+    const replayed = await replayFile(target, file, iterations, limits);
     if (!options.everyBatchSize) return replayed;
     const generated = await generatedWarmup(target, options.batchSizes, iterations);
     return { source: 'file', requests: replayed.requests + generated.requests };
@@ -65,7 +83,7 @@ export async function warmUp(
   return generatedWarmup(target, options.batchSizes, iterations);
 }
 
-async function replayFile(target: WarmupTarget, file: string, iterations: number): Promise<WarmupResult> {
+async function replayFile(target: WarmupTarget, file: string, iterations: number, limits: RequestLimits): Promise<WarmupResult> {
   const fail = (m: string) => new ModelError(`${file}: ${m}`, file);
   const records = readWarmupRecords(file, fail);
   let n = 0;
@@ -73,9 +91,10 @@ async function replayFile(target: WarmupTarget, file: string, iterations: number
     const where = `${file}: record ${i}`;
     // Decoded once to fail the load on a bad record with its own message, then again for each iteration: each
     // replay owns its tensors (the engine may take them over).
-    let replay = replayOf(decodeWarmupRecord(rec, i, fail), target.signatures, where);
+    const decode = () => replayOf(decodeWarmupRecord(rec, i, fail, limits.maxElements), target.signatures, where, limits);
+    let replay = decode();
     for (let it = 0; it < iterations; it++) {
-      if (it > 0) replay = replayOf(decodeWarmupRecord(rec, i, fail), target.signatures, where);
+      if (it > 0) replay = decode();
       try {
         await target.run(replay.signature, replay.inputs);
       } catch (err) {

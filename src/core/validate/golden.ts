@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { HostTensor, SignatureInfo } from '../engine/types.js';
 import { UsageError } from '../errors.js';
-import { decodePredictRequest } from '../wire/json-tensor.js';
+import { decodePredictRequest } from '../wire/predict-json.js';
 
 export interface GoldenCase {
   request: Record<string, unknown>;

@@ -12,9 +12,9 @@ import { RequestError, type ErrorCodeName } from '../errors.js';
 import type { HostTensor, SignatureInfo, TensorSpec } from '../engine/types.js';
 import { protoType } from '../proto/schema.js';
 import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, preciseBody } from './json-parse.js';
+import { decodeBase64Strict, requestSignatureName } from './json-request.js';
 import { PrettyJsonWriter, jsonDebugString } from './json-writer.js';
 import { formatFloat32 } from './float-format.js';
-import { decodeBase64Strict, requestSignatureName } from './json-tensor.js';
 
 export interface ExamplesRequest {
   /** "signature_name" of the body, '' when absent (serving_default). */

@@ -11,10 +11,11 @@ import protobuf from 'protobufjs';
 import { RequestError, type ErrorCodeName } from '../../errors.js';
 import type { HostTensor, SignatureInfo } from '../../engine/types.js';
 import { PLAIN, protoRoot } from '../../proto/schema.js';
-import { tensorProtoToHost } from '../../savedmodel/tensor.js';
 import type { TensorProto } from '../../savedmodel/types.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
-import { checkOutputFilter, checkPredictInputs, predictSignature } from '../../wire/predict-rules.js';
+import { checkOutputFilter, predictSignature } from '../../wire/predict-rules.js';
+import { decodePredictInputs } from '../../wire/predict-proto.js';
+import { checkInputs, DEFAULT_LIMITS, type RequestLimits } from '../../wire/signature-check.js';
 import {
   checkClassifySignature,
   checkRegressSignature,
@@ -112,8 +113,6 @@ const responseSpec = (h: ServableHandle, signatureName?: string): Plain => ({
   ...(signatureName !== undefined ? { signatureName } : {}),
 });
 
-const requestTensorError = (message: string) => new RequestError('INVALID_ARGUMENT', message);
-
 /** Runs `body` with a handle for `spec`, releasing it afterwards; aborts when the client cancels. */
 async function withHandle<T>(
   lookup: ServableLookup,
@@ -149,6 +148,7 @@ function unary(fn: (call: grpc.ServerUnaryCall<Plain, Plain>) => Promise<Plain>)
  */
 function runExamples(
   lookup: ServableLookup,
+  limits: RequestLimits,
   call: grpc.ServerUnaryCall<Plain, Plain>,
   check: (sig: SignatureInfo) => string,
   wanted: (sig: SignatureInfo) => string[],
@@ -159,21 +159,20 @@ function runExamples(
     const sig = examplesSignature(h.signatures, key);
     const input = check(sig);
     const examples = examplesFromInput(call.request.input);
-    const outputs = await h.run(key, { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, { outputFilter: wanted(sig), signal });
+    const inputs: Record<string, HostTensor> = { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } };
+    checkInputs(sig, inputs, limits);
+    const outputs = await h.run(key, inputs, { outputFilter: wanted(sig), signal });
     return respond(h, key, outputs, examples.length);
   });
 }
 
-function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplementation {
+function predictionService(lookup: ServableLookup, limits: RequestLimits): grpc.UntypedServiceImplementation {
   return {
     Predict: unary((call) =>
       withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
         const key = sigName || 'serving_default';
         const sig = predictSignature(h.signatures, key);
-        const requestInputs = (call.request.inputs ?? {}) as Record<string, TensorProto>;
-        checkPredictInputs(sig, Object.keys(requestInputs));
-        const inputs: Record<string, HostTensor> = {};
-        for (const [alias, t] of Object.entries(requestInputs)) inputs[alias] = tensorProtoToHost(t, requestTensorError);
+        const inputs = decodePredictInputs((call.request.inputs ?? {}) as Record<string, TensorProto>, sig, limits);
         const filter = checkOutputFilter(sig, call.request.outputFilter);
         const outputs = await h.run(key, inputs, { outputFilter: filter, signal });
         const protoOutputs: Plain = {};
@@ -182,13 +181,13 @@ function predictionService(lookup: ServableLookup): grpc.UntypedServiceImplement
       }),
     ),
     Classify: unary((call) =>
-      runExamples(lookup, call, checkClassifySignature, (sig) => ['classes', 'scores'].filter((a) => a in sig.outputs), (h, key, outputs, n) => ({
+      runExamples(lookup, limits, call, checkClassifySignature, (sig) => ['classes', 'scores'].filter((a) => a in sig.outputs), (h, key, outputs, n) => ({
         modelSpec: responseSpec(h, key),
         result: classificationMessage(classificationResult(outputs, n)),
       })),
     ),
     Regress: unary((call) =>
-      runExamples(lookup, call, checkRegressSignature, () => ['outputs'], (h, key, outputs, n) => ({
+      runExamples(lookup, limits, call, checkRegressSignature, () => ['outputs'], (h, key, outputs, n) => ({
         modelSpec: responseSpec(h, key),
         result: regressionResult(outputs, n),
       })),
@@ -248,6 +247,8 @@ export interface GrpcServerOptions {
   admission?: Admission;
   /** Largest request message accepted (grpc-js answers RESOURCE_EXHAUSTED above); default unlimited like TF Serving. */
   maxMessageBytes?: number;
+  /** Request limits of the signature check (--max_request_elements); default DEFAULT_LIMITS. */
+  limits?: RequestLimits;
 }
 
 export interface RunningGrpcServer {
@@ -265,7 +266,7 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
   const gated = (impl: grpc.UntypedServiceImplementation) => (gate ? gatedService(impl, gate, toGrpcError) : impl);
   // Admission first (on the raw message, before decoding); the gate then sees the decoded request's ModelSpec, so a
   // per-model authorisation check always knows the model.
-  const prediction = guardInference(defs.prediction, gated(predictionService(lookup)), { admission: opts.admission ?? new Admission(), lookup, toStatus: toGrpcError });
+  const prediction = guardInference(defs.prediction, gated(predictionService(lookup, opts.limits ?? DEFAULT_LIMITS)), { admission: opts.admission ?? new Admission(), lookup, toStatus: toGrpcError });
   server.addService(prediction.definition, prediction.implementation);
   server.addService(defs.model, gated(modelService(lookup, opts.reloadConfig)));
   opts.addServices?.(server);

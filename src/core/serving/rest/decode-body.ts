@@ -5,8 +5,8 @@ import type { HostTensor, SignatureInfo } from '../../engine/types.js';
 import { RequestError } from '../../errors.js';
 import { decodeExamplesRequest } from '../../wire/example-json.js';
 import { parseJsonBody } from '../../wire/json-parse.js';
-import { decodePredictRequest, requestSignatureName, signatureNotFoundError, type PredictFormat } from '../../wire/json-tensor.js';
-import { decodePredictFast } from '../../wire/predict-fast-path.js';
+import type { PredictFormat } from '../../wire/json-tensor.js';
+import { decodePredictJson } from '../../wire/predict-json.js';
 
 export const DEFAULT_SIGNATURE = 'serving_default';
 
@@ -19,19 +19,11 @@ export type DecodedBody =
 /** Decodes `bytes` for `verb` against the servable's `signatures`. Throws RequestError on bad input. */
 export function decodeInferenceBody(verb: InferenceVerb, bytes: Uint8Array, signatures: Record<string, SignatureInfo>): DecodedBody {
   if (verb === 'predict') {
-    // The common body (one float input, plain lists of numbers) is read straight from the bytes; anything else, errors
-    // included, takes the general path below.
-    const fast = decodePredictFast(bytes, signatures, DEFAULT_SIGNATURE);
-    if (fast) return { verb, signatureName: fast.signatureName, inputs: fast.inputs, format: fast.format };
+    // One decoder per format (wire/predict-json.ts), its fast path inside it.
+    const req = decodePredictJson(bytes, signatures, DEFAULT_SIGNATURE);
+    return { verb, signatureName: req.signatureName, inputs: req.inputs, format: req.format };
   }
   const body = parseJsonBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  if (verb === 'predict') {
-    const name = requestSignatureName(body) || DEFAULT_SIGNATURE;
-    const sig = signatures[name];
-    if (!sig) throw signatureNotFoundError(name);
-    const { inputs, format } = decodePredictRequest(body, sig);
-    return { verb, signatureName: name, inputs, format };
-  }
   const req = decodeExamplesRequest(body);
   return { verb, signatureName: req.signatureName || DEFAULT_SIGNATURE, examples: req.examples };
 }

@@ -5,16 +5,20 @@
 //   GET  <metrics path>                                   Prometheus text (when metrics are on)
 // Paths match case-insensitively like TF Serving's RE2 patterns. Any other /v1/ path is TF Serving's
 // "Malformed request" (400); anything else is 404. Errors are `{ "error": "..." }` with RequestError.httpStatus.
-// Request and response bodies are the jsontensor codecs' business (json-tensor.ts, example-json.ts,
-// metadata-json.ts); this file only looks servables up, runs them and maps errors.
+// Request and response bodies are the wire codecs' business (src/core/wire: predict-json.ts, example-json.ts,
+// json-tensor.ts; metadata-json.ts here), and every decoded request passes the signature check (signature-check.ts)
+// before it runs; this file only looks servables up, runs them and maps errors.
 import { RequestError } from '../../errors.js';
-import type { SignatureInfo } from '../../engine/types.js';
+import type { HostTensor, SignatureInfo } from '../../engine/types.js';
 import type { CancelSignal } from '../cancel.js';
 import type { ApiName, ServingMetrics } from '../metrics.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
-import { encodeErrorJson, encodePredictResponse, requestSignatureName, signatureNotFoundError } from '../../wire/json-tensor.js';
 import { parseJsonBody } from '../../wire/json-parse.js';
+import { requestSignatureName, signatureNotFoundError } from '../../wire/json-request.js';
+import { encodeErrorJson, encodePredictResponse } from '../../wire/json-tensor.js';
+import { decodePredictJson } from '../../wire/predict-json.js';
 import { checkClassifySignature, checkRegressSignature, decodeExamplesRequest, encodeClassifyResponse, encodeRegressResponse } from '../../wire/example-json.js';
+import { checkInputs, DEFAULT_LIMITS, type RequestLimits } from '../../wire/signature-check.js';
 import { encodeMetadataResponse, encodeStatusResponse } from './metadata-json.js';
 import { decodeInferenceBody, type BodyDecoder, type InferenceVerb } from './decode-body.js';
 
@@ -23,6 +27,8 @@ export interface RouteContext {
   metrics?: ServingMetrics;
   /** Where Prometheus metrics are served (default /monitoring/prometheus/metrics); only when `metrics` is set. */
   metricsPath?: string;
+  /** Request limits of the signature check (--max_request_elements); default DEFAULT_LIMITS. */
+  limits?: RequestLimits;
 }
 
 export interface RouteRequest {
@@ -79,10 +85,11 @@ function signatureOf(handle: ServableHandle, name: string): SignatureInfo {
   return sig;
 }
 
-async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: Buffer, signal: CancelSignal, decode: BodyDecoder): Promise<{ body: string; examples?: number }> {
+async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: Buffer, signal: CancelSignal, decode: BodyDecoder, limits: RequestLimits): Promise<{ body: string; examples?: number }> {
   const decoded = await decode(verb, bytes, handle.signatures);
   if (signal.aborted) throw signal.reason;
   if (decoded.verb === 'predict') {
+    checkInputs(handle.signatures[decoded.signatureName]!, decoded.inputs, limits, bytes.length);
     const outputs = await handle.run(decoded.signatureName, decoded.inputs, { signal });
     return { body: encodePredictResponse(outputs, decoded.format, handle.signatures[decoded.signatureName]) };
   }
@@ -90,7 +97,9 @@ async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: 
   const sig = signatureOf(handle, name);
   const alias = verb === 'classify' ? checkClassifySignature(sig) : checkRegressSignature(sig);
   const examples = decoded.examples;
-  const outputs = await handle.run(name, { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, { signal });
+  const inputs: Record<string, HostTensor> = { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } };
+  checkInputs(sig, inputs, limits, bytes.length);
+  const outputs = await handle.run(name, inputs, { signal });
   const out = verb === 'classify' ? encodeClassifyResponse(outputs, sig, examples.length) : encodeRegressResponse(outputs, sig, examples.length);
   return { body: out, examples: examples.length };
 }
@@ -154,7 +163,7 @@ export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promi
       // After the lookup: tfsvc's in-flight gauge gets no label set for a made-up model name in a URL.
       stopInFlight = ctx.metrics?.requestStarted(model);
       try {
-        const out = await runInference(verb as InferenceVerb, handle, req.body, req.signal, req.decode ?? decodeInferenceBody);
+        const out = await runInference(verb as InferenceVerb, handle, req.body, req.signal, req.decode ?? decodeInferenceBody, ctx.limits ?? DEFAULT_LIMITS);
         examples = out.examples;
         return finish({ status: 200, body: out.body }, 'OK');
       } finally {

@@ -1,9 +1,10 @@
-// The fast path of :predict request decoding: the common body (one float input, plain nested lists of JSON numbers)
-// read in one pass over the request bytes straight into a typed array, with no JSON.parse, no intermediate arrays and
-// no number objects. It answers only when it can prove the general path (json-parse.ts + json-tensor.ts) would
-// produce the very same tensors; anything else (other dtypes, named instances, NaN/Infinity literals, strings, escapes,
-// ragged or empty lists, duplicate or unknown keys, text after the document, malformed JSON...) returns undefined and
-// the caller runs the general path, which owns every TF Serving error text. So this file never throws on bad input.
+// The fast path of the :predict JSON decoder (predict-json.ts, its only caller in tfsvc): the common body (one float
+// input, plain nested lists of JSON numbers) read in one pass over the request bytes straight into a typed array, with
+// no JSON.parse, no intermediate arrays and no number objects. It answers only when it can prove the general decoder
+// in predict-json.ts would produce the very same tensors; anything else (other dtypes, named instances, NaN/Infinity
+// literals, strings, escapes, ragged or empty lists, duplicate or unknown keys, text after the document, malformed
+// JSON...) returns undefined and predict-json.ts runs the general decoder, which owns every TF Serving error text. So
+// this file never throws on bad input. Written by hand because it is the measured hot path (bench/json-codec.ts).
 //
 // Accepted documents (JSON whitespace anywhere between tokens):
 //   {"instances": T}                       row format; T a non-empty list of instances, each a number or dense lists
@@ -321,7 +322,7 @@ function floatInput(signature: SignatureInfo | undefined): [string, string] | un
 
 /**
  * Decodes `body` when it is the common case described above, for the signatures of the servable it was sent to;
- * undefined otherwise (then use parseJsonBody + decodePredictRequest). Takes no ownership of `body`.
+ * undefined otherwise (then predict-json.ts runs the general decoder). Takes no ownership of `body`.
  */
 export function decodePredictFast(body: Uint8Array, signatures: Record<string, SignatureInfo>, defaultSignature: string): FastPredictRequest | undefined {
   const s = new Scanner(body);

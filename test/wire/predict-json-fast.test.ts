@@ -1,11 +1,12 @@
-// The :predict fast path (predict-fast-path.ts) must be invisible to clients: whenever it answers, the general path
+// The :predict fast path (predict-json-fast.ts) must be invisible to clients: whenever it answers, the general path
 // (parseJsonBody + decodePredictRequest) gives the very same tensors, and whenever the general path rejects a body,
 // the fast path steps aside so the client gets TF Serving's error text.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostTensor, SignatureInfo, TensorSpec } from '../../src/core/engine/types.js';
-import { decodePredictRequest, parseJsonBody } from '../../src/core/wire/json-tensor.js';
-import { decodePredictFast } from '../../src/core/wire/predict-fast-path.js';
+import { parseJsonBody } from '../../src/core/wire/json-parse.js';
+import { decodePredictRequest } from '../../src/core/wire/predict-json.js';
+import { decodePredictFast } from '../../src/core/wire/predict-json-fast.js';
 
 function sig(inputs: Record<string, string>, key = 'serving_default'): SignatureInfo {
   const specs: Record<string, TensorSpec> = {};

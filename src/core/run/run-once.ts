@@ -1,12 +1,17 @@
 // One offline prediction, answered as TF Serving's REST :predict would answer it (`saved_model_cli run` without
 // Python): resolve the model directory, load only the signature asked for, decode the JSON request with TF Serving's
-// rules, run, encode the response. `tfsvc run` is a thin wrapper around this.
+// rules, check it against the signature as `serve` does (src/core/wire/signature-check.ts), run, encode the response.
+// `tfsvc run` is a thin wrapper around this. It sits above engine and wire, beside serving (it uses both).
 import { UsageError } from '../errors.js';
 import { resolveModelDir } from '../savedmodel/layout.js';
-import { decodePredictRequest, encodePredictResponse, parseJsonBody, requestSignatureName } from '../wire/json-tensor.js';
-import { describeBackend } from './backend.js';
-import { loadModel } from './model.js';
-import type { BackendName, HostTensor, SignatureInfo } from './types.js';
+import { describeBackend } from '../engine/backend.js';
+import { loadModel } from '../engine/model.js';
+import type { BackendName, HostTensor, SignatureInfo } from '../engine/types.js';
+import { parseJsonBody } from '../wire/json-parse.js';
+import { requestSignatureName } from '../wire/json-request.js';
+import { encodePredictResponse } from '../wire/json-tensor.js';
+import { decodePredictJson } from '../wire/predict-json.js';
+import { checkInputs, DEFAULT_MAX_REQUEST_ELEMENTS } from '../wire/signature-check.js';
 
 export interface RunOnceOptions {
   /** SavedModel directory or model base directory (newest version, or `version`). */
@@ -18,6 +23,8 @@ export interface RunOnceOptions {
   backend?: BackendName;
   /** The request body: {"instances": ...} or {"inputs": ...}, optionally with "signature_name". */
   body: string;
+  /** --max_request_elements (default DEFAULT_MAX_REQUEST_ELEMENTS). */
+  maxRequestElements?: number;
 }
 
 export interface RunOnceResult {
@@ -45,8 +52,9 @@ export async function runOnce(opts: RunOnceOptions): Promise<RunOnceResult> {
   const model = await loadModel(resolved.dir, { backend: opts.backend ?? 'wasm', tags: opts.tags, signatures: [signature] });
   const t1 = performance.now();
   try {
-    const info = model.signatures[signature]!;
-    const { inputs, format } = decodePredictRequest(body, info);
+    const bytes = Buffer.from(opts.body, 'utf8');
+    const { signature: info, inputs, format } = decodePredictJson(bytes, model.signatures, 'serving_default', signature);
+    checkInputs(info, inputs, { maxElements: opts.maxRequestElements ?? DEFAULT_MAX_REQUEST_ELEMENTS }, bytes.length);
     const outputs = await model.run(signature, inputs);
     const response = encodePredictResponse(outputs, format, info);
     const t2 = performance.now();
@@ -73,7 +81,9 @@ export async function runFeed(opts: RunFeedOptions): Promise<Omit<RunOnceResult,
     if (!info) {
       throw new UsageError(`Could not find signature "${opts.signature}". Please choose from: ${Object.keys(model.signatures).join(', ')}`);
     }
-    const outputs = await model.run(opts.signature, opts.feed(info));
+    const inputs = opts.feed(info);
+    checkInputs(info, inputs, { maxElements: opts.maxRequestElements ?? DEFAULT_MAX_REQUEST_ELEMENTS });
+    const outputs = await model.run(opts.signature, inputs);
     const t2 = performance.now();
     return { outputs, dir: resolved.dir, version: resolved.version, signature: opts.signature, backend: describeBackend(), loadMs: t1 - t0, runMs: t2 - t1 };
   } finally {
