@@ -120,14 +120,13 @@ describe('recurrent models from the wild (../shared/models/wild)', needsShared, 
     }
   });
 
-  test('tfsvc run: an executor failure names the node, and --debug prints the underlying stack', async () => {
+  test('tfsvc run: a request the LSTM cannot take stops at the signature check, naming the input and both shapes', async () => {
+    // Before the request check, this input reached the executor and failed inside the loop's MatMul; node naming of
+    // executor failures is tested on hand-built graphs (test/graph/recurrent.test.ts), where no check stands before it.
     const bad = JSON.stringify({ instances: [[[1, 2], [3, 4]]] }); // 2 features where the LSTM's kernel takes 1
     const r = await runCli(['run', wild('msft_lstm'), '--input', bad]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^tfsvc: signature serving_default: node "(i0\/)?while_body_36108\/while\/MatMul" \(MatMul\) failed: Error in matMul: inner shapes/);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^tfsvc: input "input_6": shape \[1,2,2\] is not compatible with the signature's \[-1,5,1\]/);
     assert.doesNotMatch(r.stderr, /at /, 'no stack without --debug');
-    const d = await runCli(['run', wild('msft_lstm'), '--input', bad, '--debug']);
-    assert.equal(d.code, 1);
-    assert.match(d.stderr, /caused by: Error: Error in matMul[^]*tfjs-backend-/, 'the executor\'s own stack follows ours');
   });
 });

@@ -89,7 +89,7 @@ describe('gRPC PredictRequest decoding', () => {
   });
 
   test('TF Serving\'s alias errors come first, then the signature check on what the protos declare', () => {
-    refuses(() => decodePredictInputs({ z: proto([1], {}) }, CNN), 'input tensor alias not found in signature: z. Inputs expected to be in the set {x}.');
+    refuses(() => decodePredictInputs({ z: proto([1], {}) }, CNN), 'Signature input alias: x(feed name: x:0) not found in request and no default value provided. Inputs expected to be in the request {z}, or default input alias set: ');
     refuses(() => decodePredictInputs({ x: proto([1, 2, 2, 1], { floatVal: [0] }) }, CNN), 'input "x": shape [1,2,2,1] is not compatible with the signature\'s [-1,28,28,1]');
   });
 });
