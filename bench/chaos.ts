@@ -12,28 +12,17 @@
 // Usage: node dist/bench/chaos.js [--model DIR] [--rows N] [--quick]
 //   DIR: a model base directory (default fixtures/models/mnist; ../shared/models/keras/mnist_cnn_keras3 for the CNN).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { arg, repoRootOf } from './script-util.js';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { Pool } from 'undici';
 import { protoRoot } from '../src/core/proto/schema.js';
 
-const here = fileURLToPath(import.meta.url);
-const root = (() => {
-  let d = path.dirname(here);
-  while (!existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return d;
-})();
+const root = repoRootOf(import.meta.url);
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return def;
-  const a = process.argv[i]!;
-  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : process.argv[i + 1];
-}
 
 const quick = process.argv.includes('--quick');
 const modelArg = path.resolve(root, arg('model', 'fixtures/models/mnist')!);

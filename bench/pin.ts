@@ -28,13 +28,4 @@ export function pinNote(): string {
       : 'not pinned (--no-pin)';
 }
 
-/** CPU seconds (user + system, all threads) process `pid` has used so far, from /proc/PID/stat; NaN elsewhere. */
-export function cpuSeconds(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
+export { cpuSeconds } from './script-util.js';

@@ -19,6 +19,7 @@
 // Models: the Keras 3 CNN from ../shared/models when present, else the fixture MNIST model (or --model DIR).
 // Each server runs in its own child process (this script with --role=...), the load generator here.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { arg, repoRootOf } from './script-util.js';
 import http from 'node:http';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -30,18 +31,8 @@ import { cpuSeconds, onCore, pinNote, pinSelf } from './pin.js';
 import { grpcBodyOf, inputAlias, makeBody } from './mnist-body.js';
 
 const here = fileURLToPath(import.meta.url);
-const root = (() => {
-  let d = path.dirname(here);
-  while (!existsSync(path.join(d, 'package.json'))) d = path.dirname(d);
-  return d;
-})();
+const root = repoRootOf(import.meta.url);
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return def;
-  const a = process.argv[i]!;
-  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : process.argv[i + 1];
-}
 
 // --- servers (child processes) ----------------------------------------------------------------------------------
 
