@@ -43,8 +43,19 @@ interface Server {
 
 let crashes = 0;
 
+/** A free loopback port (--port=0 disables gRPC, as in TF Serving, so gRPC needs a real one). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
 async function startServer(base: string, name: string): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', '--port=0', '--host=127.0.0.1', '--file_system_poll_wait_seconds=1'], {
+  const child = spawn(process.execPath, [path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const s: Server = { child, rest: 0, grpc: 0, out: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
