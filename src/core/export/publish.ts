@@ -160,7 +160,8 @@ function removeOnSignal(dir: string): { renaming: boolean; disarm: () => void } 
     guard.disarm();
     if (!guard.renaming) {
       try {
-        rmSync(dir, { recursive: true, force: true });
+        // A copy still running on libuv's threads can add entries while the tree is removed (ENOTEMPTY): retry.
+        rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
       } catch {
         // Dying anyway; a leftover temp dir is ignored by version scans.
       }
