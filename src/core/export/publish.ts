@@ -11,6 +11,7 @@
 // one behind, and a leftover `.tfsvc-export-*` is ignored by every version scan (it is never numeric).
 import { chmod, cp, mkdir, mkdtemp, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { existsSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { EngineModel } from '../engine/model.js';
 import type { BackendName } from '../engine/types.js';
@@ -66,8 +67,16 @@ export async function publishModel(src: string, opts: PublishOptions): Promise<P
     throw new UsageError(`${existing} already exists: refusing to overwrite a published version (use --next or another --version)`);
   }
 
-  const temp = await mkdtemp(path.join(base, TEMP_PREFIX));
+  // The temp dir's name is chosen and guarded before it is created: a signal that lands between the directory's
+  // creation and the handler's registration would otherwise leave it behind.
+  const temp = path.join(base, `${TEMP_PREFIX}${randomBytes(6).toString('base64url')}`);
   const guard = removeOnSignal(temp);
+  try {
+    await mkdir(temp, { mode: 0o700 });
+  } catch (err) {
+    guard.disarm();
+    throw err;
+  }
   try {
     const sourceKind = await fill(src, temp);
     // mkdtemp makes a private (0700) directory and cp keeps the source's modes (0600 files, read-only directories):
