@@ -49,6 +49,8 @@ interface BenchFlags extends TargetOptions, SecurityFlags {
   openmetrics?: string;
   remoteWrite?: string;
   progress: boolean;
+  shard?: string;
+  runId?: string;
 }
 
 interface ReportFlags {
@@ -110,6 +112,8 @@ export function register(program: Command): void {
     .option('--find-max', 'search for the highest --qps that meets every --slo (starts at --qps, default 100)')
     .option('--max-qps <n>', '--find-max: never try above this rate', '100000')
     .option('--precision <pct>', '--find-max: stop when the pass/fail bracket is this narrow', '5%')
+    .option('--shard <i/N>', 'distributed load: send shard i of N (numbered from 0, as JOB_COMPLETION_INDEX) of this schedule; merge the N --json files with `bench merge`')
+    .option('--run-id <id>', 'with --shard: a name for the run, recorded in --json; `bench merge` refuses shards of different runs')
     .option('--no-progress', 'no live view or progress lines');
   addReportOptions(bench).action(async (url: string | undefined, flags: BenchFlags) => {
     await benchAction(url, flags);
@@ -120,7 +124,9 @@ export function register(program: Command): void {
       .command('merge')
       .description('merge --json results (e.g. from several load machines) into one report; exact histogram addition')
       .argument('<files...>', 'result files written by tfsvc bench --json'),
-  ).action(async (files: string[], flags: ReportFlags) => {
+  )
+    .option('--strict', 'exit 1 when a merged run\'s load generator fell behind its schedule')
+    .action(async (files: string[], flags: ReportFlags) => {
     // Positional options (src/cli.ts) give every flag written after `merge` to merge itself, not to `bench`.
     const { mergeResultFiles } = await import('../core/load/merge.js');
     await finish(mergeResultFiles(files), flags);
@@ -188,6 +194,8 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     { parseStages, stagesSchedule, stagesDurationMs },
     { readTargetsFile },
     { parseBodyCheck, parseExpectStatus },
+    { parseShard, planOf, shardSchedule, shareOf },
+    { describeSchedule },
   ] = await Promise.all([
     import('../core/load/bench.js'),
     import('../core/load/errors.js'),
@@ -204,6 +212,8 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
     import('../core/load/schedule.js'),
     import('../core/load/targets-file.js'),
     import('../core/load/response-check.js'),
+    import('../core/load/shard.js'),
+    import('../core/load/schedule.js'),
   ]);
   const security = await securityOf(flags);
   const entries = flags.targets
@@ -246,8 +256,15 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
   const slos = await parseSlos(flags);
   if (flags.baseline) readResultFile(flags.baseline);
   parsePercent(flags.maxRegression, '--max-regression');
+  const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
+  if (flags.runId !== undefined && !shard) throw new UsageError('--run-id names a sharded run: give it with --shard');
+  if (flags.runId !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(flags.runId)) throw new UsageError(`--run-id "${flags.runId}": use letters, digits, '.', '_' and '-' (at most 128)`);
+  if (shard && flags.findMax) throw new UsageError('--find-max searches with one generator; --shard splits a fixed schedule (run the search unsharded)');
   const durationMs = flags.requests ? Infinity : parseDuration(flags.duration ?? (flags.findMax ? '5s' : '10s'), '--duration');
-  const requests = flags.requests ? parsePositiveInt(flags.requests, '--requests') : Infinity;
+  const totalRequests = flags.requests ? parsePositiveInt(flags.requests, '--requests') : Infinity;
+  // A shard sends its part of --requests; the parts of all N shards add up to the total (shard.ts).
+  const requests = shard ? shareOf(totalRequests, shard) : totalRequests;
+  if (requests === 0) throw new UsageError(`--requests ${totalRequests} cannot be split into ${shard!.count} shards: give at least one request per shard`);
   const warmupMs = parseDuration(flags.warmup, '--warmup');
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
   const connections = parsePositiveInt(flags.connections, '--connections');
@@ -306,14 +323,25 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
 
   for (const p of prepared) process.stderr.write(`tfsvc: bench ${p.endpoint.label}${targets ? ` (weight ${p.weight})` : ''}: ${p.bodySet.source}\n`);
   if (!flags.findMax) {
-    const schedule: Schedule = stages
+    const whole: Schedule = stages
       ? stages
       : ramp
       ? rampSchedule({ ...ramp, rampMs: durationMs, offsetMs: warmupMs, arrival: flags.arrival, seed })
       : flags.concurrency
         ? { kind: 'closed', concurrency: parsePositiveInt(flags.concurrency, '--concurrency') }
         : scheduleFor(parsePositiveNumber(flags.qps!, '--qps'));
-    await finish(await run(schedule, label), flags);
+    const schedule = shard ? shardSchedule(whole, shard) : whole;
+    const metrics = await run(schedule, label);
+    if (shard) {
+      metrics.info.schedule = `${describeSchedule(schedule)} (shard ${shard.index}/${shard.count} of ${describeSchedule(whole)})`;
+      metrics.info.shard = {
+        ...shard,
+        schedule: describeSchedule(whole),
+        plan: planOf(whole, { durationMs, requests: totalRequests, warmupMs, seed }),
+        ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
+      };
+    }
+    await finish(metrics, flags);
     return;
   }
 

@@ -3,6 +3,7 @@
 // Metrics merge exactly (histogram addition, counter sums) and serialise to the `--json` format and back.
 import { ERROR_KINDS, hasLatency, type ErrorKind, type Result } from './result.js';
 import { decodeHistogram, encodeHistogram, newHistogram, percentileMs, recordMs, type Histogram } from './histogram.js';
+import type { ShardInfo } from './shard.js';
 
 export const JSON_FORMAT = 'tfsvc-bench/1';
 
@@ -23,6 +24,27 @@ export interface RunInfo {
   targets?: Array<{ target: string; weight: number; requests: number; ok: number }>;
   /** Merged results: each run's own schedule, in merge order (`schedule` then describes them all). */
   schedules?: string[];
+  /** `--shard i/N`: which share of which run this result is (shard.ts). Absent on merged results. */
+  shard?: ShardInfo;
+  /** A merge of all N shards of one run: the run's plan and id (merge.ts checked them). */
+  shards?: { count: number; plan: string; runId?: string };
+  /**
+   * Wall-clock measured windows, [start, end] in epoch ms, disjoint and sorted: one per run, overlapping ones joined.
+   * Absent on a single run (startedAt + durationMs is its window). Merged throughput is ok ÷ their total length.
+   */
+  windows?: Array<[number, number]>;
+}
+
+/** Sorted, overlapping or touching intervals joined. */
+export function unionOfWindows(windows: Array<[number, number]>): Array<[number, number]> {
+  const sorted = [...windows].sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [start, end] of sorted) {
+    const last = out[out.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
 }
 
 /** How well the generator kept its schedule (open loop). */
@@ -158,11 +180,34 @@ export class Metrics {
     };
   }
 
+  /** The measured windows on the wall clock, [start, end] epoch ms (see RunInfo.windows). */
+  windowsMs(): Array<[number, number]> {
+    if (this.info.windows) return this.info.windows.map(([a, b]) => [a, b]);
+    const start = Date.parse(this.info.startedAt);
+    return [[start, start + this.durationMs]];
+  }
+
   /**
-   * Adds another run. Runs from several machines at once are the common case: their windows overlap, so the merged
-   * window is the longest one and throughput adds up. Histograms and counters add exactly.
+   * Adds another run. Runs from several machines at once are the common case: the merged window is the union of the
+   * runs' wall-clock windows (overlapping runs: from the first start to the last end), so their throughputs add, and
+   * a generator that started late widens the window rather than inflating the rate. Histograms and counters add
+   * exactly; percentiles are read from the summed histograms, never averaged.
    */
   merge(other: Metrics): void {
+    const mine = this.windowsMs();
+    const theirs = other.windowsMs();
+    const windows = unionOfWindows([...mine, ...theirs]);
+    // Per-second series line up by wall clock when the runs overlap in time (shards started a few seconds apart);
+    // runs at different times keep the old by-index addition, which does not grow the series to span the gap.
+    const myStart = mine[0]![0];
+    const theirStart = theirs[0]![0];
+    const overlap = mine.some(([a, b]) => theirs.some(([c, d]) => a < d && c < b));
+    const shiftMine = overlap && theirStart < myStart ? Math.round((myStart - theirStart) / 1000) : 0;
+    const shiftTheirs = overlap && myStart < theirStart ? Math.round((theirStart - myStart) / 1000) : 0;
+    if (shiftMine > 0) {
+      this.timeline.unshift(...Array.from({ length: shiftMine }, () => ({ count: 0, errors: 0, hist: newHistogram('second') })));
+      this.throughput.unshift(...Array.from({ length: shiftMine }, () => 0));
+    }
     this.corrected.add(other.corrected);
     this.uncorrected.add(other.uncorrected);
     this.requests += other.requests;
@@ -172,19 +217,22 @@ export class Metrics {
     for (const [k, v] of Object.entries(other.samples)) if (!(k in this.samples)) this.samples[k] = v;
     this.bytesIn += other.bytesIn;
     this.bytesOut += other.bytesOut;
-    other.timeline.forEach((b, i) => {
+    other.timeline.forEach((b, k) => {
+      const i = k + shiftTheirs;
       while (this.timeline.length <= i) this.timeline.push({ count: 0, errors: 0, hist: newHistogram('second') });
       const mine = this.timeline[i]!;
       mine.count += b.count;
       mine.errors += b.errors;
       mine.hist.add(b.hist);
     });
-    other.throughput.forEach((n, i) => {
+    other.throughput.forEach((n, k) => {
+      const i = k + shiftTheirs;
       while (this.throughput.length <= i) this.throughput.push(0);
       this.throughput[i]! += n;
     });
-    this.durationMs = Math.max(this.durationMs, other.durationMs);
-    if (other.info.startedAt < this.info.startedAt) this.info.startedAt = other.info.startedAt;
+    this.durationMs = windows.reduce((a, [start, end]) => a + (end - start), 0);
+    this.info.windows = windows;
+    this.info.startedAt = new Date(windows[0]![0]).toISOString();
     if (this.info.rate !== undefined || other.info.rate !== undefined) this.info.rate = (this.info.rate ?? 0) + (other.info.rate ?? 0);
     if (this.info.target !== other.info.target) this.info.target = `${this.info.target}, ${other.info.target}`;
     this.info.runs += other.info.runs;

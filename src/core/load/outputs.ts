@@ -1,6 +1,6 @@
 // Writes the report files a run asked for (--json, --junit, --html, --openmetrics) and appends the markdown summary to
 // $GITHUB_STEP_SUMMARY when that variable is set (GitHub Actions). All read the same Metrics and checks.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Metrics } from './metrics.js';
@@ -20,10 +20,29 @@ export interface OutputOptions {
   stepSummary?: string;
 }
 
+/** Whether `file` is a regular file or absent (not /dev/stdout, a pipe). */
+function plainFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Writes through a temporary file and a rename, so a reader waiting for the file (`bench merge` of shards on a
+ * shared volume, docs/deploy.md) never sees half of it. Devices and pipes are written directly.
+ */
 function write(file: string, text: string, flag: string): void {
   try {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    writeFileSync(file, text);
+    if (!plainFile(file)) {
+      writeFileSync(file, text);
+      return;
+    }
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
   } catch (err) {
     throw new UsageError(`${flag} ${file}: ${(err as Error).message}`);
   }

@@ -7,8 +7,8 @@
 import { seededRandom } from '../prng.js';
 
 export type Schedule =
-  | { kind: 'constant'; rate: number }
-  | { kind: 'poisson'; rate: number; seed: number }
+  | { kind: 'constant'; rate: number; phase?: number }
+  | { kind: 'poisson'; rate: number; seed: number; phase?: number }
   | RampSchedule
   | StagesSchedule
   | { kind: 'closed'; concurrency: number };
@@ -25,6 +25,7 @@ export interface StagesSchedule {
   rate: number;
   arrival: 'constant' | 'poisson';
   seed: number;
+  phase?: number;
 }
 
 /** Parses `30s:100,1m:500,30s:0` (DURATION:RATE, comma separated). */
@@ -92,6 +93,7 @@ export interface RampSchedule {
   rate: number;
   arrival: 'constant' | 'poisson';
   seed: number;
+  phase?: number;
 }
 
 /** A ramp from `startRate` to `endRate` (requests/s) over `rampMs`, after `offsetMs` at the start rate. */
@@ -139,13 +141,23 @@ export function rampTimeAt(r: RampSchedule, n: number): number {
 export type OpenSchedule = Exclude<Schedule, { kind: 'closed' }>;
 
 /**
- * Arrivals of a time-varying rate, given `timeAt(n)`: the time its integral reaches n. Constant arrivals: request i
- * at timeAt(i). Poisson: unit-rate Poisson arrivals mapped through timeAt (time rescaling), from a seeded PRNG.
+ * `phase` (0 ≤ phase < 1, default 0; shard.ts sets it): constant arrivals are shifted by that fraction of a gap, so N
+ * shards at phases 0, 1/N, ... interleave into exactly the single generator's schedule instead of sending in
+ * lockstep. A Poisson stream with a phase starts at its first exponential arrival rather than at 0, so N shards do
+ * not all send at the first instant.
  */
-function* throughIntegral(timeAt: (n: number) => number, arrival: 'constant' | 'poisson', seed: number): Generator<number, never, void> {
-  if (arrival === 'constant') for (let i = 0; ; i++) yield timeAt(i);
+function startOf(phase: number | undefined, unit: () => number): number {
+  return phase ? -Math.log(1 - unit()) : 0;
+}
+
+/**
+ * Arrivals of a time-varying rate, given `timeAt(n)`: the time its integral reaches n. Constant arrivals: request i
+ * at timeAt(i + phase). Poisson: unit-rate Poisson arrivals mapped through timeAt (time rescaling), from a seeded PRNG.
+ */
+function* throughIntegral(timeAt: (n: number) => number, arrival: 'constant' | 'poisson', seed: number, phase = 0): Generator<number, never, void> {
+  if (arrival === 'constant') for (let i = 0; ; i++) yield timeAt(i + phase);
   const unit = seededRandom(seed);
-  let u = 0;
+  let u = startOf(phase, unit);
   for (;;) {
     yield timeAt(u);
     u += -Math.log(1 - unit());
@@ -154,19 +166,21 @@ function* throughIntegral(timeAt: (n: number) => number, arrival: 'constant' | '
 
 /**
  * Intended start offsets of an open-loop schedule, in ms from the run's start, in order, forever (the caller stops).
- * Constant: request i at i × 1000/rate, computed from i (not summed), so float error never accumulates into drift.
- * Poisson: exponential gaps with mean 1000/rate from a seeded PRNG; the same seed gives the same times.
+ * Constant: request i at (i + phase) × 1000/rate, computed from i (not summed), so float error never accumulates into
+ * drift. Poisson: exponential gaps with mean 1000/rate from a seeded PRNG; the same seed gives the same times.
  */
 export function* intendedTimes(schedule: OpenSchedule): Generator<number, never, void> {
-  if (schedule.kind === 'stages') yield* throughIntegral((n) => stagesTimeAt(schedule, n), schedule.arrival, schedule.seed);
-  if (schedule.kind === 'ramp') yield* throughIntegral((n) => rampTimeAt(schedule, n), schedule.arrival, schedule.seed);
+  const phase = schedule.phase ?? 0;
+  if (!(phase >= 0 && phase < 1)) throw new RangeError(`schedule phase must be in [0, 1), got ${phase}`);
+  if (schedule.kind === 'stages') yield* throughIntegral((n) => stagesTimeAt(schedule, n), schedule.arrival, schedule.seed, phase);
+  if (schedule.kind === 'ramp') yield* throughIntegral((n) => rampTimeAt(schedule, n), schedule.arrival, schedule.seed, phase);
   if (!(schedule.rate > 0)) throw new RangeError(`schedule rate must be positive, got ${schedule.rate}`);
   const interval = 1000 / schedule.rate;
   if (schedule.kind === 'constant') {
-    for (let i = 0; ; i++) yield i * interval;
+    for (let i = 0; ; i++) yield (i + phase) * interval;
   }
   const random = seededRandom(schedule.seed);
-  let t = 0;
+  let t = startOf(phase, random) * interval;
   for (;;) {
     yield t;
     // 1 - U is in (0, 1], so the log is finite.
