@@ -51,6 +51,7 @@ interface BenchFlags extends TargetOptions, SecurityFlags {
   progress: boolean;
   shard?: string;
   runId?: string;
+  startAt?: string;
 }
 
 interface ReportFlags {
@@ -114,6 +115,7 @@ export function register(program: Command): void {
     .option('--precision <pct>', '--find-max: stop when the pass/fail bracket is this narrow', '5%')
     .option('--shard <i/N>', 'distributed load: send shard i of N (numbered from 0, as JOB_COMPLETION_INDEX) of this schedule; merge the N --json files with `bench merge`')
     .option('--run-id <id>', 'with --shard: a name for the run, recorded in --json; `bench merge` refuses shards of different runs')
+    .option('--start-at <time>', 'start sending at this wall-clock time (ISO 8601, or Unix seconds), e.g. so that shards on several machines start together')
     .option('--no-progress', 'no live view or progress lines');
   addReportOptions(bench).action(async (url: string | undefined, flags: BenchFlags) => {
     await benchAction(url, flags);
@@ -259,6 +261,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
   const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
   if (flags.runId !== undefined && !shard) throw new UsageError('--run-id names a sharded run: give it with --shard');
   if (flags.runId !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(flags.runId)) throw new UsageError(`--run-id "${flags.runId}": use letters, digits, '.', '_' and '-' (at most 128)`);
+  const startAt = flags.startAt !== undefined ? parseStartAt(flags.startAt) : undefined;
   if (shard && flags.findMax) throw new UsageError('--find-max searches with one generator; --shard splits a fixed schedule (run the search unsharded)');
   const durationMs = flags.requests ? Infinity : parseDuration(flags.duration ?? (flags.findMax ? '5s' : '10s'), '--duration');
   const totalRequests = flags.requests ? parsePositiveInt(flags.requests, '--requests') : Infinity;
@@ -322,6 +325,7 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
   };
 
   for (const p of prepared) process.stderr.write(`tfsvc: bench ${p.endpoint.label}${targets ? ` (weight ${p.weight})` : ''}: ${p.bodySet.source}\n`);
+  if (startAt !== undefined) await waitUntil(startAt, flags.startAt!);
   if (!flags.findMax) {
     const whole: Schedule = stages
       ? stages
@@ -366,6 +370,21 @@ async function benchAction(url: string | undefined, flags: BenchFlags): Promise<
   }
   process.stdout.write(`find-max: highest rate meeting the SLO: ${formatRate(result.best.rate)} (${result.trials.length} trials)\n`);
   await finish(result.best.metrics, flags);
+}
+
+/** --start-at: ISO 8601 or Unix seconds, to epoch ms; at most a day ahead (a typo should not hang a job). */
+function parseStartAt(text: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text);
+  if (!Number.isFinite(ms)) throw new UsageError(`--start-at "${text}": expected an ISO 8601 time (2026-12-03T14:00:00Z) or Unix seconds`);
+  if (ms - Date.now() > 86_400_000) throw new UsageError(`--start-at "${text}" is more than a day away`);
+  return ms;
+}
+
+/** Sleeps until `ms` (epoch); a time already passed starts at once, with a note (shards then start apart). */
+async function waitUntil(ms: number, text: string): Promise<void> {
+  const wait = ms - Date.now();
+  if (wait < -1000) process.stderr.write(`tfsvc: note: --start-at ${text} passed ${(-wait / 1000).toFixed(1)}s ago; starting now\n`);
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }
 
 /** --ramp START:END, or --qps-start with --qps-end; undefined when neither is given. Rates >= 0, one of them > 0. */
