@@ -93,9 +93,15 @@ export function grafanaDashboard(o: DashboardOptions): object {
     ]);
   }
   if (o.gpu) {
-    add('GPU utilisation and memory', 'From nvidia-smi, sampled by tfsvc serve on GPU nodes.', 'percent', [
-      ['avg by (instance) (tfsvc_gpu_utilization_percent)', 'utilisation {{instance}}'],
-      ['avg by (instance) (tfsvc_gpu_memory_used_bytes / tfsvc_gpu_memory_total_bytes * 100)', 'memory {{instance}}'],
+    // The names serving/gpu-metrics.ts exports: nvidia-smi's per-GPU gauges (labels gpu, name; present when
+    // nvidia-smi is on the pod's PATH) and tfjs's own memory per WebGPU adapter. test/deploy/grafana-dashboard.test.ts
+    // checks every name here against the server's registry.
+    add('GPU utilisation and memory', 'Per GPU, from nvidia-smi, read by tfsvc serve at each scrape on GPU nodes.', 'percentunit', [
+      ['max by (instance, gpu) (:tensorflow:core:gpu_utilization)', 'utilisation {{instance}} GPU {{gpu}}'],
+      ['max by (instance, gpu) (:tensorflow:core:gpu_memory_used_bytes / :tensorflow:core:gpu_memory_total_bytes)', 'memory {{instance}} GPU {{gpu}}'],
+    ]);
+    add('GPU memory held by models', 'Device memory tfjs holds on each WebGPU adapter (the models\' weights and live tensors).', 'bytes', [
+      ['sum by (instance, adapter) (tfsvc_gpu_memory_in_use_bytes)', '{{instance}} {{adapter}}'],
     ]);
   }
   return {
