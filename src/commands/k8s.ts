@@ -3,6 +3,7 @@
 // prometheus-adapter's rule. Parses flags, calls src/core/deploy, writes. See docs/deploy.md.
 import { Option, type Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { UsageError } from '../core/errors.js';
 import { parsePositiveInt, parseNonNegativeInt } from './options.js';
 
 interface K8sFlags {
@@ -40,12 +41,15 @@ function parsePositiveNumber(v: string): number {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function register(program: Command): void {
-  program
+  const k8s = program
     .command('k8s')
     .description('write Kubernetes manifests, Prometheus SLO rules and a Grafana dashboard for serving a model with tfsvc')
-    .requiredOption('--name <name>', 'name of the Deployment, Service and the other objects')
-    .requiredOption('--image <image>', 'container image with tfsvc (see the Dockerfile)')
-    .addOption(new Option('--model_base_path <path>', 's3://bucket/prefix/model or a path in the container').makeOptionMandatory())
+    // `k8s bench ...` owns the flags written after `bench` (its --name, --image are its own).
+    .enablePositionalOptions()
+    // Checked in the action, not by commander: commander would also demand them of `k8s bench`.
+    .option('--name <name>', 'name of the Deployment, Service and the other objects (required)')
+    .option('--image <image>', 'container image with tfsvc (see the Dockerfile) (required)')
+    .addOption(new Option('--model_base_path <path>', 's3://bucket/prefix/model or a path in the container (required)'))
     .addOption(new Option('--model_name <name>', 'model name in URLs (default: --name)'))
     .option('--namespace <ns>', 'namespace of every object (default: kubectl\'s)')
     .option('--model-pvc <claim>', 'PersistentVolumeClaim with the model versions, mounted read-only at /models')
@@ -69,6 +73,9 @@ export function register(program: Command): void {
     .option('--out <dir>', 'write tfsvc.yaml, prometheus-rules.yaml, prometheus-adapter-values.yaml and grafana-dashboard.json there (default: the objects to stdout)')
     .argument('[serve-args...]', 'extra `tfsvc serve` flags, after --')
     .action(async (serveArgs: string[], flags: K8sFlags) => {
+      for (const [flag, value] of [['--name <name>', flags.name], ['--image <image>', flags.image], ['--model_base_path <path>', flags.model_base_path]] as const) {
+        if (value === undefined) throw new UsageError(`k8s: required option '${flag}' not specified`);
+      }
       const [{ generate, toYaml, toYamlStream }, { parseLatencySlo }] = await Promise.all([
         import('../core/deploy/manifests.js'),
         import('../core/deploy/slo-spec.js'),
@@ -117,4 +124,88 @@ export function register(program: Command): void {
         process.stdout.write(`wrote ${path.join(flags.out, file)}\n`);
       }
     });
+  registerBench(k8s);
+}
+
+interface K8sBenchFlags {
+  name: string;
+  image: string;
+  namespace?: string;
+  shards: number;
+  resultsPvc: string;
+  runId?: string;
+  slo: string[];
+  startDelay: number;
+  deadline: number;
+  cpu: string;
+  memory: string;
+}
+
+/** A run id from the clock: lower-case, sortable, unique per second (it names Jobs and the results directory). */
+function defaultRunId(): string {
+  return new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+function registerBench(k8s: Command): void {
+  k8s
+    .command('bench')
+    .description('write an Indexed Job of N `tfsvc bench --shard i/N` generator pods and a Job that merges their results (docs/deploy.md)')
+    .argument('<url>', 'the Service the generators load, e.g. http://mnist.ml.svc:8501 (or grpc://mnist.ml.svc:8500)')
+    .argument('[bench-args...]', '`tfsvc bench` flags of the whole run, after --, e.g. -- --model mnist --qps 3000 --duration 60s')
+    .requiredOption('--name <name>', 'base name of the Jobs (NAME-RUNID and NAME-RUNID-merge)')
+    .requiredOption('--image <image>', 'container image with tfsvc (see the Dockerfile)')
+    .requiredOption('--shards <n>', 'generator pods; each sends 1/N of the schedule', parsePositiveInt)
+    .requiredOption('--results-pvc <claim>', 'PersistentVolumeClaim for the results, mounted by every pod at /results (ReadWriteMany across nodes)')
+    .option('--namespace <ns>', 'namespace of the Jobs (default: kubectl\'s)')
+    .option('--run-id <id>', 'names the run: the Jobs, /results/RUNID and every shard\'s --run-id (default: the time, yyyymmddhhmmss)')
+    .option('--slo <expr>', 'SLO the merged result must meet, as for bench (repeatable); the merge Job fails when one does not', collect, [])
+    .option('--start-delay <s>', 'seconds from the last generator pod being ready to the common start', parsePositiveInt, 10)
+    .option('--deadline <s>', 'seconds the pods wait for each other and the merge waits for results', parsePositiveInt, 3600)
+    .option('--cpu <quantity>', 'CPU request of each generator pod', '1')
+    .option('--memory <quantity>', 'memory request and limit of each generator pod', '512Mi')
+    .option('--out <file>', 'write the Jobs there (default: stdout)')
+    .action(async (url: string, benchArgs: string[], flags: K8sBenchFlags & { out?: string }, cmd: Command) => {
+      const [{ benchJobs }, { toYamlStream }, { parseSlo }] = await Promise.all([
+        import('../core/deploy/bench-job.js'),
+        import('../core/deploy/manifests.js'),
+        import('../core/load/slo.js'),
+      ]);
+      flags.slo.forEach(parseSlo); // a bad SLO fails here, not in the merge pod an hour later
+      checkBenchFlags(benchArgs, cmd);
+      const runId = flags.runId ?? defaultRunId();
+      const jobs = benchJobs({
+        name: flags.name,
+        namespace: flags.namespace,
+        image: flags.image,
+        shards: flags.shards,
+        runId,
+        resultsPvc: flags.resultsPvc,
+        benchArgs: [url, ...benchArgs],
+        slos: flags.slo,
+        startDelaySeconds: flags.startDelay,
+        deadlineSeconds: flags.deadline,
+        cpu: flags.cpu,
+        memory: flags.memory,
+      });
+      const text = toYamlStream(jobs);
+      if (!flags.out) {
+        process.stdout.write(text);
+        return;
+      }
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(flags.out, text);
+      process.stdout.write(`wrote ${flags.out} (run ${runId}: Jobs ${flags.name}-${runId} and ${flags.name}-${runId}-merge)\n`);
+    });
+}
+
+/** Every flag in the pass-through bench arguments is one `tfsvc bench` has: a typo would fail N pods later. */
+function checkBenchFlags(args: string[], cmd: Command): void {
+  const bench = cmd.parent?.parent?.commands.find((c) => c.name() === 'bench');
+  if (!bench) return;
+  const known = new Set(bench.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
+  for (const arg of args) {
+    if (!arg.startsWith('-') || /^-\d/.test(arg)) continue;
+    const flag = arg.split('=')[0]!;
+    if (!known.has(flag)) throw new UsageError(`k8s bench: "${flag}" is not a tfsvc bench flag (see tfsvc bench --help)`);
+  }
 }
