@@ -17,13 +17,12 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { startServing, type Serving } from '../../src/core/serving/server.js';
-import { defaultBatching } from '../../src/core/serving/config.js';
+import type { Serving } from '../../src/core/serving/server.js';
+import { startMnistServing } from '../helpers/mnist-serving.js';
 import { REQUEST_DURATION_BUCKETS } from '../../src/core/serving/metrics.js';
 import { sloRules } from '../../src/core/deploy/slo-rules.js';
 import { parseLatencySlo } from '../../src/core/deploy/slo-spec.js';
 import { dashboardQueries, grafanaDashboard } from '../../src/core/deploy/grafana-dashboard.js';
-import { repoRoot } from '../helpers/shared-models.js';
 import { runCli } from '../inspect/run-cli.js';
 
 const havePrometheus = spawnSync('prometheus', ['--version']).status === 0;
@@ -66,14 +65,7 @@ async function until(what: string, ok: () => Promise<boolean>, ms = 20_000): Pro
 before(async () => {
   if (!havePrometheus) return;
   dir = mkdtempSync(path.join(os.tmpdir(), 'tfsvc-prom-'));
-  serving = await startServing({
-    models: [{ name: 'mnist', basePath: path.join(repoRoot, 'fixtures/models/mnist'), policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
-    restPort: 0,
-    host: '127.0.0.1',
-    pollSeconds: 0,
-    batching: { ...defaultBatching(), numBatchThreads: 1 },
-    log: () => {},
-  });
+  serving = await startMnistServing();
   const promPort = await freePort();
   promUrl = `http://127.0.0.1:${promPort}`;
   writeFileSync(path.join(dir, 'rules.yaml'), stringify(sloRules([slo])));

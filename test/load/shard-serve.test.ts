@@ -16,8 +16,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServing, type Serving } from '../../src/core/serving/server.js';
-import { defaultBatching } from '../../src/core/serving/config.js';
+import type { Serving } from '../../src/core/serving/server.js';
+import { startMnistServing } from '../helpers/mnist-serving.js';
 import { Metrics } from '../../src/core/load/metrics.js';
 import { repoRoot } from '../helpers/shared-models.js';
 
@@ -28,14 +28,7 @@ let serving: Serving | undefined;
 
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'tfsvc-shards-'));
-  serving = await startServing({
-    models: [{ name: 'mnist', basePath: path.join(repoRoot, 'fixtures/models/mnist'), policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
-    restPort: 0,
-    host: '127.0.0.1',
-    pollSeconds: 0,
-    batching: { ...defaultBatching(), numBatchThreads: 1 },
-    log: () => {},
-  });
+  serving = await startMnistServing();
 });
 
 after(async () => {
@@ -64,8 +57,9 @@ test('3 shards side by side give, merged, the throughput of one generator at the
   const url = `http://127.0.0.1:${serving!.restPort}`;
   const common = ['--model', 'mnist', '--qps', String(RATE), '--duration', `${SECONDS}s`, '--warmup', '1s', '--no-progress'];
   const shardFiles = [0, 1, 2].map((i) => path.join(dir, `shard-${i}.json`));
-  // Time for three Node processes to start and send their preflight request on a busy machine.
-  const startAt = new Date(Date.now() + 6000).toISOString();
+  // Time for three Node processes to start and send their preflight request on a busy machine (a load average above
+  // 10 has been seen here): waiting is cheap, a shard starting late would lower the merged throughput.
+  const startAt = new Date(Date.now() + 15_000).toISOString();
   const runs = await Promise.all(shardFiles.map((f, i) => tfsvc(['bench', url, ...common, '--shard', `${i}/3`, '--run-id', 'test-run', '--start-at', startAt, '--json', f])));
   for (const r of runs) assert.equal(r.code, 0, r.stderr);
   const mergedFile = path.join(dir, 'merged.json');
