@@ -164,6 +164,7 @@ function registerBench(k8s: Command): void {
     .option('--cpu <quantity>', 'CPU request of each generator pod', '1')
     .option('--memory <quantity>', 'memory request and limit of each generator pod', '512Mi')
     .option('--out <file>', 'write the Jobs there (default: stdout)')
+    .option('--debug', 'print stack traces on errors') // src/cli.ts adds it to first-level commands only
     .action(async (url: string, benchArgs: string[], flags: K8sBenchFlags & { out?: string }, cmd: Command) => {
       const [{ benchJobs }, { toYamlStream }, { parseSlo }] = await Promise.all([
         import('../core/deploy/bench-job.js'),
