@@ -5,7 +5,8 @@
 // Constant arrivals, so counts are exact: each shard sends exactly a third of the single generator's requests (a shard
 // sending the full rate sends three times that). The shards start together (--start-at), so the union of their
 // windows is the single run's length. Tolerances are for this project's noisy shared 2-core machine and still catch
-// the real bugs: a shard at the full rate triples the merged throughput (limit ±25% of the single generator's); a
+// the real bugs: a shard at the full rate triples the merged throughput (limit ±40% of the single generator's and of
+// the target: at a load average of 22 the single run's window stretched to 3.99 s for 3, a 25% gap); a
 // merge that averaged percentiles, or lost a shard's histogram, breaks the mixture bound (a merged quantile lies
 // between the shards' own quantiles, at histogram resolution) or the count identity. Latencies of the two runs are
 // compared only "of the same order" (p50 within a factor 5): three generator processes and the server share 2 cores
@@ -87,8 +88,8 @@ test('3 shards side by side give, merged, the throughput of one generator at the
   assert.equal(merged.corrected.totalCount, shards.reduce((a, x) => a + x.corrected.totalCount, 0));
   assert.equal(merged.info.rate, RATE);
   assert.equal(merged.info.shards?.runId, 'test-run');
-  assert.ok(Math.abs(m.throughput - s.throughput) <= 0.25 * s.throughput, `merged ${m.throughput}/s vs single ${s.throughput}/s`);
-  assert.ok(Math.abs(m.throughput - RATE) <= 0.25 * RATE, `merged ${m.throughput}/s vs the target ${RATE}/s`);
+  assert.ok(Math.abs(m.throughput - s.throughput) <= 0.4 * s.throughput, `merged ${m.throughput}/s vs single ${s.throughput}/s`);
+  assert.ok(Math.abs(m.throughput - RATE) <= 0.4 * RATE, `merged ${m.throughput}/s vs the target ${RATE}/s`);
   // Percentiles: a merged quantile lies between the shards' quantiles (histogram addition); same order as one generator.
   for (const key of ['p50', 'p90', 'p99'] as const) {
     const own = shards.map((x) => x.summary().corrected[key]);
