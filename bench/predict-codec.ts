@@ -2,8 +2,9 @@
 // path (decode + toObject into plain objects, decodePredictInputs, hostToTensorProtoField + fromObject + encode) and
 // through the hand-written one (wire/predict-request-reader.ts + decodeWireInputs, wire/predict-response-writer.ts),
 // side by side in one process, rounds interleaved, so their ratio is what to read on a busy machine.
-// Requests: the MNIST image bench/serve sends (1x28x28x1 float_val, packed), a batch of 32 of them, and one 224x224x3
-// image in tensor_content; replies: a [rows, 10] float32 softmax.
+// Requests: the MNIST image bench/serve sends (1x28x28x1 float_val, packed), the same in tensor_content (what Python's
+// tf.make_tensor_proto writes for numeric arrays), a batch of 32 images, and one 224x224x3 image in tensor_content;
+// replies: a [rows, 10] float32 softmax.
 // Usage (after `npm run build`): node dist/bench/predict-codec.js [--ms 1000]
 import type { HostTensor, SignatureInfo } from '../src/core/engine/types.js';
 import { PLAIN, protoType } from '../src/core/proto/schema.js';
@@ -55,6 +56,7 @@ function softmax(rows: number): HostTensor {
 
 const cases: { label: string; shape: number[]; content: boolean }[] = [
   { label: 'MNIST 1x28x28x1 float_val', shape: [1, 28, 28, 1], content: false },
+  { label: 'MNIST 1x28x28x1 tensor_content', shape: [1, 28, 28, 1], content: true },
   { label: 'MNIST 32x28x28x1 float_val', shape: [32, 28, 28, 1], content: false },
   { label: 'image 1x224x224x3 tensor_content', shape: [1, 224, 224, 3], content: true },
 ];
