@@ -6,12 +6,13 @@
 // tf.make_tensor_proto writes for numeric arrays), a batch of 32 images, and one 224x224x3 image in tensor_content;
 // replies: a [rows, 10] float32 softmax.
 // Usage (after `npm run build`): node dist/bench/predict-codec.js [--ms 1000]
-import type { HostTensor, SignatureInfo } from '../src/core/engine/types.js';
+import type { SignatureInfo } from '../src/core/engine/types.js';
 import { PLAIN, protoType } from '../src/core/proto/schema.js';
 import { decodePredictInputs } from '../src/core/wire/predict-proto.js';
 import { decodeWireInputs, readPredictRequest } from '../src/core/wire/predict-request-reader.js';
 import { encodePredictResponse, PredictReply } from '../src/core/wire/predict-response-writer.js';
 import { hostToTensorProtoField } from '../src/core/wire/tensor-field.js';
+import { softmax } from './mnist-body.js';
 
 const ms = Number(process.argv.includes('--ms') ? process.argv[process.argv.indexOf('--ms') + 1] : 1000);
 const FILE = 'tensorflow_serving.proto';
@@ -42,16 +43,6 @@ function time(fns: (() => unknown)[]): number[] {
 
 function pixels(n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => ((i * 31 + (i >> 5) * 17) % 10) / 10);
-}
-
-function softmax(rows: number): HostTensor {
-  const data = new Float32Array(rows * 10);
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let k = 0; k < 10; k++) sum += data[r * 10 + k] = Math.exp(Math.sin(r * 10 + k) * 4);
-    for (let k = 0; k < 10; k++) data[r * 10 + k]! /= sum;
-  }
-  return { dtype: 'DT_FLOAT', shape: [rows, 10], data };
 }
 
 const cases: { label: string; shape: number[]; content: boolean }[] = [
