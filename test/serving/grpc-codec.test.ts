@@ -88,9 +88,9 @@ describe('gRPC Predict through the hand-written codec, end to end', () => {
     });
 
   /** The request as is, and with client_id (field 6) appended, which sends it down the protobufjs path. */
-  const bothWays = async (request: Plain) => {
+  const bothWays = async (request: Plain, readHere = true) => {
     const body = Buffer.from(reqType.encode(reqType.fromObject(request)).finish());
-    assert.ok(readPredictRequest(body), 'the reader takes the request as is');
+    assert.equal(readPredictRequest(body) !== undefined, readHere, 'which path reads the request as is');
     const fast = await send(body);
     const plain = await send(Buffer.concat([body, Buffer.from([0x32, 0x01, 0x63])]));
     return { fast, plain };
@@ -132,7 +132,8 @@ describe('gRPC Predict through the hand-written codec, end to end', () => {
   test('bad requests get the same status and message on both paths', async () => {
     const cases: Plain[] = [
       request([1, 2], { modelSpec: { name: 'nope' } }), // NOT_FOUND
-      { ...request([1, 2]), inputs: { ...request([1, 2]).inputs, x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 2 }, { size: 2 }] }, tensorContent: Buffer.alloc(12) } } },
+      // tensor_content of the wrong length: left to protobufjs (and refused by tensorProtoToHost) either way
+      { ...request([1, 2]), inputs: { ...request([1, 2]).inputs, x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 1 }, { size: 2 }] }, tensorContent: Buffer.alloc(12) } } },
       { ...request([1, 2]), inputs: { ...request([1, 2]).inputs, x: { dtype: 'DT_DOUBLE', tensorShape: { dim: [{ size: 1 }, { size: 2 }] }, doubleVal: [1, 2] } } },
       { ...request([1, 2]), inputs: { ...request([1, 2]).inputs, x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 1 }, { size: 3 }] }, floatVal: [1] } } },
       { ...request([1, 2]), inputs: { ...request([1, 2]).inputs, ids: { dtype: 'DT_INT64', tensorShape: { dim: [{ size: 2 }] }, int64Val: [1] } } },
@@ -140,8 +141,8 @@ describe('gRPC Predict through the hand-written codec, end to end', () => {
       request([1, 2], { outputFilter: ['nope'] }),
       request([1, 2], { modelSpec: {} }),
     ];
-    for (const c of cases) {
-      const { fast, plain } = await bothWays(c);
+    for (const [i, c] of cases.entries()) {
+      const { fast, plain } = await bothWays(c, i !== 1);
       assert.ok(fast.err && plain.err, 'both must fail');
       assert.equal(fast.err.code, plain.err.code);
       assert.equal(fast.err.details, plain.err.details);
