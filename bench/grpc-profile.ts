@@ -1,9 +1,13 @@
 // Where the tfsvc gRPC server's main thread spends its time (issue 9 item 1, the input for the server change): runs
 // `tfsvc serve` (bench/serve.js --role=tfsvc) under `node --cpu-prof`, sends a constant rate of single-image Predict
 // calls with bench's gRPC client, stops the server (SIGTERM writes the profile) and splits the main thread's samples:
-//   request decode    grpc-js requestDeserialize: protobufjs decode + toObject into plain objects
-//   to tensors        tensorProtoToHost: plain TensorProto objects into typed arrays
-//   reply encode      responseSerialize (fromObject + encode) and hostToTensorProtoField (typed arrays → value lists)
+//   request decode    grpc-js requestDeserialize: protobufjs decode + toObject into plain objects, or (Predict, since
+//                     issue 9) wire/predict-request-reader.ts' readPredictRequest walking the message
+//   to tensors        tensorProtoToHost: plain TensorProto objects into typed arrays, or wireTensorToHost: values
+//                     copied out of the message into typed arrays
+//   request check     the alias rules and the request-vs-signature check (predict-proto, predict-rules, signature-check)
+//   reply encode      responseSerialize (fromObject + encode) and hostToTensorProtoField (typed arrays → value lists),
+//                     or the PredictResponse written from the typed arrays (predict-response-writer.ts)
 //   batching/engine   src/core/serving (batcher, manager) and src/core/engine on this thread: queueing, hand-off
 //   grpc-js + HTTP/2  every other frame under @grpc/grpc-js or node's http2/net: call handling, framing, metadata
 //   GC, other         garbage collection; the rest (timers, the wasm/tfjs helpers, ...)
@@ -40,8 +44,9 @@ interface Profile {
 }
 
 const CATEGORIES: [string, (n: ProfileNode) => boolean][] = [
-  ['request decode (protobufjs → objects)', (n) => n.callFrame.functionName === 'requestDeserialize'],
-  ['to tensors (tensorProtoToHost)', (n) => n.callFrame.functionName === 'tensorProtoToHost'],
+  ['request decode (requestDeserialize)', (n) => n.callFrame.functionName === 'requestDeserialize'],
+  ['to tensors (tensorProtoToHost)', (n) => n.callFrame.functionName === 'tensorProtoToHost' || n.callFrame.functionName === 'wireTensorToHost'],
+  ['request check (aliases, signature)', (n) => /core\/wire\/(predict-proto|predict-rules|signature-check)\./.test(n.callFrame.url)],
   ['reply encode', (n) => n.callFrame.functionName === 'responseSerialize' || n.callFrame.functionName === 'hostToTensorProtoField'],
   ['REST JSON parse + decode', (n) => /core\/wire\/|rest\/(predict|json)/.test(n.callFrame.url) && !/tensor-field/.test(n.callFrame.url)],
   ['batching/engine (this thread)', (n) => /core\/(serving\/(batcher|manager|loader)|engine)\//.test(n.callFrame.url)],

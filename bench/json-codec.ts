@@ -3,12 +3,13 @@
 // decodePredictRequest) and through the fast path (predict-json-fast.ts), and through the decoder's one entry (decodePredictJson: fast path, then the signature check as served), and encoding a [rows, 10] float32 softmax
 // output. Both decoders run side by side in one process, so their ratio is what to read on a busy machine.
 // Usage: node dist/bench/json-codec.js [--ms 1000]
-import type { HostTensor, SignatureInfo } from '../src/core/engine/types.js';
+import type { SignatureInfo } from '../src/core/engine/types.js';
 import { encodePredictResponse } from '../src/core/wire/json-tensor.js';
 import { parseJsonBody } from '../src/core/wire/json-parse.js';
 import { decodePredictJson, decodePredictRequest } from '../src/core/wire/predict-json.js';
 import { decodePredictFast } from '../src/core/wire/predict-json-fast.js';
 import { checkInputs } from '../src/core/wire/signature-check.js';
+import { softmax } from './mnist-body.js';
 
 const ms = Number(process.argv.includes('--ms') ? process.argv[process.argv.indexOf('--ms') + 1] : 1000);
 
@@ -52,16 +53,6 @@ function time(fn: () => unknown): number {
     best = Math.min(best, ((t - t0) * 1000) / n);
   }
   return best;
-}
-
-function softmax(rows: number): HostTensor {
-  const data = new Float32Array(rows * 10);
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let k = 0; k < 10; k++) sum += data[r * 10 + k] = Math.exp(Math.sin(r * 10 + k) * 4);
-    for (let k = 0; k < 10; k++) data[r * 10 + k]! /= sum;
-  }
-  return { dtype: 'DT_FLOAT', shape: [rows, 10], data };
 }
 
 for (const [rows, channel] of [[1, false], [32, false], [1, true]] as const) {

@@ -3,6 +3,7 @@
 // with one decimal, every number written with a decimal point; for gRPC the same pixels as a PredictRequest.
 import { predictRequest } from '../src/core/load/grpc-request.js';
 import { resolveTarget } from '../src/core/load/target.js';
+import type { HostTensor } from '../src/core/engine/types.js';
 
 export function makeBody(modelDir: string): string {
   const cnn = /cnn/.test(modelDir);
@@ -33,4 +34,15 @@ export async function inputAlias(restPort: number): Promise<string> {
     metadata: { signature_def: { signature_def: Record<string, { inputs: Record<string, unknown> }> } };
   };
   return Object.keys(meta.metadata.signature_def.signature_def.serving_default!.inputs)[0]!;
+}
+
+/** A [rows, 10] float32 softmax, deterministic: the reply the codec benchmarks encode. */
+export function softmax(rows: number): HostTensor {
+  const data = new Float32Array(rows * 10);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let k = 0; k < 10; k++) sum += data[r * 10 + k] = Math.exp(Math.sin(r * 10 + k) * 4);
+    for (let k = 0; k < 10; k++) data[r * 10 + k]! /= sum;
+  }
+  return { dtype: 'DT_FLOAT', shape: [rows, 10], data };
 }

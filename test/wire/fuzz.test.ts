@@ -222,7 +222,9 @@ describe('fuzz: REST :classify/:regress examples decoder', () => {
 });
 
 describe('fuzz: gRPC PredictRequest decoder + signature check', () => {
-  const deserialize = servingServiceDefinitions().prediction.Predict!.requestDeserialize as (b: Buffer) => Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // The protobufjs path (the server's Predict reads most requests with wire/predict-request-reader.ts instead, which
+  // test/wire/predict-codec.test.ts holds to this one).
+  const deserialize = (b: Buffer) => decodePlain('tensorflow.serving.PredictRequest', b, 'tensorflow_serving.proto') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const serialize = servingServiceDefinitions().prediction.Predict!.requestSerialize as (v: unknown) => Buffer;
   const FIELD: Record<string, string> = { DT_FLOAT: 'floatVal', DT_DOUBLE: 'doubleVal', DT_INT32: 'intVal', DT_INT64: 'int64Val', DT_BOOL: 'boolVal', DT_STRING: 'stringVal' };
   const sigOf = (dtype: string, shape: number[] | null): SignatureInfo => ({

@@ -24,11 +24,16 @@ export function protoHeader(t: TensorProto): TensorHeader | undefined {
   const n = shapeElements(shape);
   if (dtype !== 'DT_STRING') return { dtype, shape, bytes: n * elementBytes(dtype) };
   const vals = t.stringVal ?? [];
+  return { dtype, shape, bytes: splatStringBytes(vals.length, (i) => vals[i]!.length, n) };
+}
+
+/** Bytes `n` string elements take when filled from `count` values (lengths by `lengthAt`) by TF's splat rule. */
+export function splatStringBytes(count: number, lengthAt: (i: number) => number, n: number): number {
   let bytes = 0;
-  const kept = Math.min(vals.length, n);
-  for (let i = 0; i < kept; i++) bytes += vals[i]!.length;
-  if (kept > 0 && kept < n) bytes += (n - kept) * vals[kept - 1]!.length;
-  return { dtype, shape, bytes };
+  const kept = Math.min(count, n);
+  for (let i = 0; i < kept; i++) bytes += lengthAt(i);
+  if (kept > 0 && kept < n) bytes += (n - kept) * lengthAt(kept - 1);
+  return bytes;
 }
 
 /**
@@ -41,15 +46,31 @@ export function decodePredictInputs(
   limits: RequestLimits = DEFAULT_LIMITS,
   requestBytes = 0,
 ): Record<string, HostTensor> {
+  return checkedPredictInputs(requestInputs, signature, limits, requestBytes, protoHeader, (t) => tensorProtoToHost(t, requestTensorError, limits.maxElements));
+}
+
+/**
+ * The order every PredictRequest decoder follows (this file's protobufjs objects, predict-request-reader.ts' wire
+ * view): TF Serving's alias rules, then the check of what each input DECLARES (`header`: undefined for an unknown
+ * shape, left to `toHost` to refuse), and only then `toHost`, which allocates, input by input in the map's order.
+ */
+export function checkedPredictInputs<T>(
+  requestInputs: Record<string, T>,
+  signature: SignatureInfo,
+  limits: RequestLimits,
+  requestBytes: number,
+  header: (t: T) => TensorHeader | undefined,
+  toHost: (t: T) => HostTensor,
+): Record<string, HostTensor> {
   const aliases = Object.keys(requestInputs);
   checkPredictInputs(signature, aliases);
   const headers: Record<string, TensorHeader> = {};
   for (const alias of aliases) {
-    const h = protoHeader(requestInputs[alias]!);
+    const h = header(requestInputs[alias]!);
     if (h) headers[alias] = h;
   }
   checkHeaders(signature, headers, limits, requestBytes);
   const inputs: Record<string, HostTensor> = {};
-  for (const alias of aliases) inputs[alias] = tensorProtoToHost(requestInputs[alias]!, requestTensorError, limits.maxElements);
+  for (const alias of aliases) inputs[alias] = toHost(requestInputs[alias]!);
   return inputs;
 }

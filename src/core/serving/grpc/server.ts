@@ -25,7 +25,8 @@ import {
   regressionResult,
 } from '../../wire/example-json.js';
 import { statusResponseMessage } from '../rest/metadata-json.js';
-import { hostToTensorProtoField } from '../../wire/tensor-field.js';
+import { decodeWireInputs, readPredictRequest, WirePredictRequest } from '../../wire/predict-request-reader.js';
+import { encodePredictResponse, PredictReply, type ReplySpec } from '../../wire/predict-response-writer.js';
 import { classificationMessage, runMultiInference } from './multi-inference.js';
 import { handleReloadConfig, type ConfigReloader } from './reload-config.js';
 import type { Gate } from '../gate.js';
@@ -67,20 +68,26 @@ export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** A grpc-js service definition for a protobufjs service: requests decode to plain objects (see PLAIN). */
+/**
+ * A grpc-js service definition for a protobufjs service: requests decode to plain objects (see PLAIN). Predict, the
+ * hot method, reads its request into a WirePredictRequest when it can (wire/predict-request-reader.ts) and encodes a
+ * PredictReply from the output typed arrays (wire/predict-response-writer.ts); both give protobufjs' results and fall
+ * back to it for anything else, so every server calling these (de)serializers gets the same answers.
+ */
 function serviceDefinition(service: protobuf.Service): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<Plain, Plain>> = {};
   for (const method of service.methodsArray) {
     method.resolve();
     const req = method.resolvedRequestType!;
     const res = method.resolvedResponseType!;
+    const fast = service.fullName === '.tensorflow.serving.PredictionService' && method.name === 'Predict';
     def[method.name] = {
       path: `/${service.fullName.replace(/^\./, '')}/${method.name}`,
       requestStream: false,
       responseStream: false,
       requestSerialize: (v: Plain) => Buffer.from(req.encode(req.fromObject(v)).finish()),
-      requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), PLAIN),
-      responseSerialize: (v: Plain) => Buffer.from(res.encode(res.fromObject(v)).finish()),
+      requestDeserialize: (b: Buffer) => (fast && readPredictRequest(b)) || req.toObject(req.decode(b), PLAIN),
+      responseSerialize: (v: Plain) => (fast && v instanceof PredictReply ? encodePredictResponse(v) : Buffer.from(res.encode(res.fromObject(v)).finish())),
       responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), PLAIN),
     };
   }
@@ -172,12 +179,13 @@ function predictionService(lookup: ServableLookup, limits: RequestLimits): grpc.
       withHandle(lookup, call, call.request.modelSpec, async (h, sigName, signal) => {
         const key = sigName || 'serving_default';
         const sig = predictSignature(h.signatures, key);
-        const inputs = decodePredictInputs((call.request.inputs ?? {}) as Record<string, TensorProto>, sig, limits);
-        const filter = checkOutputFilter(sig, call.request.outputFilter);
+        const req = call.request;
+        const inputs = req instanceof WirePredictRequest ? decodeWireInputs(req, sig, limits) : decodePredictInputs((req.inputs ?? {}) as Record<string, TensorProto>, sig, limits);
+        const filter = checkOutputFilter(sig, req.outputFilter);
         const outputs = await h.run(key, inputs, { outputFilter: filter, signal });
-        const protoOutputs: Plain = {};
-        for (const alias of filter) if (outputs[alias]) protoOutputs[alias] = hostToTensorProtoField(outputs[alias]);
-        return { modelSpec: responseSpec(h, key), outputs: protoOutputs };
+        const sent: Record<string, HostTensor> = {};
+        for (const alias of filter) if (outputs[alias]) sent[alias] = outputs[alias];
+        return new PredictReply(responseSpec(h, key) as ReplySpec, sent) as unknown as Plain; // responseSerialize writes it
       }),
     ),
     Classify: unary((call) =>
