@@ -1,34 +1,32 @@
 // bench/serve-secure: what the production envelope costs. tfsvc serve on the fixture MNIST model, plain HTTP against
 // HTTPS + JWT (RS256 token checked on every request against a JWKS; verified tokens are cached by hash, so after the
-// first request a token costs a SHA-256 and a map lookup), measured side by side in one run, alternating
-// plain/secure rounds so machine noise hits both alike. Prints each round and the median of the per-round ratios:
+// first request a token costs a SHA-256 and a map lookup), and HTTPS alone, measured side by side in one run,
+// alternating rounds so machine noise hits all alike. Servers are pinned to core 1, this load generator to core 0
+// (taskset, as bench/serve: bench/pin.ts; --no-pin turns it off). Prints each round and the median of the per-round
+// ratios:
 //   - max throughput (closed loop, C keep-alive connections): secure / plain      (goal >= 0.80)
-// Certificates are made with openssl (skipped with a message when it is missing); the RSA key pair with jose.
+//   - server CPU per request: plain / secure (what a CPU-bound server's throughput ratio would be)
+// --cpu-prof DIR runs every server under `node --cpu-prof` (profiles written to DIR when the run ends), to see where a
+// secured request's extra time goes. The certificate and token come from bench/secure-fixture.ts (openssl; skipped
+// with a message when it is missing).
 //
 // Usage (after `npx tsc -p tsconfig.json`):
 //   node dist/bench/serve-secure.js [--model DIR] [--duration S] [--connections N] [--rounds N] [--workers N]
-import { fork, execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+//     [--cpu-prof DIR] [--no-pin]
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import * as jose from 'jose';
 import { makeBody } from './mnist-body.js';
-import { arg, cpuSeconds, repoRootOf } from './script-util.js';
+import { cpuSeconds, onCore, pinNote, pinSelf } from './pin.js';
+import { arg, repoRootOf } from './script-util.js';
+import { hasOpenssl, makeSecureFixture, secureArgs, secureEnvelope, secureFilesFromArgs, type SecureFiles } from './secure-fixture.js';
 
 const here = fileURLToPath(import.meta.url);
 const root = repoRootOf(import.meta.url);
 
-interface Secure {
-  cert: string;
-  key: string;
-  /** Absent: HTTPS only (the row that separates TLS's cost from JWT's). */
-  jwks?: string;
-}
-
-/** A server role (child process): tfsvc on `modelDir`, plain or with HTTPS + JWT. */
-async function serve(modelDir: string, workers: number, secure?: Secure): Promise<void> {
+/** A server role (child process): tfsvc on `modelDir`, plain or with HTTPS (+ JWT). */
+async function serve(modelDir: string, workers: number, secure?: SecureFiles): Promise<void> {
   const { startServing } = await import('../src/core/serving/server.js');
   const { defaultBatching } = await import('../src/core/serving/config.js');
   const serving = await startServing({
@@ -37,20 +35,16 @@ async function serve(modelDir: string, workers: number, secure?: Secure): Promis
     host: '127.0.0.1',
     pollSeconds: 0,
     batching: { ...defaultBatching(), numBatchThreads: workers },
-    envelope: secure
-      ? {
-          restTls: { kind: 'pem', certFile: secure.cert, keyFile: secure.key, clientVerify: false },
-          auth: secure.jwks ? { jwks: secure.jwks, issuer: 'bench', audience: ['tfsvc'] } : undefined,
-        }
-      : undefined,
+    envelope: secure ? secureEnvelope(secure) : undefined,
   });
   process.send?.({ port: serving.restPort });
 }
 
-function start(modelDir: string, workers: number, secure?: Secure): Promise<{ child: ChildProcess; port: number }> {
-  const args = ['--role=server', `--model=${modelDir}`, `--workers=${workers}`];
-  if (secure) args.push(`--cert=${secure.cert}`, `--key=${secure.key}`, ...(secure.jwks ? [`--jwks=${secure.jwks}`] : []));
-  const child = fork(here, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+function start(modelDir: string, workers: number, secure?: SecureFiles): Promise<{ child: ChildProcess; port: number }> {
+  const profDir = arg('cpu-prof');
+  const node = [process.execPath, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`] : [])];
+  const argv = onCore(1, [...node, here, '--role=server', `--model=${modelDir}`, `--workers=${workers}`, ...(secure ? secureArgs(secure) : [])]);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
@@ -88,12 +82,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   if (arg('role') === 'server') {
+    // Exit cleanly on SIGTERM so --cpu-prof profiles are written; and with the driver, should it die first.
     process.on('SIGTERM', () => process.exit(0));
-    const cert = arg('cert');
-    await serve(arg('model')!, Number(arg('workers', '1')), cert ? { cert, key: arg('key')!, jwks: arg('jwks') } : undefined);
+    process.on('disconnect', () => process.exit(0));
+    await serve(arg('model')!, Number(arg('workers', '1')), secureFilesFromArgs(arg));
     return;
   }
-  if (spawnSync('openssl', ['version']).status !== 0) {
+  if (!hasOpenssl) {
     console.log('SKIP: openssl is not installed (needed to make the test certificate)');
     return;
   }
@@ -102,28 +97,19 @@ async function main(): Promise<void> {
   const connections = Number(arg('connections', '32'));
   const rounds = Number(arg('rounds', '3'));
   const workers = Number(arg('workers', '1'));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tfsvc-bench-secure-'));
+  pinSelf(0);
+  const fx = await makeSecureFixture();
   const servers: ChildProcess[] = [];
   try {
-    // A self-signed server certificate for 127.0.0.1 (the client trusts exactly it).
-    const cert = path.join(dir, 'server.pem');
-    const key = path.join(dir, 'server.key');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'], { stdio: 'ignore' });
-    const { publicKey, privateKey } = await jose.generateKeyPair('RS256');
-    const jwks = path.join(dir, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify({ keys: [{ ...(await jose.exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }] }));
-    const token = await new jose.SignJWT({ sub: 'bench', models: ['m'] }).setProtectedHeader({ alg: 'RS256', kid: 'bench' })
-      .setIssuer('bench').setAudience('tfsvc').setExpirationTime('1h').sign(privateKey);
     const body = makeBody(modelDir);
     const plain = await start(modelDir, workers);
-    const secure = await start(modelDir, workers, { cert, key, jwks });
-    const tlsOnly = await start(modelDir, workers, { cert, key });
+    const secure = await start(modelDir, workers, fx);
+    const tlsOnly = await start(modelDir, workers, { cert: fx.cert, key: fx.key });
     servers.push(plain.child, secure.child, tlsOnly.child);
-    const ca = readFileSync(cert);
-    const auth = { authorization: `Bearer ${token}` };
+    const { ca, auth } = fx;
     console.log(`== ${path.relative(root, modelDir)}: plain HTTP vs HTTPS + JWT (RS256), ${connections} connections, ${seconds}s x ${rounds} rounds, ${workers} worker(s)`);
-    // Warm both.
+    console.log(`   ${pinNote()}; the machine is shared, so figures are noisy: compare the ratios, measured in this one run.`);
+    // Warm all three.
     await closedLoop(`http://127.0.0.1:${plain.port}`, body, {}, 4, 1);
     await closedLoop(`https://127.0.0.1:${secure.port}`, body, auth, 4, 1, ca);
     await closedLoop(`https://127.0.0.1:${tlsOnly.port}`, body, {}, 4, 1, ca);
@@ -158,7 +144,7 @@ async function main(): Promise<void> {
     console.log(`https only / plain: throughput ${paired(t, p)}, CPU per request ${paired(pc, tc)} (TLS's share; the rest of the gap is JWT)`);
   } finally {
     for (const c of servers) c.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    fx.close();
   }
 }
 

@@ -60,6 +60,8 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
   ['global-rate-limit', 'global_rate_limit', '<rps>', 'requests per second for the whole server', undefined],
   ['global-rate-limit-burst', 'global_rate_limit_burst', '<n>', 'global burst (default: the rate)', undefined],
   ['max-concurrent-requests', 'max_concurrent_requests', '<n>', 'requests in flight at once, REST and gRPC together (429 above)', undefined],
+  ['drain-delay-seconds', 'drain_delay_seconds', '<s>', 'at SIGTERM, readiness turns off (/readyz 503, gRPC health NOT_SERVING) and requests are still served this long before the listeners close (preStop-style; SIGINT does not wait)', '0'],
+  ['drain-timeout-seconds', 'drain_timeout_seconds', '<s>', 'then in-flight requests get this long before connections are cut', '30'],
 ];
 
 /** TF Serving flags tfsvc accepts so launch scripts run, but does not act on (each is named in a warning). */
@@ -288,6 +290,9 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       const grpcPortFlag = intFlag(get('port', 'port', '8500'), 'port');
       const grpcPort = grpcPortFlag === 0 ? undefined : grpcPortFlag;
       const warmup = boolFlag(get('enable-model-warmup', 'enable_model_warmup'), 'enable_model_warmup') ?? true;
+      const drainDelayMs = numFlag(get('drain-delay-seconds', 'drain_delay_seconds', '0'), 'drain_delay_seconds') * 1000;
+      const drainTimeoutMs = numFlag(get('drain-timeout-seconds', 'drain_timeout_seconds', '30'), 'drain_timeout_seconds') * 1000;
+      let signalName = 'shutdown';
 
       const logEvent = (e: ServingEvent): void => {
         switch (e.kind) {
@@ -312,6 +317,10 @@ tensorflow_model_server launch scripts run unchanged. Examples:
             break;
           case 'envelope':
             emit(e.level, e.message);
+            break;
+          case 'shutdown':
+            if (e.phase === 'readiness-off') emit('info', `${signalName}: readiness off (/readyz 503); still serving for ${e.delayMs / 1000} s (--drain_delay_seconds)`);
+            else emit('info', `${signalName}: draining ${e.inFlight} in-flight request(s) and shutting down`);
             break;
         }
       };
@@ -363,8 +372,10 @@ tensorflow_model_server launch scripts run unchanged. Examples:
             process.exit(sig === 'SIGINT' ? 130 : 143);
           }
           stopping = true;
-          emit('info', `${sig}: draining ${serving.rest.inFlight()} in-flight request(s) and shutting down`);
-          void serving.close().then(() => {
+          signalName = sig;
+          // SIGTERM (an orchestrator) gets the drain delay: readiness off, still serving, then the drain (logged by the
+          // 'shutdown' events above). Ctrl-C does not wait.
+          void serving.close(drainTimeoutMs, sig === 'SIGTERM' ? drainDelayMs : 0).then(() => {
             emit('info', 'stopped');
             resolve();
           });

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import path from 'node:path';
@@ -187,6 +188,34 @@ test('HS256 secret file, --auth_metrics, and the verified-token cache', async (t
   assert.equal(a.cachedTokens(), 1);
   await assert.rejects(a.authenticate(`Bearer ${wrongKey}`));
   assert.equal(a.cachedTokens(), 1);
+  // A connection remembers the header it last verified; a different header on it is checked on its own.
+  const conn = {};
+  assert.deepEqual(await a.authenticate(`Bearer ${token}`, conn), { subject: 'ci', models: '*' });
+  assert.equal(a.cached(`Bearer ${token}`, conn)?.subject, 'ci');
+  assert.equal(a.cached(`Bearer ${wrongKey}`, conn), undefined);
+  await assert.rejects(a.authenticate(`Bearer ${wrongKey}`, conn), /signature is invalid/);
+  await assert.rejects(a.authenticate(`Bearer ${token.slice(0, -2)}xx`, conn), /invalid token/);
+  assert.equal(a.cached(`Bearer ${token}`, conn)?.subject, 'ci');
+
+  // Over REST on one keep-alive connection: valid, tampered, missing, valid again; each judged on its own header.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const tampered = `${token.slice(0, -4)}${token.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+  const sequence: [Record<string, string>, number][] = [[auth, 200], [{ Authorization: `Bearer ${tampered}` }, 401], [{}, 401], [auth, 200]];
+  let reused = 0;
+  for (const [headers, status] of sequence) {
+    const r = await new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: serving.restPort, path: '/v1/models/m', headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(r.status, status, JSON.stringify(headers).slice(0, 40));
+    if (r.reused) reused++;
+  }
+  assert.equal(reused, sequence.length - 1, 'all four requests went over one connection');
+
   await assert.rejects(Authenticator.create({ secretFile, algorithms: ['none'] }), /never accepted/);
   await assert.rejects(Authenticator.create({ secretFile, algorithms: ['RS256'] }), /does not fit a shared secret/);
 });

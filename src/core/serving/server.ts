@@ -62,6 +62,12 @@ export interface ServeOptions {
   loaderModule?: string;
   /** Lifecycle messages (version states, source errors). */
   log?: (event: ServingEvent) => void;
+  /**
+   * --drain_delay_seconds: at shutdown, how long readiness is off (/readyz 503, gRPC health NOT_SERVING) while both
+   * APIs keep accepting and serving, before the listeners close (Kubernetes preStop semantics: load balancers see the
+   * probe fail and stop sending first). Default 0: the listeners close at once.
+   */
+  drainDelayMs?: number;
 }
 
 export interface TransportLimits {
@@ -83,7 +89,10 @@ export type ServingEvent =
   | { kind: 'config-error'; message: string }
   | { kind: 'engines'; message: string }
   | { kind: 'listening'; protocol: 'REST' | 'gRPC'; host: string; port: number; scheme?: string }
-  | { kind: 'envelope'; level: 'info' | 'warn' | 'error'; message: string };
+  | { kind: 'envelope'; level: 'info' | 'warn' | 'error'; message: string }
+  /** Shutdown: readiness is off (`delayMs` > 0: still serving that long), or the listeners close and in-flight requests drain. */
+  | { kind: 'shutdown'; phase: 'readiness-off'; delayMs: number }
+  | { kind: 'shutdown'; phase: 'draining'; inFlight: number };
 
 export interface Serving {
   readonly lookup: ServableLookup;
@@ -99,8 +108,11 @@ export interface Serving {
   poll(): void;
   /** Resolves when no version is loading or unloading. */
   settled(): Promise<void>;
-  /** Stops accepting, drains in-flight requests, unloads every version and stops the workers. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Turns readiness off, keeps serving for the drain delay (`drainDelayMs`; default the option's), then stops
+   * accepting, drains in-flight requests (up to `graceMs`), unloads every version and stops the workers.
+   */
+  close(graceMs?: number, drainDelayMs?: number): Promise<void>;
 }
 
 /**
@@ -195,9 +207,17 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   let rest: RestServer | undefined;
   let grpc: { port: number; close(graceMs?: number): Promise<void> } | undefined;
   let envelope: Envelope | undefined;
-  const shutdown = async (graceMs?: number): Promise<void> => {
-    // Readiness goes off first, so load balancers stop sending before the listeners close.
+  const shutdown = async (graceMs?: number, drainDelayMs = options.drainDelayMs ?? 0, startupFailed = false): Promise<void> => {
+    // Readiness goes off first, so load balancers stop sending before the listeners close: during the delay both APIs
+    // keep accepting and answering (REST answers with Connection: close, so keep-alive clients reconnect elsewhere),
+    // gRPC health watchers are told NOT_SERVING, and only then does the drain start.
     health.startDraining();
+    if (drainDelayMs > 0 && (rest || grpc)) {
+      log({ kind: 'shutdown', phase: 'readiness-off', delayMs: drainDelayMs });
+      rest?.announceClose();
+      await new Promise<void>((resolve) => setTimeout(resolve, drainDelayMs));
+    }
+    if (rest && !startupFailed) log({ kind: 'shutdown', phase: 'draining', inFlight: rest.inFlight() });
     health.endWatches();
     envelope?.close();
     if (configTimer) clearInterval(configTimer);
@@ -311,7 +331,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       health.refresh();
     }
   } catch (err) {
-    await shutdown(0);
+    await shutdown(0, 0, true);
     throw err;
   }
 
