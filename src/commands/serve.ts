@@ -367,7 +367,11 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         let stopping = false;
         const stop = (sig: string): void => {
           if (stopping) {
-            // A second signal while draining: stop waiting for in-flight requests.
+            // A second signal during the drain delay starts the drain now; while draining, it stops waiting for in-flight requests.
+            if (serving.endDrainDelay()) {
+              emit('warn', `${sig} again: ending the drain delay`);
+              return;
+            }
             emit('warn', `${sig} again: exiting without waiting for in-flight requests`);
             process.exit(sig === 'SIGINT' ? 130 : 143);
           }

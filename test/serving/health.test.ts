@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { startServing } from '../../src/core/serving/server.js';
 import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
+import { callUnary, servingClients } from './grpc-clients.js';
 
 type HealthClient = grpc.Client & {
   check(req: { service: string }, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void;
@@ -90,4 +91,56 @@ test('healthz, readyz and the gRPC health service follow model availability and 
   assert.deepEqual(reply.json, { predictions: [[2]] });
   await closing;
   assert.deepEqual(seen.slice(0, 1), ['NOT_SERVING']);
+});
+
+test('drain delay: gRPC health is NOT_SERVING while REST and gRPC predictions still succeed, then watches end', async (t) => {
+  const base = tmpBase();
+  writeVersion(path.join(base, 'm'), 1, { mul: 2 });
+  const serving = await startServing({
+    models: [{ name: 'm', basePath: path.join(base, 'm'), policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
+    restPort: 0,
+    grpcPort: 0,
+    host: '127.0.0.1',
+    pollSeconds: 0,
+    warmup: false,
+    loaderModule: FAKE_ENGINE,
+  });
+  const client = healthClient(serving.grpcPort!);
+  const { prediction } = servingClients(serving.grpcPort!);
+  let closing: Promise<void> | undefined;
+  t.after(async () => {
+    client.close();
+    prediction.close();
+    await (closing ?? serving.close(0));
+    rmSync(base, { recursive: true, force: true });
+  });
+  const seen: string[] = [];
+  const watch = client.watch({ service: 'm' });
+  watch.on('data', (m: { status: string }) => seen.push(m.status));
+  watch.on('error', () => undefined);
+  let watchClosed = false;
+  const watchEnded = new Promise<void>((r) => watch.on('close', () => ((watchClosed = true), r())));
+  await until(() => seen.includes('SERVING'), () => undefined);
+
+  // A long delay, ended by the test once its checks are done (endDrainDelay, as a second SIGTERM does), so nothing
+  // here depends on how fast the machine is.
+  let delayOver = false;
+  closing = serving.close(5_000, 60_000).then(() => {
+    delayOver = true;
+  });
+  assert.deepEqual(await check(client, ''), { status: 'NOT_SERVING' });
+  assert.deepEqual(await check(client, 'm'), { status: 'NOT_SERVING' });
+  await until(() => seen.at(-1) === 'NOT_SERVING', () => undefined);
+  assert.equal((await call(serving.restPort, 'GET', '/readyz')).status, 503);
+  const rest = await call(serving.restPort, 'POST', '/v1/models/m:predict', { instances: [[5]] });
+  assert.equal(rest.status, 200);
+  assert.deepEqual(rest.json, { predictions: [[10]] });
+  const grpcReply = await callUnary(prediction, 'Predict', { modelSpec: { name: 'm' }, inputs: { x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 1 }, { size: 1 }] }, floatVal: [4] } } });
+  assert.deepEqual(grpcReply.outputs.y.floatVal, [8]);
+  assert.equal(watchClosed, false, 'watchers stay connected (and told NOT_SERVING) during the delay');
+  assert.equal(delayOver, false);
+  assert.equal(serving.endDrainDelay(), true);
+  await closing;
+  await watchEnded;
+  assert.equal(serving.endDrainDelay(), false);
 });

@@ -113,6 +113,8 @@ export interface Serving {
    * accepting, drains in-flight requests (up to `graceMs`), unloads every version and stops the workers.
    */
   close(graceMs?: number, drainDelayMs?: number): Promise<void>;
+  /** Ends a running drain delay now (a second signal): the drain starts at once. False when no delay was running. */
+  endDrainDelay(): boolean;
 }
 
 /**
@@ -207,6 +209,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   let rest: RestServer | undefined;
   let grpc: { port: number; close(graceMs?: number): Promise<void> } | undefined;
   let envelope: Envelope | undefined;
+  let endDelay: (() => void) | undefined;
   const shutdown = async (graceMs?: number, drainDelayMs = options.drainDelayMs ?? 0, startupFailed = false): Promise<void> => {
     // Readiness goes off first, so load balancers stop sending before the listeners close: during the delay both APIs
     // keep accepting and answering (REST answers with Connection: close, so keep-alive clients reconnect elsewhere),
@@ -215,7 +218,14 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     if (drainDelayMs > 0 && (rest || grpc)) {
       log({ kind: 'shutdown', phase: 'readiness-off', delayMs: drainDelayMs });
       rest?.announceClose();
-      await new Promise<void>((resolve) => setTimeout(resolve, drainDelayMs));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainDelayMs);
+        endDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      endDelay = undefined;
     }
     if (rest && !startupFailed) log({ kind: 'shutdown', phase: 'draining', inFlight: rest.inFlight() });
     health.endWatches();
@@ -347,5 +357,10 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     poll: () => source.pollOnce(),
     settled: () => manager.settled(),
     close: shutdown,
+    endDrainDelay: () => {
+      if (!endDelay) return false;
+      endDelay();
+      return true;
+    },
   };
 }
