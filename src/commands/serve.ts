@@ -47,6 +47,7 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
   ['ssl-ca-file', 'ssl_ca_file', '<file>', 'CA (PEM) that signs client certificates (REST)', undefined],
   ['ssl-client-verify', 'ssl_client_verify', '[bool]', 'REST: refuse clients without a certificate signed by --ssl_ca_file (mTLS)', undefined],
   ['auth-jwks', 'auth_jwks', '<file|url>', 'require JWT bearer tokens verified with this JWKS (file, or https URL: cached, refreshed)', undefined],
+  ['auth-jwks-refresh-seconds', 'auth_jwks_refresh_seconds', '<s>', 'an https JWKS is fetched again once its copy is this old (and when a token names an unknown key, at most every 30 s)', '600'],
   ['auth-jwks-ca', 'auth_jwks_ca', '<file>', 'extra CA (PEM) trusted when fetching an https JWKS', undefined],
   ['auth-jwt-secret-file', 'auth_jwt_secret_file', '<file>', 'require JWT bearer tokens signed with this HS256 secret', undefined],
   ['auth-issuer', 'auth_issuer', '<iss>', 'accepted token issuer (iss)', undefined],
@@ -185,6 +186,7 @@ function envelopeOptions(get: (d: string, tf: string, def?: unknown) => unknown,
       clockSkewSeconds: numFlag(get('auth-clock-skew-seconds', 'auth_clock_skew_seconds', '30'), 'auth_clock_skew_seconds'),
       modelClaim: claim === 'none' ? null : claim,
       jwksCa: jwksCa ? readFileSync(jwksCa) : undefined,
+      jwksMaxAgeMs: numFlag(get('auth-jwks-refresh-seconds', 'auth_jwks_refresh_seconds', '600'), 'auth_jwks_refresh_seconds') * 1000,
     };
     e.authMetrics = authMetrics;
   } else if (authMetrics) throw new UsageError('--auth_metrics needs --auth_jwks or --auth_jwt_secret_file');

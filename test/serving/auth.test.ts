@@ -16,7 +16,7 @@ import { startServing, type ServeOptions } from '../../src/core/serving/server.j
 import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
 import type { AccessLogEntry } from '../../src/core/serving/rest/server.js';
 import { makePki, OPENSSL_MISSING } from '../helpers/pki.js';
-import { call, FAKE_ENGINE, headOnlyPost, tmpBase, writeVersion } from './helpers.js';
+import { call, FAKE_ENGINE, headOnlyPost, tmpBase, until, writeVersion } from './helpers.js';
 
 const ISS = 'https://issuer.test';
 const AUD = 'tfsvc-api';
@@ -218,4 +218,67 @@ test('HS256 secret file, --auth_metrics, and the verified-token cache', async (t
 
   await assert.rejects(Authenticator.create({ secretFile, algorithms: ['none'] }), /never accepted/);
   await assert.rejects(Authenticator.create({ secretFile, algorithms: ['RS256'] }), /does not fit a shared secret/);
+});
+
+test('key sets are refreshed: an https JWKS after its max age, a JWKS file when it changes; clock skew on exp', async (t) => {
+  const pki = makePki();
+  if (!pki) {
+    t.skip(OPENSSL_MISSING);
+    return;
+  }
+  const base = tmpBase();
+  t.after(() => {
+    rmSync(base, { recursive: true, force: true });
+    pki.cleanup();
+  });
+  const k1 = await keyPair('RS256', 'k1');
+  const k2 = await keyPair('ES256', 'k2');
+
+  // The identity provider rotates from k1 to k2; tfsvc's copy is refreshed once it is older than its max age.
+  let published = [k1.jwk];
+  let fetches = 0;
+  const idp = https.createServer({ key: pki.read(pki.serverKey), cert: pki.read(pki.serverCert) }, (_req, res) => {
+    fetches++;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ keys: published }));
+  });
+  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => idp.close(() => r())));
+  const url = `https://127.0.0.1:${(idp.address() as net.AddressInfo).port}/jwks`;
+  const remote = await Authenticator.create({ jwks: url, jwksCa: pki.read(pki.ca), jwksMaxAgeMs: 100, modelClaim: null });
+  assert.equal((await remote.authenticate(`Bearer ${await sign(k1, { sub: 'a' })}`)).subject, 'a');
+  assert.equal(fetches, 1, 'fetched once at startup, then served from the cache');
+  published = [k2.jwk];
+  await until(async () => {
+    try {
+      return (await remote.authenticate(`Bearer ${await sign(k2, { sub: 'b' })}`)).subject === 'b';
+    } catch {
+      return false;
+    }
+  }, () => undefined);
+  assert.ok(fetches >= 2);
+  await assert.rejects(remote.authenticate(`Bearer ${await sign(k1, { sub: 'c' })}`), /no key in the JWKS matches/, 'a key the provider dropped stops working');
+
+  // A JWKS file: rewritten in place, the new key is taken (checked at most once a second); a broken rewrite is ignored.
+  const file = path.join(base, 'jwks.json');
+  writeFileSync(file, JSON.stringify({ keys: [k1.jwk] }));
+  const local = await Authenticator.create({ jwks: file, modelClaim: null });
+  assert.equal((await local.authenticate(`Bearer ${await sign(k1, { sub: 'd' })}`)).subject, 'd');
+  writeFileSync(file, '{"keys": [');
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal((await local.authenticate(`Bearer ${await sign(k1, { sub: 'e' })}`)).subject, 'e', 'a half-written file keeps the last good keys');
+  writeFileSync(file, JSON.stringify({ keys: [k2.jwk] }));
+  await until(async () => {
+    try {
+      return (await local.authenticate(`Bearer ${await sign(k2, { sub: 'f' })}`)).subject === 'f';
+    } catch {
+      return false;
+    }
+  }, () => undefined);
+
+  // Clock skew: a token that expired a few seconds ago passes within the tolerance (default 30 s), not without it.
+  const justExpired = await sign(k2, { sub: 'g' }, { exp: Math.floor(Date.now() / 1000) - 5 });
+  assert.equal((await local.authenticate(`Bearer ${justExpired}`)).subject, 'g');
+  const strict = await Authenticator.create({ jwks: file, modelClaim: null, clockSkewSeconds: 0 });
+  await assert.rejects(strict.authenticate(`Bearer ${justExpired}`), /expired/);
 });

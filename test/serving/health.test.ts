@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { startServing } from '../../src/core/serving/server.js';
+import { readModelConfigFile } from '../../src/core/serving/config.js';
 import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
 import { callUnary, servingClients } from './grpc-clients.js';
 
@@ -143,4 +144,50 @@ test('drain delay: gRPC health is NOT_SERVING while REST and gRPC predictions st
   await closing;
   await watchEnded;
   assert.equal(serving.endDrainDelay(), false);
+});
+
+test('readiness during a model config reload: off while an added model has no version, on once it loads', async (t) => {
+  const base = tmpBase();
+  writeVersion(path.join(base, 'a'), 1, { mul: 2 });
+  mkdirSync(path.join(base, 'b'), { recursive: true }); // exists, no version yet
+  const file = path.join(base, 'models.config');
+  writeFileSync(file, 'model_config_list { config { name: "a" base_path: "a" model_platform: "tensorflow" } }\n');
+  const serving = await startServing({
+    models: readModelConfigFile(file),
+    modelConfigFile: file,
+    modelConfigPollSeconds: 0.05,
+    restPort: 0,
+    grpcPort: 0,
+    host: '127.0.0.1',
+    pollSeconds: 0,
+    warmup: false,
+    loaderModule: FAKE_ENGINE,
+  });
+  const client = healthClient(serving.grpcPort!);
+  t.after(async () => {
+    client.close();
+    await serving.close(0);
+    rmSync(base, { recursive: true, force: true });
+  });
+  const port = serving.restPort;
+  assert.equal((await call(port, 'GET', '/readyz')).status, 200);
+
+  writeFileSync(file, 'model_config_list { config { name: "a" base_path: "a" } config { name: "b" base_path: "b" } }\n');
+  await until(async () => (await call(port, 'GET', '/readyz')).status === 503, () => undefined);
+  const ready = await call(port, 'GET', '/readyz');
+  assert.deepEqual(ready.json.not_ready, ['model b: no version loaded yet']);
+  assert.deepEqual(await check(client, 'b'), { status: 'NOT_SERVING' });
+  assert.deepEqual(await check(client, ''), { status: 'NOT_SERVING' });
+  assert.deepEqual(await check(client, 'a'), { status: 'SERVING' }, 'the model already served stays SERVING');
+  assert.equal((await call(port, 'POST', '/v1/models/a:predict', { instances: [[1]] })).status, 200);
+
+  writeVersion(path.join(base, 'b'), 1, { mul: 3 });
+  await until(async () => (await call(port, 'GET', '/readyz')).status === 200, () => serving.poll());
+  assert.deepEqual(await check(client, 'b'), { status: 'SERVING' });
+  assert.deepEqual(await check(client, ''), { status: 'SERVING' });
+
+  // Removing a model from the config: readiness no longer waits for it, and its health service answers NOT_SERVING.
+  writeFileSync(file, 'model_config_list { config { name: "a" base_path: "a" } }\n');
+  await until(async () => (await check(client, 'b')).status === 'NOT_SERVING', () => undefined);
+  assert.equal((await call(port, 'GET', '/readyz')).status, 200);
 });
