@@ -4,7 +4,8 @@
 // alternating rounds so machine noise hits all alike. Servers are pinned to core 1, this load generator to core 0
 // (taskset, as bench/serve: bench/pin.ts; --no-pin turns it off). Prints each round and the median of the per-round
 // ratios:
-//   - max throughput (closed loop, C keep-alive connections): secure / plain      (goal >= 0.80)
+//   - max throughput (closed loop, C keep-alive connections opened while warming and kept across rounds, as a load
+//     balancer's pool keeps them): secure / plain      (goal >= 0.80)
 //   - server CPU per request: plain / secure (what a CPU-bound server's throughput ratio would be), per round and the
 //     least over the rounds (neighbours' load only adds to it). The load generator shares the machine and pays for its
 //     own TLS: when the server is not the bottleneck, the throughput ratio measures the generator too.
@@ -53,9 +54,14 @@ function start(modelDir: string, workers: number, secure?: SecureFiles): Promise
   });
 }
 
+/** Keep-alive connections to one server, kept across rounds (as a load balancer's pool would), so a round measures
+ * requests rather than TLS handshakes; undici also caches TLS sessions per origin. */
+function poolFor(origin: string, connections: number, ca?: Buffer): Pool {
+  return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, ...(ca ? { connect: { ca } } : {}) });
+}
+
 /** Closed loop: C connections, each sends the next request when the previous answer arrives. Returns ok req/s. */
-async function closedLoop(origin: string, body: string, headers: Record<string, string>, connections: number, seconds: number, ca?: Buffer): Promise<{ rate: number; errors: number }> {
-  const pool = new Pool(origin, { connections, pipelining: 1, ...(ca ? { connect: { ca } } : {}) });
+async function closedLoop(pool: Pool, body: string, headers: Record<string, string>, connections: number, seconds: number): Promise<{ rate: number; errors: number }> {
   let ok = 0;
   let errors = 0;
   const end = performance.now() + seconds * 1000;
@@ -75,10 +81,8 @@ async function closedLoop(origin: string, body: string, headers: Record<string, 
   const t0 = performance.now();
   await Promise.all(Array.from({ length: connections }, loop));
   const s = (performance.now() - t0) / 1000;
-  await pool.close();
   return { rate: ok / s, errors };
 }
-
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
   pinSelf(0);
   const fx = await makeSecureFixture();
   const servers: ChildProcess[] = [];
+  let closePools: () => Promise<unknown> = async () => undefined;
   try {
     const body = makeBody(modelDir);
     const plain = await start(modelDir, workers);
@@ -111,10 +116,13 @@ async function main(): Promise<void> {
     const { ca, auth } = fx;
     console.log(`== ${path.relative(root, modelDir)}: plain HTTP vs HTTPS + JWT (RS256), ${connections} connections, ${seconds}s x ${rounds} rounds, ${workers} worker(s)`);
     console.log(`   ${pinNote()}; the machine is shared, so figures are noisy: compare the ratios, measured in this one run.`);
-    // Warm all three.
-    await closedLoop(`http://127.0.0.1:${plain.port}`, body, {}, 4, 1);
-    await closedLoop(`https://127.0.0.1:${secure.port}`, body, auth, 4, 1, ca);
-    await closedLoop(`https://127.0.0.1:${tlsOnly.port}`, body, {}, 4, 1, ca);
+    const pools = [poolFor(`http://127.0.0.1:${plain.port}`, connections), poolFor(`https://127.0.0.1:${secure.port}`, connections, ca), poolFor(`https://127.0.0.1:${tlsOnly.port}`, connections, ca)];
+    closePools = () => Promise.all(pools.map((p) => p.close()));
+    const [plainPool, securePool, tlsPool] = pools as [Pool, Pool, Pool];
+    // Warm all three, opening every connection (their handshakes happen here, not in a measured round).
+    await closedLoop(plainPool, body, {}, connections, 1);
+    await closedLoop(securePool, body, auth, connections, 1);
+    await closedLoop(tlsPool, body, {}, connections, 1);
     const p: number[] = [];
     const s: number[] = [];
     const pc: number[] = [];
@@ -122,15 +130,15 @@ async function main(): Promise<void> {
     const t: number[] = [];
     const tc: number[] = [];
     // Server CPU per request, next to throughput: on a shared machine it moves less with the neighbours' load.
-    const measure = async (srv: { child: ChildProcess; port: number }, origin: string, headers: Record<string, string>, withCa?: Buffer) => {
+    const measure = async (srv: { child: ChildProcess; port: number }, pool: Pool, headers: Record<string, string>) => {
       const c0 = cpuSeconds(srv.child.pid);
-      const r = await closedLoop(origin, body, headers, connections, seconds, withCa);
+      const r = await closedLoop(pool, body, headers, connections, seconds);
       return { ...r, cpuUs: ((cpuSeconds(srv.child.pid) - c0) / Math.max(1, r.rate * seconds)) * 1e6 };
     };
     for (let r = 0; r < rounds; r++) {
-      const a = await measure(plain, `http://127.0.0.1:${plain.port}`, {});
-      const b = await measure(secure, `https://127.0.0.1:${secure.port}`, auth, ca);
-      const c = await measure(tlsOnly, `https://127.0.0.1:${tlsOnly.port}`, {}, ca);
+      const a = await measure(plain, plainPool, {});
+      const b = await measure(secure, securePool, auth);
+      const c = await measure(tlsOnly, tlsPool, {});
       t.push(c.rate);
       tc.push(c.cpuUs);
       p.push(a.rate);
@@ -149,6 +157,7 @@ async function main(): Promise<void> {
     const best = (xs: number[]) => Math.min(...xs);
     console.log(`least server CPU per request over the rounds: plain ${best(pc).toFixed(0)} us, https+jwt ${best(sc).toFixed(0)} us, https only ${best(tc).toFixed(0)} us; plain / https+jwt ${(best(pc) / best(sc)).toFixed(2)}, plain / https only ${(best(pc) / best(tc)).toFixed(2)}`);
   } finally {
+    await closePools();
     for (const c of servers) c.kill('SIGTERM');
     fx.close();
   }

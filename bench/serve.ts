@@ -28,7 +28,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBench } from '../src/core/load/bench.js';
 import { GrpcH2Sender } from '../src/core/load/grpc-h2.js';
-import type { Endpoint } from '../src/core/load/endpoint.js';
+import type { Endpoint, Sender } from '../src/core/load/endpoint.js';
+import type { ClientOptions } from '../src/core/load/client.js';
 import { cpuSeconds, onCore, pinNote, pinSelf } from './pin.js';
 import { grpcBodyOf, inputAlias, makeBody } from './mnist-body.js';
 import { HttpClient } from '../src/core/load/client.js';
@@ -141,22 +142,32 @@ async function benchModel(modelDir: string): Promise<void> {
   console.log(`   ${pinNote()}; the machine is shared, so figures are noisy: compare the ratios, measured in this one run.`);
   const servers: Record<string, Server> = {};
   let fx: SecureFixture | undefined;
+  let closeKept: () => Promise<unknown> = async () => undefined;
   try {
     const roles = [...new Set(targets.map((t) => (t === 'rest' || t === 'grpc' ? 'tfsvc' : t)))];
     if (roles.includes('secure')) fx = await makeSecureFixture();
     for (const role of roles) servers[role] = await start(role, modelDir, workers, role === 'secure' ? fx : undefined);
     const grpcBytes = servers.tfsvc ? grpcBodyOf(json, await inputAlias(servers.tfsvc.port)) : undefined;
-    const endpointOf = (t: string): { url: URL | Endpoint; bodies: Buffer[]; pid?: number } => {
+    // One client per target for its whole ladder (each step used to open its own): keep-alive connections, and over
+    // TLS their sessions, carry over from step to step as a load balancer's connection pool would, so a step measures
+    // requests rather than the handshakes of up to --connections new connections (which, over TLS, the server pays
+    // for in CPU inside the step's window).
+    const kept = new Map<string, Sender>();
+    const keptOpen = (t: string, open: (o: ClientOptions) => Sender) => (o: ClientOptions): Sender => {
+      let sender = kept.get(t);
+      if (!sender) kept.set(t, (sender = open(o)));
+      const s = sender;
+      return { send: (b) => s.send(b), close: async () => undefined };
+    };
+    closeKept = () => Promise.all([...kept.values()].map((c) => c.close()));
+    const endpointOf = (t: string): { url: Endpoint; bodies: Buffer[]; pid?: number } => {
       if (t === 'grpc') {
         const address = `127.0.0.1:${servers.tfsvc!.grpcPort}`;
-        return { url: { label: `grpc://${address}`, open: (o) => new GrpcH2Sender(address, 'Predict', o) }, bodies: [grpcBytes!], pid: servers.tfsvc!.child.pid };
-      }
-      if (t === 'secure') {
-        const url = new URL(`https://127.0.0.1:${servers.secure!.port}/v1/models/m:predict`);
-        return { url: { label: url.href, open: (o) => new HttpClient(url, o, fx!.security) }, bodies: [body], pid: servers.secure!.child.pid };
+        return { url: { label: `grpc://${address}`, open: keptOpen(t, (o) => new GrpcH2Sender(address, 'Predict', o)) }, bodies: [grpcBytes!], pid: servers.tfsvc!.child.pid };
       }
       const s = servers[t === 'rest' ? 'tfsvc' : t]!;
-      return { url: new URL(`http://127.0.0.1:${s.port}/v1/models/m:predict`), bodies: [body], pid: s.child.pid };
+      const url = new URL(`${t === 'secure' ? 'https' : 'http'}://127.0.0.1:${s.port}/v1/models/m:predict`);
+      return { url: { label: url.href, open: keptOpen(t, (o) => new HttpClient(url, o, t === 'secure' ? fx!.security : undefined)) }, bodies: [body], pid: s.child.pid };
     };
     const run = async (t: string, rate: number, secs: number): Promise<Step> => {
       const e = endpointOf(t);
@@ -209,6 +220,7 @@ async function benchModel(modelDir: string): Promise<void> {
       console.log(`    max rate tfsvc HTTPS + JWT / plain REST: ${ratio(maxRate('secure'), maxRate('rest'))} (goal >= 0.80; the ladder's steps are coarse: bench/serve-secure measures it finer); CPU per request plain / secure at 3000/s: ${ratio(at('rest', 3000)?.cpuUs, at('secure', 3000)?.cpuUs)}`);
     }
   } finally {
+    await closeKept();
     for (const s of Object.values(servers)) s.child.kill('SIGTERM');
     fx?.close();
   }
