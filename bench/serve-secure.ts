@@ -19,7 +19,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
+import { HttpClient } from '../src/core/load/client.js';
+import type { ClientSecurity } from '../src/core/load/security.js';
 import { makeBody } from './mnist-body.js';
 import { cpuSeconds, onCore, pinNote, pinSelf } from './pin.js';
 import { arg, repoRootOf } from './script-util.js';
@@ -54,28 +55,26 @@ function start(modelDir: string, workers: number, secure?: SecureFiles): Promise
   });
 }
 
-/** Keep-alive connections to one server, kept across rounds (as a load balancer's pool would), so a round measures
- * requests rather than TLS handshakes; undici also caches TLS sessions per origin. */
-function poolFor(origin: string, connections: number, ca?: Buffer): Pool {
-  return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, ...(ca ? { connect: { ca } } : {}) });
+/**
+ * The client of one server: tfsvc bench's own HTTP sender (src/core/load/client.ts: undici's dispatch API, about half
+ * the generator CPU of `request()`, which matters here: the generator pays for its own TLS on the same machine). Its
+ * keep-alive connections are opened while warming and kept across rounds, as a load balancer's pool keeps them, so a
+ * round measures requests rather than TLS handshakes.
+ */
+function clientFor(origin: string, connections: number, security?: ClientSecurity): HttpClient {
+  return new HttpClient(new URL(`${origin}/v1/models/m:predict`), { connections, timeoutMs: 10_000 }, security);
 }
 
 /** Closed loop: C connections, each sends the next request when the previous answer arrives. Returns ok req/s. */
-async function closedLoop(pool: Pool, body: string, headers: Record<string, string>, connections: number, seconds: number): Promise<{ rate: number; errors: number }> {
+async function closedLoop(client: HttpClient, body: Buffer, connections: number, seconds: number): Promise<{ rate: number; errors: number }> {
   let ok = 0;
   let errors = 0;
   const end = performance.now() + seconds * 1000;
-  const h = { 'content-type': 'application/json', ...headers };
   const loop = async () => {
     while (performance.now() < end) {
-      try {
-        const r = await pool.request({ path: '/v1/models/m:predict', method: 'POST', body, headers: h });
-        await r.body.text();
-        if (r.statusCode === 200) ok++;
-        else errors++;
-      } catch {
-        errors++;
-      }
+      const r = await client.send(body);
+      if (r.status === 200) ok++;
+      else errors++;
     }
   };
   const t0 = performance.now();
@@ -106,23 +105,21 @@ async function main(): Promise<void> {
   pinSelf(0);
   const fx = await makeSecureFixture();
   const servers: ChildProcess[] = [];
-  let closePools: () => Promise<unknown> = async () => undefined;
+  let closeClients: () => Promise<unknown> = async () => undefined;
   try {
-    const body = makeBody(modelDir);
+    const body = Buffer.from(makeBody(modelDir));
     const plain = await start(modelDir, workers);
     const secure = await start(modelDir, workers, fx);
     const tlsOnly = await start(modelDir, workers, { cert: fx.cert, key: fx.key });
     servers.push(plain.child, secure.child, tlsOnly.child);
-    const { ca, auth } = fx;
     console.log(`== ${path.relative(root, modelDir)}: plain HTTP vs HTTPS + JWT (RS256), ${connections} connections, ${seconds}s x ${rounds} rounds, ${workers} worker(s)`);
     console.log(`   ${pinNote()}; the machine is shared, so figures are noisy: compare the ratios, measured in this one run.`);
-    const pools = [poolFor(`http://127.0.0.1:${plain.port}`, connections), poolFor(`https://127.0.0.1:${secure.port}`, connections, ca), poolFor(`https://127.0.0.1:${tlsOnly.port}`, connections, ca)];
-    closePools = () => Promise.all(pools.map((p) => p.close()));
-    const [plainPool, securePool, tlsPool] = pools as [Pool, Pool, Pool];
+    const tlsTrust: ClientSecurity = { ca: fx.ca, headers: {}, grpcTls: false };
+    const clients = [clientFor(`http://127.0.0.1:${plain.port}`, connections), clientFor(`https://127.0.0.1:${secure.port}`, connections, fx.security), clientFor(`https://127.0.0.1:${tlsOnly.port}`, connections, tlsTrust)];
+    closeClients = () => Promise.all(clients.map((c) => c.close()));
+    const [plainClient, secureClient, tlsClient] = clients as [HttpClient, HttpClient, HttpClient];
     // Warm all three, opening every connection (their handshakes happen here, not in a measured round).
-    await closedLoop(plainPool, body, {}, connections, 1);
-    await closedLoop(securePool, body, auth, connections, 1);
-    await closedLoop(tlsPool, body, {}, connections, 1);
+    for (const c of clients) await closedLoop(c, body, connections, 1);
     const p: number[] = [];
     const s: number[] = [];
     const pc: number[] = [];
@@ -130,15 +127,15 @@ async function main(): Promise<void> {
     const t: number[] = [];
     const tc: number[] = [];
     // Server CPU per request, next to throughput: on a shared machine it moves less with the neighbours' load.
-    const measure = async (srv: { child: ChildProcess; port: number }, pool: Pool, headers: Record<string, string>) => {
+    const measure = async (srv: { child: ChildProcess; port: number }, client: HttpClient) => {
       const c0 = cpuSeconds(srv.child.pid);
-      const r = await closedLoop(pool, body, headers, connections, seconds);
+      const r = await closedLoop(client, body, connections, seconds);
       return { ...r, cpuUs: ((cpuSeconds(srv.child.pid) - c0) / Math.max(1, r.rate * seconds)) * 1e6 };
     };
     for (let r = 0; r < rounds; r++) {
-      const a = await measure(plain, plainPool, {});
-      const b = await measure(secure, securePool, auth);
-      const c = await measure(tlsOnly, tlsPool, {});
+      const a = await measure(plain, plainClient);
+      const b = await measure(secure, secureClient);
+      const c = await measure(tlsOnly, tlsClient);
       t.push(c.rate);
       tc.push(c.cpuUs);
       p.push(a.rate);
@@ -157,7 +154,7 @@ async function main(): Promise<void> {
     const best = (xs: number[]) => Math.min(...xs);
     console.log(`least server CPU per request over the rounds: plain ${best(pc).toFixed(0)} us, https+jwt ${best(sc).toFixed(0)} us, https only ${best(tc).toFixed(0)} us; plain / https+jwt ${(best(pc) / best(sc)).toFixed(2)}, plain / https only ${(best(pc) / best(tc)).toFixed(2)}`);
   } finally {
-    await closePools();
+    await closeClients();
     for (const c of servers) c.kill('SIGTERM');
     fx.close();
   }

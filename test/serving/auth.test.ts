@@ -38,6 +38,22 @@ function sign(key: Key, claims: jose.JWTPayload, opts: { iss?: string; aud?: str
     .sign(key.privateKey);
 }
 
+/** An identity provider: serves `keys()` as a JWKS over HTTPS (a certificate from the test CA), counting fetches. */
+async function identityProvider(pki: NonNullable<ReturnType<typeof makePki>>, keys: () => object[]) {
+  let fetches = 0;
+  const server = https.createServer({ key: pki.read(pki.serverKey), cert: pki.read(pki.serverCert) }, (_req, res) => {
+    fetches++;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ keys: keys() }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/.well-known/jwks.json`,
+    fetches: () => fetches,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 function baseOptions(base: string, envelope: ServeOptions['envelope'], extra: Partial<ServeOptions> = {}): ServeOptions {
   return {
     models: [
@@ -66,21 +82,15 @@ test('JWT auth with a JWKS over https: RS256 and ES256, every refusal, REST and 
   const rs = await keyPair('RS256', 'rs-1');
   const es = await keyPair('ES256', 'es-1');
   // The identity provider: a JWKS over HTTPS with a certificate from the test CA.
-  let jwksFetches = 0;
-  const idp = https.createServer({ key: pki.read(pki.serverKey), cert: pki.read(pki.serverCert) }, (_req, res) => {
-    jwksFetches++;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ keys: [rs.jwk, es.jwk] }));
-  });
-  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', () => r()));
-  const jwksUrl = `https://127.0.0.1:${(idp.address() as net.AddressInfo).port}/.well-known/jwks.json`;
+  const idp = await identityProvider(pki, () => [rs.jwk, es.jwk]);
+  const jwksUrl = idp.url;
   const access: AccessLogEntry[] = [];
   const serving = await startServing(
     baseOptions(base, { auth: { jwks: jwksUrl, jwksCa: pki.read(pki.ca), issuer: ISS, audience: [AUD] } }, { grpcPort: 0, accessLog: (e) => access.push(e) }),
   );
   t.after(async () => {
     await serving.close(0);
-    await new Promise<void>((r) => idp.close(() => r()));
+    await idp.close();
     rmSync(base, { recursive: true, force: true });
     pki.cleanup();
   });
@@ -96,7 +106,7 @@ test('JWT auth with a JWKS over https: RS256 and ES256, every refusal, REST and 
   r = await predict(await sign(es, { sub: 'bob', models: 'x m other' }), 'other');
   assert.equal(r.status, 200, r.text);
   assert.equal((await predict(await sign(es, { sub: 'root', models: '*' }), 'other')).status, 200);
-  assert.ok(jwksFetches >= 1, 'the key set came from the https URL');
+  assert.ok(idp.fetches() >= 1, 'the key set came from the https URL');
 
   // 401s, each saying which check failed, with WWW-Authenticate: Bearer.
   const refused = async (token: string | undefined, pattern: RegExp) => {
@@ -236,18 +246,11 @@ test('key sets are refreshed: an https JWKS after its max age, a JWKS file when 
 
   // The identity provider rotates from k1 to k2; tfsvc's copy is refreshed once it is older than its max age.
   let published = [k1.jwk];
-  let fetches = 0;
-  const idp = https.createServer({ key: pki.read(pki.serverKey), cert: pki.read(pki.serverCert) }, (_req, res) => {
-    fetches++;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ keys: published }));
-  });
-  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', () => r()));
-  t.after(() => new Promise<void>((r) => idp.close(() => r())));
-  const url = `https://127.0.0.1:${(idp.address() as net.AddressInfo).port}/jwks`;
-  const remote = await Authenticator.create({ jwks: url, jwksCa: pki.read(pki.ca), jwksMaxAgeMs: 100, modelClaim: null });
+  const idp = await identityProvider(pki, () => published);
+  t.after(() => idp.close());
+  const remote = await Authenticator.create({ jwks: idp.url, jwksCa: pki.read(pki.ca), jwksMaxAgeMs: 100, modelClaim: null });
   assert.equal((await remote.authenticate(`Bearer ${await sign(k1, { sub: 'a' })}`)).subject, 'a');
-  assert.equal(fetches, 1, 'fetched once at startup, then served from the cache');
+  assert.equal(idp.fetches(), 1, 'fetched once at startup, then served from the cache');
   published = [k2.jwk];
   await until(async () => {
     try {
@@ -256,7 +259,7 @@ test('key sets are refreshed: an https JWKS after its max age, a JWKS file when 
       return false;
     }
   }, () => undefined);
-  assert.ok(fetches >= 2);
+  assert.ok(idp.fetches() >= 2);
   await assert.rejects(remote.authenticate(`Bearer ${await sign(k1, { sub: 'c' })}`), /no key in the JWKS matches/, 'a key the provider dropped stops working');
 
   // A JWKS file: rewritten in place, the new key is taken (checked at most once a second); a broken rewrite is ignored.

@@ -7,8 +7,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { startServing } from '../../src/core/serving/server.js';
-import { readModelConfigFile } from '../../src/core/serving/config.js';
+import { startServing, type ServeOptions } from '../../src/core/serving/server.js';
 import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
 import { callUnary, servingClients } from './grpc-clients.js';
 
@@ -22,6 +21,20 @@ function healthClient(port: number): HealthClient {
   return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as HealthClient;
 }
 
+/** startServing on the fake engine with REST and gRPC on free loopback ports, one model per name under `base`. */
+function serveModels(base: string, names: string[], extra: Partial<ServeOptions> = {}) {
+  return startServing({
+    models: names.map((name) => ({ name, basePath: path.join(base, name), policy: { kind: 'latest', numVersions: 1 }, labels: {} })),
+    restPort: 0,
+    grpcPort: 0,
+    host: '127.0.0.1',
+    pollSeconds: 0,
+    warmup: false,
+    loaderModule: FAKE_ENGINE,
+    ...extra,
+  });
+}
+
 const check = (c: HealthClient, service: string) =>
   new Promise<{ status?: string; code?: number }>((resolve) => c.check({ service }, (err, res) => resolve(err ? { code: err.code } : { status: res!.status })));
 
@@ -31,18 +44,7 @@ test('healthz, readyz and the gRPC health service follow model availability and 
   const holdFile = path.join(base, 'hold');
   writeVersion(path.join(base, 'm'), 1, { mul: 2, runLog, holdFile });
   mkdirSync(path.join(base, 'later'), { recursive: true }); // waits for its first version
-  const serving = await startServing({
-    models: [
-      { name: 'm', basePath: path.join(base, 'm'), policy: { kind: 'latest', numVersions: 1 }, labels: {} },
-      { name: 'later', basePath: path.join(base, 'later'), policy: { kind: 'latest', numVersions: 1 }, labels: {} },
-    ],
-    restPort: 0,
-    grpcPort: 0,
-    host: '127.0.0.1',
-    pollSeconds: 0,
-    warmup: false,
-    loaderModule: FAKE_ENGINE,
-  });
+  const serving = await serveModels(base, ['m', 'later']);
   const client = healthClient(serving.grpcPort!);
   let closed = false;
   t.after(async () => {
@@ -97,15 +99,7 @@ test('healthz, readyz and the gRPC health service follow model availability and 
 test('drain delay: gRPC health is NOT_SERVING while REST and gRPC predictions still succeed, then watches end', async (t) => {
   const base = tmpBase();
   writeVersion(path.join(base, 'm'), 1, { mul: 2 });
-  const serving = await startServing({
-    models: [{ name: 'm', basePath: path.join(base, 'm'), policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
-    restPort: 0,
-    grpcPort: 0,
-    host: '127.0.0.1',
-    pollSeconds: 0,
-    warmup: false,
-    loaderModule: FAKE_ENGINE,
-  });
+  const serving = await serveModels(base, ['m']);
   const client = healthClient(serving.grpcPort!);
   const { prediction } = servingClients(serving.grpcPort!);
   let closing: Promise<void> | undefined;
@@ -152,17 +146,7 @@ test('readiness during a model config reload: off while an added model has no ve
   mkdirSync(path.join(base, 'b'), { recursive: true }); // exists, no version yet
   const file = path.join(base, 'models.config');
   writeFileSync(file, 'model_config_list { config { name: "a" base_path: "a" model_platform: "tensorflow" } }\n');
-  const serving = await startServing({
-    models: readModelConfigFile(file),
-    modelConfigFile: file,
-    modelConfigPollSeconds: 0.05,
-    restPort: 0,
-    grpcPort: 0,
-    host: '127.0.0.1',
-    pollSeconds: 0,
-    warmup: false,
-    loaderModule: FAKE_ENGINE,
-  });
+  const serving = await serveModels(base, ['a'], { modelConfigFile: file, modelConfigPollSeconds: 0.05 });
   const client = healthClient(serving.grpcPort!);
   t.after(async () => {
     client.close();

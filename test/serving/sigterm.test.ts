@@ -1,7 +1,7 @@
 // `tfsvc serve` as a child process: prints where it listens, and on SIGTERM finishes in-flight requests and exits 0.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+const LAUNCH = ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`];
+
+/** `tfsvc serve` (fake engine) in a child process, killed and `base` removed when the test ends. */
+function serveChild(t: TestContext, base: string, args: string[]): ChildProcessWithoutNullStreams {
+  const child = spawn(process.execPath, [...LAUNCH, 'serve', ...args], { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(base, { recursive: true, force: true });
+  });
+  return child;
+}
 
 test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   const base = tmpBase();
@@ -18,16 +30,8 @@ test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   const holdFile = path.join(base, 'hold');
   writeFileSync(holdFile, '');
   writeVersion(base, 1, { mul: 2, runLog, holdFile });
-  const child = spawn(
-    process.execPath,
-    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`,
-      'serve', base, '--model_name=m', '--rest_api_port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0', '--port=0', '--tensorflow_intra_op_parallelism=2', '--access-log', '--log-format=json'],
-    { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(base, { recursive: true, force: true });
-  });
+  const child = serveChild(t, base, [base, '--model_name=m', '--rest_api_port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0', '--port=0',
+    '--tensorflow_intra_op_parallelism=2', '--access-log', '--log-format=json']);
   let out = '';
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -86,17 +90,8 @@ test('--drain_delay_seconds: at SIGTERM readiness is off while requests are stil
   // The delay is long enough for the checks below on a loaded machine; the test asserts they ran inside it (the
   // "draining" line had not been printed yet), not how long anything took.
   const delaySeconds = 6;
-  const child = spawn(
-    process.execPath,
-    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`,
-      'serve', base, '--model_name=m', '--rest_api_port=0', '--port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0',
-      `--drain_delay_seconds=${delaySeconds}`],
-    { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(base, { recursive: true, force: true });
-  });
+  const child = serveChild(t, base, [base, '--model_name=m', '--rest_api_port=0', '--port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0',
+    `--drain_delay_seconds=${delaySeconds}`]);
   let out = '';
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -128,7 +123,7 @@ test('--drain_delay_seconds: at SIGTERM readiness is off while requests are stil
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   const child = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`, ...args],
+    [...LAUNCH, ...args],
     { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
