@@ -192,7 +192,10 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   }, { allowVersionLabelsForUnavailableModels: options.allowVersionLabelsForUnavailableModels });
   const liveModels = [...options.models]; // the served list, as gRPC reloads change it
   // The manager's stateChanged above refreshes it; it runs only once the source starts, after this line.
-  const health = new Health(manager, liveModels.map((m) => m.name));
+  // Readiness lists version errors on an open endpoint: it reads statuses through what clients see (paths redacted
+  // unless --debug) once the envelope is open, the manager itself until then.
+  let clientLookup: Pick<ServableLookup, 'status'> = manager;
+  const health = new Health({ status: (model) => clientLookup.status(model) }, liveModels.map((m) => m.name));
   // One admission controller for both transports: the byte budget is the server's, whichever API the bytes came by.
   const admission = new Admission({
     maxInFlightBytes: options.limits?.maxInFlightBytes,
@@ -250,6 +253,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       basePaths: () => new Map(liveModels.map((m) => [path.resolve(m.basePath), m.name])),
       log: (level, message) => log({ kind: 'envelope', level, message }),
     });
+    clientLookup = envelope.lookup;
     source.start(options.pollSeconds ?? 1);
     await source.ready();
     await manager.settled();
