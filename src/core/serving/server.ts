@@ -62,12 +62,6 @@ export interface ServeOptions {
   loaderModule?: string;
   /** Lifecycle messages (version states, source errors). */
   log?: (event: ServingEvent) => void;
-  /**
-   * --drain_delay_seconds: at shutdown, how long readiness is off (/readyz 503, gRPC health NOT_SERVING) while both
-   * APIs keep accepting and serving, before the listeners close (Kubernetes preStop semantics: load balancers see the
-   * probe fail and stop sending first). Default 0: the listeners close at once.
-   */
-  drainDelayMs?: number;
 }
 
 export interface TransportLimits {
@@ -109,8 +103,10 @@ export interface Serving {
   /** Resolves when no version is loading or unloading. */
   settled(): Promise<void>;
   /**
-   * Turns readiness off, keeps serving for the drain delay (`drainDelayMs`; default the option's), then stops
-   * accepting, drains in-flight requests (up to `graceMs`), unloads every version and stops the workers.
+   * Turns readiness off (/readyz 503, gRPC health NOT_SERVING), keeps both APIs accepting and serving for
+   * `drainDelayMs` (--drain_delay_seconds, default 0: Kubernetes preStop semantics, so load balancers see the probe
+   * fail and stop sending before the ports close), then stops accepting, drains in-flight requests (up to `graceMs`),
+   * unloads every version and stops the workers.
    */
   close(graceMs?: number, drainDelayMs?: number): Promise<void>;
   /** Ends a running drain delay now (a second signal): the drain starts at once. False when no delay was running. */
@@ -213,7 +209,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   let grpc: { port: number; close(graceMs?: number): Promise<void> } | undefined;
   let envelope: Envelope | undefined;
   let endDelay: (() => void) | undefined;
-  const shutdown = async (graceMs?: number, drainDelayMs = options.drainDelayMs ?? 0, startupFailed = false): Promise<void> => {
+  const shutdown = async (graceMs?: number, drainDelayMs = 0, startupFailed = false): Promise<void> => {
     // Readiness goes off first, so load balancers stop sending before the listeners close: during the delay both APIs
     // keep accepting and answering (REST answers with Connection: close, so keep-alive clients reconnect elsewhere),
     // gRPC health watchers are told NOT_SERVING, and only then does the drain start.
