@@ -1,34 +1,36 @@
 // bench/serve-secure: what the production envelope costs. tfsvc serve on the fixture MNIST model, plain HTTP against
 // HTTPS + JWT (RS256 token checked on every request against a JWKS; verified tokens are cached by hash, so after the
-// first request a token costs a SHA-256 and a map lookup), measured side by side in one run, alternating
-// plain/secure rounds so machine noise hits both alike. Prints each round and the median of the per-round ratios:
-//   - max throughput (closed loop, C keep-alive connections): secure / plain      (goal >= 0.80)
-// Certificates are made with openssl (skipped with a message when it is missing); the RSA key pair with jose.
+// first request a token costs a SHA-256 and a map lookup), and HTTPS alone, measured side by side in one run,
+// alternating rounds so machine noise hits all alike. Servers are pinned to core 1, this load generator to core 0
+// (taskset, as bench/serve: bench/pin.ts; --no-pin turns it off). Prints each round and the median of the per-round
+// ratios:
+//   - max throughput (closed loop, C keep-alive connections opened while warming and kept across rounds, as a load
+//     balancer's pool keeps them): secure / plain      (goal >= 0.80)
+//   - server CPU per request: plain / secure (what a CPU-bound server's throughput ratio would be), per round and the
+//     least over the rounds (neighbours' load only adds to it). The load generator shares the machine and pays for its
+//     own TLS: when the server is not the bottleneck, the throughput ratio measures the generator too.
+// --cpu-prof DIR runs every server under `node --cpu-prof` (profiles written to DIR when the run ends), to see where a
+// secured request's extra time goes. The certificate and token come from bench/secure-fixture.ts (openssl; skipped
+// with a message when it is missing).
 //
 // Usage (after `npx tsc -p tsconfig.json`):
 //   node dist/bench/serve-secure.js [--model DIR] [--duration S] [--connections N] [--rounds N] [--workers N]
-import { fork, execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+//     [--cpu-prof DIR] [--no-pin]
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
-import * as jose from 'jose';
+import { HttpClient } from '../src/core/load/client.js';
+import type { ClientSecurity } from '../src/core/load/security.js';
 import { makeBody } from './mnist-body.js';
-import { arg, cpuSeconds, repoRootOf } from './script-util.js';
+import { cpuSeconds, onCore, pinNote, pinSelf } from './pin.js';
+import { arg, repoRootOf } from './script-util.js';
+import { hasOpenssl, makeSecureFixture, secureArgs, secureEnvelope, secureFilesFromArgs, type SecureFiles } from './secure-fixture.js';
 
 const here = fileURLToPath(import.meta.url);
 const root = repoRootOf(import.meta.url);
 
-interface Secure {
-  cert: string;
-  key: string;
-  /** Absent: HTTPS only (the row that separates TLS's cost from JWT's). */
-  jwks?: string;
-}
-
-/** A server role (child process): tfsvc on `modelDir`, plain or with HTTPS + JWT. */
-async function serve(modelDir: string, workers: number, secure?: Secure): Promise<void> {
+/** A server role (child process): tfsvc on `modelDir`, plain or with HTTPS (+ JWT). */
+async function serve(modelDir: string, workers: number, secure?: SecureFiles): Promise<void> {
   const { startServing } = await import('../src/core/serving/server.js');
   const { defaultBatching } = await import('../src/core/serving/config.js');
   const serving = await startServing({
@@ -37,63 +39,61 @@ async function serve(modelDir: string, workers: number, secure?: Secure): Promis
     host: '127.0.0.1',
     pollSeconds: 0,
     batching: { ...defaultBatching(), numBatchThreads: workers },
-    envelope: secure
-      ? {
-          restTls: { kind: 'pem', certFile: secure.cert, keyFile: secure.key, clientVerify: false },
-          auth: secure.jwks ? { jwks: secure.jwks, issuer: 'bench', audience: ['tfsvc'] } : undefined,
-        }
-      : undefined,
+    envelope: secure ? secureEnvelope(secure) : undefined,
   });
   process.send?.({ port: serving.restPort });
 }
 
-function start(modelDir: string, workers: number, secure?: Secure): Promise<{ child: ChildProcess; port: number }> {
-  const args = ['--role=server', `--model=${modelDir}`, `--workers=${workers}`];
-  if (secure) args.push(`--cert=${secure.cert}`, `--key=${secure.key}`, ...(secure.jwks ? [`--jwks=${secure.jwks}`] : []));
-  const child = fork(here, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+function start(modelDir: string, workers: number, secure?: SecureFiles): Promise<{ child: ChildProcess; port: number }> {
+  const profDir = arg('cpu-prof');
+  const node = [process.execPath, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`] : [])];
+  const argv = onCore(1, [...node, here, '--role=server', `--model=${modelDir}`, `--workers=${workers}`, ...(secure ? secureArgs(secure) : [])]);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
 }
 
+/**
+ * The client of one server: tfsvc bench's own HTTP sender (src/core/load/client.ts: undici's dispatch API, about half
+ * the generator CPU of `request()`, which matters here: the generator pays for its own TLS on the same machine). Its
+ * keep-alive connections are opened while warming and kept across rounds, as a load balancer's pool keeps them, so a
+ * round measures requests rather than TLS handshakes.
+ */
+function clientFor(origin: string, connections: number, security?: ClientSecurity): HttpClient {
+  return new HttpClient(new URL(`${origin}/v1/models/m:predict`), { connections, timeoutMs: 10_000 }, security);
+}
+
 /** Closed loop: C connections, each sends the next request when the previous answer arrives. Returns ok req/s. */
-async function closedLoop(origin: string, body: string, headers: Record<string, string>, connections: number, seconds: number, ca?: Buffer): Promise<{ rate: number; errors: number }> {
-  const pool = new Pool(origin, { connections, pipelining: 1, ...(ca ? { connect: { ca } } : {}) });
+async function closedLoop(client: HttpClient, body: Buffer, connections: number, seconds: number): Promise<{ rate: number; errors: number }> {
   let ok = 0;
   let errors = 0;
   const end = performance.now() + seconds * 1000;
-  const h = { 'content-type': 'application/json', ...headers };
   const loop = async () => {
     while (performance.now() < end) {
-      try {
-        const r = await pool.request({ path: '/v1/models/m:predict', method: 'POST', body, headers: h });
-        await r.body.text();
-        if (r.statusCode === 200) ok++;
-        else errors++;
-      } catch {
-        errors++;
-      }
+      const r = await client.send(body);
+      if (r.status === 200) ok++;
+      else errors++;
     }
   };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: connections }, loop));
   const s = (performance.now() - t0) / 1000;
-  await pool.close();
   return { rate: ok / s, errors };
 }
-
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   if (arg('role') === 'server') {
+    // Exit cleanly on SIGTERM so --cpu-prof profiles are written; and with the driver, should it die first.
     process.on('SIGTERM', () => process.exit(0));
-    const cert = arg('cert');
-    await serve(arg('model')!, Number(arg('workers', '1')), cert ? { cert, key: arg('key')!, jwks: arg('jwks') } : undefined);
+    process.on('disconnect', () => process.exit(0));
+    await serve(arg('model')!, Number(arg('workers', '1')), secureFilesFromArgs(arg));
     return;
   }
-  if (spawnSync('openssl', ['version']).status !== 0) {
+  if (!hasOpenssl) {
     console.log('SKIP: openssl is not installed (needed to make the test certificate)');
     return;
   }
@@ -102,31 +102,24 @@ async function main(): Promise<void> {
   const connections = Number(arg('connections', '32'));
   const rounds = Number(arg('rounds', '3'));
   const workers = Number(arg('workers', '1'));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tfsvc-bench-secure-'));
+  pinSelf(0);
+  const fx = await makeSecureFixture();
   const servers: ChildProcess[] = [];
+  let closeClients: () => Promise<unknown> = async () => undefined;
   try {
-    // A self-signed server certificate for 127.0.0.1 (the client trusts exactly it).
-    const cert = path.join(dir, 'server.pem');
-    const key = path.join(dir, 'server.key');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'], { stdio: 'ignore' });
-    const { publicKey, privateKey } = await jose.generateKeyPair('RS256');
-    const jwks = path.join(dir, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify({ keys: [{ ...(await jose.exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }] }));
-    const token = await new jose.SignJWT({ sub: 'bench', models: ['m'] }).setProtectedHeader({ alg: 'RS256', kid: 'bench' })
-      .setIssuer('bench').setAudience('tfsvc').setExpirationTime('1h').sign(privateKey);
-    const body = makeBody(modelDir);
+    const body = Buffer.from(makeBody(modelDir));
     const plain = await start(modelDir, workers);
-    const secure = await start(modelDir, workers, { cert, key, jwks });
-    const tlsOnly = await start(modelDir, workers, { cert, key });
+    const secure = await start(modelDir, workers, fx);
+    const tlsOnly = await start(modelDir, workers, { cert: fx.cert, key: fx.key });
     servers.push(plain.child, secure.child, tlsOnly.child);
-    const ca = readFileSync(cert);
-    const auth = { authorization: `Bearer ${token}` };
     console.log(`== ${path.relative(root, modelDir)}: plain HTTP vs HTTPS + JWT (RS256), ${connections} connections, ${seconds}s x ${rounds} rounds, ${workers} worker(s)`);
-    // Warm both.
-    await closedLoop(`http://127.0.0.1:${plain.port}`, body, {}, 4, 1);
-    await closedLoop(`https://127.0.0.1:${secure.port}`, body, auth, 4, 1, ca);
-    await closedLoop(`https://127.0.0.1:${tlsOnly.port}`, body, {}, 4, 1, ca);
+    console.log(`   ${pinNote()}; the machine is shared, so figures are noisy: compare the ratios, measured in this one run.`);
+    const tlsTrust: ClientSecurity = { ca: fx.ca, headers: {}, grpcTls: false };
+    const clients = [clientFor(`http://127.0.0.1:${plain.port}`, connections), clientFor(`https://127.0.0.1:${secure.port}`, connections, fx.security), clientFor(`https://127.0.0.1:${tlsOnly.port}`, connections, tlsTrust)];
+    closeClients = () => Promise.all(clients.map((c) => c.close()));
+    const [plainClient, secureClient, tlsClient] = clients as [HttpClient, HttpClient, HttpClient];
+    // Warm all three, opening every connection (their handshakes happen here, not in a measured round).
+    for (const c of clients) await closedLoop(c, body, connections, 1);
     const p: number[] = [];
     const s: number[] = [];
     const pc: number[] = [];
@@ -134,15 +127,15 @@ async function main(): Promise<void> {
     const t: number[] = [];
     const tc: number[] = [];
     // Server CPU per request, next to throughput: on a shared machine it moves less with the neighbours' load.
-    const measure = async (srv: { child: ChildProcess; port: number }, origin: string, headers: Record<string, string>, withCa?: Buffer) => {
+    const measure = async (srv: { child: ChildProcess; port: number }, client: HttpClient) => {
       const c0 = cpuSeconds(srv.child.pid);
-      const r = await closedLoop(origin, body, headers, connections, seconds, withCa);
+      const r = await closedLoop(client, body, connections, seconds);
       return { ...r, cpuUs: ((cpuSeconds(srv.child.pid) - c0) / Math.max(1, r.rate * seconds)) * 1e6 };
     };
     for (let r = 0; r < rounds; r++) {
-      const a = await measure(plain, `http://127.0.0.1:${plain.port}`, {});
-      const b = await measure(secure, `https://127.0.0.1:${secure.port}`, auth, ca);
-      const c = await measure(tlsOnly, `https://127.0.0.1:${tlsOnly.port}`, {}, ca);
+      const a = await measure(plain, plainClient);
+      const b = await measure(secure, secureClient);
+      const c = await measure(tlsOnly, tlsClient);
       t.push(c.rate);
       tc.push(c.cpuUs);
       p.push(a.rate);
@@ -156,9 +149,14 @@ async function main(): Promise<void> {
     console.log(`https+jwt / plain max throughput, median of per-round ratios: ${paired(s, p)} (goal >= 0.80)`);
     console.log(`plain / https+jwt server CPU per request, median of per-round ratios: ${paired(pc, sc)} (the throughput ratio a CPU-bound server would see)`);
     console.log(`https only / plain: throughput ${paired(t, p)}, CPU per request ${paired(pc, tc)} (TLS's share; the rest of the gap is JWT)`);
+    // Neighbours' load only ever adds CPU time to a request, so each server's least CPU per request over the rounds
+    // is the steadiest figure on a shared machine.
+    const best = (xs: number[]) => Math.min(...xs);
+    console.log(`least server CPU per request over the rounds: plain ${best(pc).toFixed(0)} us, https+jwt ${best(sc).toFixed(0)} us, https only ${best(tc).toFixed(0)} us; plain / https+jwt ${(best(pc) / best(sc)).toFixed(2)}, plain / https only ${(best(pc) / best(tc)).toFixed(2)}`);
   } finally {
+    await closeClients();
     for (const c of servers) c.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    fx.close();
   }
 }
 

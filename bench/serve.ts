@@ -8,14 +8,16 @@
 //   - P99 at 1000, 3000 and 5000 req/s;
 //   - the server process's CPU per request at each rate (user + system, all threads, from /proc/PID/stat);
 // and the ratios issue 9 asks for: gRPC P99 / REST P99 (goal <= 0.7 at 1000 and 3000), tfsvc CPU / naive CPU at
-// 5000/s (goal <= 0.5), max rate tfsvc / naive (goal >= 2.5) and tfsvc / bare (goal >= 0.8).
+// 5000/s (goal <= 0.5), max rate tfsvc / naive (goal >= 2.5) and tfsvc / bare (goal >= 0.8). The "secure" row is
+// tfsvc REST over HTTPS with a JWT verified on every request (issue 11; the same certificate, key set and token as
+// bench/serve-secure: bench/secure-fixture.ts), and its ratio to plain REST (goal >= 0.8); it needs openssl.
 // Latency is measured from each request's *intended* start (no coordinated omission). Bounded: --duration seconds
 // per step (default 2, plus 0.5 s warmup), a step is cut at 3 times its length, a ladder stops at the first step past
 // 20 ms P99 (1000/3000/5000 still run, with a 2 s timeout); about two minutes per model on a quiet machine.
 // --no-pin runs without taskset: on a machine shared with other work a pinned process gets only its core's share.
 //
 // Usage (after `npm run build`): node dist/bench/serve.js [--model DIR] [--duration S] [--rates 1000,2000,...]
-//   [--connections N] [--workers N] [--targets bare,naive,rest,grpc]
+//   [--connections N] [--workers N] [--targets bare,naive,rest,grpc,secure]
 // Models: the Keras 3 CNN from ../shared/models when present, else the fixture MNIST model (or --model DIR).
 // Each server runs in its own child process (this script with --role=...), the load generator here.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,9 +28,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBench } from '../src/core/load/bench.js';
 import { GrpcH2Sender } from '../src/core/load/grpc-h2.js';
-import type { Endpoint } from '../src/core/load/endpoint.js';
+import type { Endpoint, Sender } from '../src/core/load/endpoint.js';
+import type { ClientOptions } from '../src/core/load/client.js';
 import { cpuSeconds, onCore, pinNote, pinSelf } from './pin.js';
 import { grpcBodyOf, inputAlias, makeBody } from './mnist-body.js';
+import { HttpClient } from '../src/core/load/client.js';
+import { hasOpenssl, makeSecureFixture, secureArgs, secureEnvelope, secureFilesFromArgs, type SecureFiles, type SecureFixture } from './secure-fixture.js';
 
 const here = fileURLToPath(import.meta.url);
 const root = repoRootOf(import.meta.url);
@@ -74,16 +79,18 @@ async function serveNaive(port: number, modelDir: string): Promise<void> {
   process.send?.({ port: (app.server.address() as { port: number }).port });
 }
 
-async function serveTfsvc(port: number, modelDir: string, workers: number): Promise<void> {
+/** tfsvc; with `secure`, REST over HTTPS with JWT auth (and no gRPC: the secure row is REST's). */
+async function serveTfsvc(port: number, modelDir: string, workers: number, secure?: SecureFiles): Promise<void> {
   const { startServing } = await import('../src/core/serving/server.js');
   const { defaultBatching } = await import('../src/core/serving/config.js');
   const serving = await startServing({
     models: [{ name: 'm', basePath: modelDir, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
     restPort: port,
-    grpcPort: 0,
+    grpcPort: secure ? undefined : 0,
     host: '127.0.0.1',
     pollSeconds: 0,
     batching: { ...defaultBatching(), numBatchThreads: workers },
+    envelope: secure ? secureEnvelope(secure) : undefined,
   });
   process.send?.({ port: serving.restPort, grpcPort: serving.grpcPort });
 }
@@ -96,8 +103,8 @@ interface Server {
   grpcPort?: number;
 }
 
-function start(role: string, modelDir: string, workers: number): Promise<Server> {
-  const argv = onCore(1, [process.execPath, here, `--role=${role}`, `--model=${modelDir}`, `--workers=${workers}`]);
+function start(role: string, modelDir: string, workers: number, secure?: SecureFiles): Promise<Server> {
+  const argv = onCore(1, [process.execPath, here, `--role=${role}`, `--model=${modelDir}`, `--workers=${workers}`, ...(secure ? secureArgs(secure) : [])]);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number; grpcPort?: number }) => resolve({ child, port: m.port, grpcPort: m.grpcPort }));
@@ -124,23 +131,43 @@ async function benchModel(modelDir: string): Promise<void> {
   const workers = Number(arg('workers', '1'));
   const ladder = (arg('rates', '1000,2000,3000,5000,7000,10000,13000') ?? '').split(',').map(Number);
   const must = [1000, 3000, 5000];
-  const targets = (arg('targets', 'bare,naive,rest,grpc') ?? '').split(',');
+  let targets = (arg('targets', 'bare,naive,rest,grpc,secure') ?? '').split(',');
+  if (targets.includes('secure') && !hasOpenssl) {
+    console.log('   no openssl (needed for the test certificate): the HTTPS + JWT row is skipped');
+    targets = targets.filter((t) => t !== 'secure');
+  }
   const json = makeBody(modelDir);
   const body = Buffer.from(json);
   console.log(`\n== ${path.relative(root, modelDir)} (REST body ${body.length} B, ${seconds}s per step, ${connections} in flight at most, ${workers} tfsvc worker(s))`);
   console.log(`   ${pinNote()}; the machine is shared, so figures are noisy: compare the ratios, measured in this one run.`);
   const servers: Record<string, Server> = {};
+  let fx: SecureFixture | undefined;
+  let closeKept: () => Promise<unknown> = async () => undefined;
   try {
     const roles = [...new Set(targets.map((t) => (t === 'rest' || t === 'grpc' ? 'tfsvc' : t)))];
-    for (const role of roles) servers[role] = await start(role, modelDir, workers);
+    if (roles.includes('secure')) fx = await makeSecureFixture();
+    for (const role of roles) servers[role] = await start(role, modelDir, workers, role === 'secure' ? fx : undefined);
     const grpcBytes = servers.tfsvc ? grpcBodyOf(json, await inputAlias(servers.tfsvc.port)) : undefined;
-    const endpointOf = (t: string): { url: URL | Endpoint; bodies: Buffer[]; pid?: number } => {
+    // One client per target for its whole ladder (each step used to open its own): keep-alive connections, and over
+    // TLS their sessions, carry over from step to step as a load balancer's connection pool would, so a step measures
+    // requests rather than the handshakes of up to --connections new connections (which, over TLS, the server pays
+    // for in CPU inside the step's window).
+    const kept = new Map<string, Sender>();
+    const keptOpen = (t: string, open: (o: ClientOptions) => Sender) => (o: ClientOptions): Sender => {
+      let sender = kept.get(t);
+      if (!sender) kept.set(t, (sender = open(o)));
+      const s = sender;
+      return { send: (b) => s.send(b), close: async () => undefined };
+    };
+    closeKept = () => Promise.all([...kept.values()].map((c) => c.close()));
+    const endpointOf = (t: string): { url: Endpoint; bodies: Buffer[]; pid?: number } => {
       if (t === 'grpc') {
         const address = `127.0.0.1:${servers.tfsvc!.grpcPort}`;
-        return { url: { label: `grpc://${address}`, open: (o) => new GrpcH2Sender(address, 'Predict', o) }, bodies: [grpcBytes!], pid: servers.tfsvc!.child.pid };
+        return { url: { label: `grpc://${address}`, open: keptOpen(t, (o) => new GrpcH2Sender(address, 'Predict', o)) }, bodies: [grpcBytes!], pid: servers.tfsvc!.child.pid };
       }
       const s = servers[t === 'rest' ? 'tfsvc' : t]!;
-      return { url: new URL(`http://127.0.0.1:${s.port}/v1/models/m:predict`), bodies: [body], pid: s.child.pid };
+      const url = new URL(`${t === 'secure' ? 'https' : 'http'}://127.0.0.1:${s.port}/v1/models/m:predict`);
+      return { url: { label: url.href, open: keptOpen(t, (o) => new HttpClient(url, o, t === 'secure' ? fx!.security : undefined)) }, bodies: [body], pid: s.child.pid };
     };
     const run = async (t: string, rate: number, secs: number): Promise<Step> => {
       const e = endpointOf(t);
@@ -189,8 +216,13 @@ async function benchModel(modelDir: string): Promise<void> {
     console.log(`    tfsvc REST CPU per request / naive at 5000/s: ${ratio(at('rest', 5000)?.cpuUs, at('naive', 5000)?.cpuUs)} (goal <= 0.5); gRPC / naive: ${ratio(at('grpc', 5000)?.cpuUs, at('naive', 5000)?.cpuUs)}`);
     console.log(`    max rate tfsvc REST / naive: ${ratio(maxRate('rest'), maxRate('naive'))} (goal >= 2.5); / bare: ${ratio(maxRate('rest'), maxRate('bare'))} (goal >= 0.8)`);
     console.log(`    max rate tfsvc gRPC / naive: ${ratio(maxRate('grpc'), maxRate('naive'))}; / bare: ${ratio(maxRate('grpc'), maxRate('bare'))}`);
+    if (targets.includes('secure')) {
+      console.log(`    max rate tfsvc HTTPS + JWT / plain REST: ${ratio(maxRate('secure'), maxRate('rest'))} (goal >= 0.80; the ladder's steps are coarse: bench/serve-secure measures it finer); CPU per request plain / secure at 3000/s: ${ratio(at('rest', 3000)?.cpuUs, at('secure', 3000)?.cpuUs)}`);
+    }
   } finally {
+    await closeKept();
     for (const s of Object.values(servers)) s.child.kill('SIGTERM');
+    fx?.close();
   }
 }
 
@@ -205,7 +237,7 @@ async function main(): Promise<void> {
     const port = Number(arg('port', '0'));
     if (role === 'bare') await serveBare(port);
     else if (role === 'naive') await serveNaive(port, modelDir!);
-    else await serveTfsvc(port, modelDir!, Number(arg('workers', '1')));
+    else await serveTfsvc(port, modelDir!, Number(arg('workers', '1')), role === 'secure' ? secureFilesFromArgs(arg) : undefined);
     return;
   }
   const cnn = path.resolve(root, '../shared/models/keras/mnist_cnn_keras3');

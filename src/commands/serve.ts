@@ -47,6 +47,7 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
   ['ssl-ca-file', 'ssl_ca_file', '<file>', 'CA (PEM) that signs client certificates (REST)', undefined],
   ['ssl-client-verify', 'ssl_client_verify', '[bool]', 'REST: refuse clients without a certificate signed by --ssl_ca_file (mTLS)', undefined],
   ['auth-jwks', 'auth_jwks', '<file|url>', 'require JWT bearer tokens verified with this JWKS (file, or https URL: cached, refreshed)', undefined],
+  ['auth-jwks-refresh-seconds', 'auth_jwks_refresh_seconds', '<s>', 'an https JWKS is fetched again once its copy is this old (and when a token names an unknown key, at most every 30 s)', '600'],
   ['auth-jwks-ca', 'auth_jwks_ca', '<file>', 'extra CA (PEM) trusted when fetching an https JWKS', undefined],
   ['auth-jwt-secret-file', 'auth_jwt_secret_file', '<file>', 'require JWT bearer tokens signed with this HS256 secret', undefined],
   ['auth-issuer', 'auth_issuer', '<iss>', 'accepted token issuer (iss)', undefined],
@@ -60,6 +61,8 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
   ['global-rate-limit', 'global_rate_limit', '<rps>', 'requests per second for the whole server', undefined],
   ['global-rate-limit-burst', 'global_rate_limit_burst', '<n>', 'global burst (default: the rate)', undefined],
   ['max-concurrent-requests', 'max_concurrent_requests', '<n>', 'requests in flight at once, REST and gRPC together (429 above)', undefined],
+  ['drain-delay-seconds', 'drain_delay_seconds', '<s>', 'at SIGTERM, readiness turns off (/readyz 503, gRPC health NOT_SERVING) and requests are still served this long before the listeners close (preStop-style; SIGINT does not wait)', '0'],
+  ['drain-timeout-seconds', 'drain_timeout_seconds', '<s>', 'then in-flight requests get this long before connections are cut', '30'],
 ];
 
 /** TF Serving flags tfsvc accepts so launch scripts run, but does not act on (each is named in a warning). */
@@ -183,6 +186,7 @@ function envelopeOptions(get: (d: string, tf: string, def?: unknown) => unknown,
       clockSkewSeconds: numFlag(get('auth-clock-skew-seconds', 'auth_clock_skew_seconds', '30'), 'auth_clock_skew_seconds'),
       modelClaim: claim === 'none' ? null : claim,
       jwksCa: jwksCa ? readFileSync(jwksCa) : undefined,
+      jwksMaxAgeMs: numFlag(get('auth-jwks-refresh-seconds', 'auth_jwks_refresh_seconds', '600'), 'auth_jwks_refresh_seconds') * 1000,
     };
     e.authMetrics = authMetrics;
   } else if (authMetrics) throw new UsageError('--auth_metrics needs --auth_jwks or --auth_jwt_secret_file');
@@ -288,6 +292,9 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       const grpcPortFlag = intFlag(get('port', 'port', '8500'), 'port');
       const grpcPort = grpcPortFlag === 0 ? undefined : grpcPortFlag;
       const warmup = boolFlag(get('enable-model-warmup', 'enable_model_warmup'), 'enable_model_warmup') ?? true;
+      const drainDelayMs = numFlag(get('drain-delay-seconds', 'drain_delay_seconds', '0'), 'drain_delay_seconds') * 1000;
+      const drainTimeoutMs = numFlag(get('drain-timeout-seconds', 'drain_timeout_seconds', '30'), 'drain_timeout_seconds') * 1000;
+      let signalName = 'shutdown';
 
       const logEvent = (e: ServingEvent): void => {
         switch (e.kind) {
@@ -312,6 +319,10 @@ tensorflow_model_server launch scripts run unchanged. Examples:
             break;
           case 'envelope':
             emit(e.level, e.message);
+            break;
+          case 'shutdown':
+            if (e.phase === 'readiness-off') emit('info', `${signalName}: readiness off (/readyz 503); still serving for ${e.delayMs / 1000} s (--drain_delay_seconds)`);
+            else emit('info', `${signalName}: draining ${e.inFlight} in-flight request(s) and shutting down`);
             break;
         }
       };
@@ -358,13 +369,19 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         let stopping = false;
         const stop = (sig: string): void => {
           if (stopping) {
-            // A second signal while draining: stop waiting for in-flight requests.
+            // A second signal during the drain delay starts the drain now; while draining, it stops waiting for in-flight requests.
+            if (serving.endDrainDelay()) {
+              emit('warn', `${sig} again: ending the drain delay`);
+              return;
+            }
             emit('warn', `${sig} again: exiting without waiting for in-flight requests`);
             process.exit(sig === 'SIGINT' ? 130 : 143);
           }
           stopping = true;
-          emit('info', `${sig}: draining ${serving.rest.inFlight()} in-flight request(s) and shutting down`);
-          void serving.close().then(() => {
+          signalName = sig;
+          // SIGTERM (an orchestrator) gets the drain delay: readiness off, still serving, then the drain (logged by the
+          // 'shutdown' events above). Ctrl-C does not wait.
+          void serving.close(drainTimeoutMs, sig === 'SIGTERM' ? drainDelayMs : 0).then(() => {
             emit('info', 'stopped');
             resolve();
           });

@@ -63,8 +63,13 @@ test('the default set is schema-valid and probes the health endpoints, drains wi
   assert.deepEqual(c.ports.map((p: any) => [p.name, p.containerPort]), [['grpc', 8500], ['http', 8501]]);
   assert.deepEqual(objs.Service.spec.ports.map((p: any) => [p.name, p.port]), [['grpc', 8500], ['http', 8501]]);
   const pod = objs.Deployment.spec.template.spec;
-  const preStop = Number(c.lifecycle.preStop.exec.command[1]);
-  assert.ok(pod.terminationGracePeriodSeconds >= preStop + BASE.drainSeconds, 'SIGTERM drain fits inside the grace period');
+  // The server keeps serving (readiness off) for the drain delay after SIGTERM, then drains for at most the timeout:
+  // both must fit inside the grace period, and nothing else may delay SIGTERM.
+  const flag = (name: string) => Number(c.args.find((a: string) => a.startsWith(`--${name}=`))?.split('=')[1]);
+  assert.equal(flag('drain_delay_seconds'), BASE.preStopSeconds);
+  assert.equal(flag('drain_timeout_seconds'), BASE.drainSeconds);
+  assert.equal(c.lifecycle?.preStop, undefined, 'no preStop sleep on top of the server\'s own delay');
+  assert.ok(pod.terminationGracePeriodSeconds > flag('drain_delay_seconds') + flag('drain_timeout_seconds'), 'delay and drain fit inside the grace period');
   assert.equal(pod.securityContext.runAsNonRoot, true);
   assert.equal(c.securityContext.readOnlyRootFilesystem, true);
   assert.equal(c.securityContext.allowPrivilegeEscalation, false);

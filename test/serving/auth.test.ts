@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { startServing, type ServeOptions } from '../../src/core/serving/server.j
 import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
 import type { AccessLogEntry } from '../../src/core/serving/rest/server.js';
 import { makePki, OPENSSL_MISSING } from '../helpers/pki.js';
-import { call, FAKE_ENGINE, headOnlyPost, tmpBase, writeVersion } from './helpers.js';
+import { call, FAKE_ENGINE, headOnlyPost, tmpBase, until, writeVersion } from './helpers.js';
 
 const ISS = 'https://issuer.test';
 const AUD = 'tfsvc-api';
@@ -35,6 +36,22 @@ function sign(key: Key, claims: jose.JWTPayload, opts: { iss?: string; aud?: str
     .setIssuedAt()
     .setExpirationTime(opts.exp ?? '5m')
     .sign(key.privateKey);
+}
+
+/** An identity provider: serves `keys()` as a JWKS over HTTPS (a certificate from the test CA), counting fetches. */
+async function identityProvider(pki: NonNullable<ReturnType<typeof makePki>>, keys: () => object[]) {
+  let fetches = 0;
+  const server = https.createServer({ key: pki.read(pki.serverKey), cert: pki.read(pki.serverCert) }, (_req, res) => {
+    fetches++;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ keys: keys() }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/.well-known/jwks.json`,
+    fetches: () => fetches,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 function baseOptions(base: string, envelope: ServeOptions['envelope'], extra: Partial<ServeOptions> = {}): ServeOptions {
@@ -65,21 +82,15 @@ test('JWT auth with a JWKS over https: RS256 and ES256, every refusal, REST and 
   const rs = await keyPair('RS256', 'rs-1');
   const es = await keyPair('ES256', 'es-1');
   // The identity provider: a JWKS over HTTPS with a certificate from the test CA.
-  let jwksFetches = 0;
-  const idp = https.createServer({ key: pki.read(pki.serverKey), cert: pki.read(pki.serverCert) }, (_req, res) => {
-    jwksFetches++;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ keys: [rs.jwk, es.jwk] }));
-  });
-  await new Promise<void>((r) => idp.listen(0, '127.0.0.1', () => r()));
-  const jwksUrl = `https://127.0.0.1:${(idp.address() as net.AddressInfo).port}/.well-known/jwks.json`;
+  const idp = await identityProvider(pki, () => [rs.jwk, es.jwk]);
+  const jwksUrl = idp.url;
   const access: AccessLogEntry[] = [];
   const serving = await startServing(
     baseOptions(base, { auth: { jwks: jwksUrl, jwksCa: pki.read(pki.ca), issuer: ISS, audience: [AUD] } }, { grpcPort: 0, accessLog: (e) => access.push(e) }),
   );
   t.after(async () => {
     await serving.close(0);
-    await new Promise<void>((r) => idp.close(() => r()));
+    await idp.close();
     rmSync(base, { recursive: true, force: true });
     pki.cleanup();
   });
@@ -95,7 +106,7 @@ test('JWT auth with a JWKS over https: RS256 and ES256, every refusal, REST and 
   r = await predict(await sign(es, { sub: 'bob', models: 'x m other' }), 'other');
   assert.equal(r.status, 200, r.text);
   assert.equal((await predict(await sign(es, { sub: 'root', models: '*' }), 'other')).status, 200);
-  assert.ok(jwksFetches >= 1, 'the key set came from the https URL');
+  assert.ok(idp.fetches() >= 1, 'the key set came from the https URL');
 
   // 401s, each saying which check failed, with WWW-Authenticate: Bearer.
   const refused = async (token: string | undefined, pattern: RegExp) => {
@@ -187,6 +198,90 @@ test('HS256 secret file, --auth_metrics, and the verified-token cache', async (t
   assert.equal(a.cachedTokens(), 1);
   await assert.rejects(a.authenticate(`Bearer ${wrongKey}`));
   assert.equal(a.cachedTokens(), 1);
+  // A connection remembers the header it last verified; a different header on it is checked on its own.
+  const conn = {};
+  assert.deepEqual(await a.authenticate(`Bearer ${token}`, conn), { subject: 'ci', models: '*' });
+  assert.equal(a.cached(`Bearer ${token}`, conn)?.subject, 'ci');
+  assert.equal(a.cached(`Bearer ${wrongKey}`, conn), undefined);
+  await assert.rejects(a.authenticate(`Bearer ${wrongKey}`, conn), /signature is invalid/);
+  await assert.rejects(a.authenticate(`Bearer ${token.slice(0, -2)}xx`, conn), /invalid token/);
+  assert.equal(a.cached(`Bearer ${token}`, conn)?.subject, 'ci');
+
+  // Over REST on one keep-alive connection: valid, tampered, missing, valid again; each judged on its own header.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const tampered = `${token.slice(0, -4)}${token.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+  const sequence: [Record<string, string>, number][] = [[auth, 200], [{ Authorization: `Bearer ${tampered}` }, 401], [{}, 401], [auth, 200]];
+  let reused = 0;
+  for (const [headers, status] of sequence) {
+    const r = await new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: serving.restPort, path: '/v1/models/m', headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(r.status, status, JSON.stringify(headers).slice(0, 40));
+    if (r.reused) reused++;
+  }
+  assert.equal(reused, sequence.length - 1, 'all four requests went over one connection');
+
   await assert.rejects(Authenticator.create({ secretFile, algorithms: ['none'] }), /never accepted/);
   await assert.rejects(Authenticator.create({ secretFile, algorithms: ['RS256'] }), /does not fit a shared secret/);
+});
+
+test('key sets are refreshed: an https JWKS after its max age, a JWKS file when it changes; clock skew on exp', async (t) => {
+  const pki = makePki();
+  if (!pki) {
+    t.skip(OPENSSL_MISSING);
+    return;
+  }
+  const base = tmpBase();
+  t.after(() => {
+    rmSync(base, { recursive: true, force: true });
+    pki.cleanup();
+  });
+  const k1 = await keyPair('RS256', 'k1');
+  const k2 = await keyPair('ES256', 'k2');
+
+  // The identity provider rotates from k1 to k2; tfsvc's copy is refreshed once it is older than its max age.
+  let published = [k1.jwk];
+  const idp = await identityProvider(pki, () => published);
+  t.after(() => idp.close());
+  const remote = await Authenticator.create({ jwks: idp.url, jwksCa: pki.read(pki.ca), jwksMaxAgeMs: 100, modelClaim: null });
+  assert.equal((await remote.authenticate(`Bearer ${await sign(k1, { sub: 'a' })}`)).subject, 'a');
+  assert.equal(idp.fetches(), 1, 'fetched once at startup, then served from the cache');
+  published = [k2.jwk];
+  await until(async () => {
+    try {
+      return (await remote.authenticate(`Bearer ${await sign(k2, { sub: 'b' })}`)).subject === 'b';
+    } catch {
+      return false;
+    }
+  }, () => undefined);
+  assert.ok(idp.fetches() >= 2);
+  await assert.rejects(remote.authenticate(`Bearer ${await sign(k1, { sub: 'c' })}`), /no key in the JWKS matches/, 'a key the provider dropped stops working');
+
+  // A JWKS file: rewritten in place, the new key is taken (checked at most once a second); a broken rewrite is ignored.
+  const file = path.join(base, 'jwks.json');
+  writeFileSync(file, JSON.stringify({ keys: [k1.jwk] }));
+  const local = await Authenticator.create({ jwks: file, modelClaim: null });
+  assert.equal((await local.authenticate(`Bearer ${await sign(k1, { sub: 'd' })}`)).subject, 'd');
+  writeFileSync(file, '{"keys": [');
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal((await local.authenticate(`Bearer ${await sign(k1, { sub: 'e' })}`)).subject, 'e', 'a half-written file keeps the last good keys');
+  writeFileSync(file, JSON.stringify({ keys: [k2.jwk] }));
+  await until(async () => {
+    try {
+      return (await local.authenticate(`Bearer ${await sign(k2, { sub: 'f' })}`)).subject === 'f';
+    } catch {
+      return false;
+    }
+  }, () => undefined);
+
+  // Clock skew: a token that expired a few seconds ago passes within the tolerance (default 30 s), not without it.
+  const justExpired = await sign(k2, { sub: 'g' }, { exp: Math.floor(Date.now() / 1000) - 5 });
+  assert.equal((await local.authenticate(`Bearer ${justExpired}`)).subject, 'g');
+  const strict = await Authenticator.create({ jwks: file, modelClaim: null, clockSkewSeconds: 0 });
+  await assert.rejects(strict.authenticate(`Bearer ${justExpired}`), /expired/);
 });

@@ -103,12 +103,15 @@ test('load errors reach clients without filesystem paths, unless debug', async (
   const base = tmpBase();
   mkdirSync(path.join(base, 'm', '1'), { recursive: true }); // no fake.json: fails to load, naming its file
   writeVersion(path.join(base, 'ok'), 1, { mul: 1 });
+  // An engine error naming a file outside the model's directory (as a runtime library's message would).
+  writeVersion(path.join(base, 'lib'), 1, { fail: 'cannot map /srv/private/layout/libkernels.so: permission denied' });
   t.after(() => rmSync(base, { recursive: true, force: true }));
   for (const debug of [false, true]) {
     const serving = await startServing({
       models: [
         { name: 'm', basePath: path.join(base, 'm'), policy: { kind: 'latest', numVersions: 1 }, labels: {} },
         { name: 'ok', basePath: path.join(base, 'ok'), policy: { kind: 'latest', numVersions: 1 }, labels: {} },
+        { name: 'lib', basePath: path.join(base, 'lib'), policy: { kind: 'latest', numVersions: 1 }, labels: {} },
       ],
       restPort: 0,
       host: '127.0.0.1',
@@ -127,6 +130,16 @@ test('load errors reach clients without filesystem paths, unless debug', async (
         assert.ok(!message.includes(base), message);
         assert.doesNotMatch(message, /\/tmp\//);
         assert.match(message, /^(<model m>|1)\b|1: /);
+      }
+      // The same through the open readiness probe and the model status: the foreign path only with --debug.
+      const ready = await call(serving.restPort, 'GET', '/readyz');
+      assert.equal(ready.status, 503);
+      const lib = (ready.json.not_ready as string[]).find((l) => l.startsWith('model lib:'))!;
+      const libStatus: string = (await call(serving.restPort, 'GET', '/v1/models/lib')).json.model_version_status[0].status.error_message;
+      for (const text of [lib, libStatus]) {
+        assert.match(text, /libkernels\.so: permission denied/);
+        if (debug) assert.match(text, /\/srv\/private\/layout\/libkernels\.so/);
+        else assert.ok(!text.includes('/srv/private') && !ready.text.includes(base), text);
       }
     } finally {
       await serving.close(0);

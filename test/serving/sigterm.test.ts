@@ -1,13 +1,26 @@
 // `tfsvc serve` as a child process: prints where it listens, and on SIGTERM finishes in-flight requests and exits 0.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+const LAUNCH = ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`];
+
+/** `tfsvc serve` (fake engine) in a child process, killed and `base` removed when the test ends. */
+function serveChild(t: TestContext, base: string, args: string[]): ChildProcessWithoutNullStreams {
+  const child = spawn(process.execPath, [...LAUNCH, 'serve', ...args], { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(base, { recursive: true, force: true });
+  });
+  return child;
+}
 
 test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   const base = tmpBase();
@@ -17,16 +30,8 @@ test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   const holdFile = path.join(base, 'hold');
   writeFileSync(holdFile, '');
   writeVersion(base, 1, { mul: 2, runLog, holdFile });
-  const child = spawn(
-    process.execPath,
-    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`,
-      'serve', base, '--model_name=m', '--rest_api_port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0', '--port=0', '--tensorflow_intra_op_parallelism=2', '--access-log', '--log-format=json'],
-    { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(base, { recursive: true, force: true });
-  });
+  const child = serveChild(t, base, [base, '--model_name=m', '--rest_api_port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0', '--port=0',
+    '--tensorflow_intra_op_parallelism=2', '--access-log', '--log-format=json']);
   let out = '';
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -65,10 +70,60 @@ test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   assert.equal(access.version, 1);
 });
 
+/** One request on a fresh connection with node:http (whose answer shows the Connection header). */
+function rawCall(port: number, method: string, urlPath: string, body?: unknown): Promise<{ status: number; connection?: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, agent: false, headers: body === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, text }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+test('--drain_delay_seconds: at SIGTERM readiness is off while requests are still served, then the drain', async (t) => {
+  const base = tmpBase();
+  writeVersion(base, 1, { mul: 2 });
+  // The delay is long enough for the checks below on a loaded machine; the test asserts they ran inside it (the
+  // "draining" line had not been printed yet), not how long anything took.
+  const delaySeconds = 6;
+  const child = serveChild(t, base, [base, '--model_name=m', '--rest_api_port=0', '--port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0',
+    `--drain_delay_seconds=${delaySeconds}`]);
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await until(() => /AVAILABLE at/.test(out) || child.exitCode !== null, () => undefined, 20_000);
+  const port = Number(/REST API listening on [\d.]+:(\d+)/.exec(out)![1]);
+  assert.equal((await rawCall(port, 'GET', '/readyz')).status, 200);
+
+  child.kill('SIGTERM');
+  await until(() => /SIGTERM: readiness off/.test(out), () => undefined, 20_000);
+  const ready = await rawCall(port, 'GET', '/readyz');
+  assert.equal(ready.status, 503, 'load balancers see the pod go unready at once');
+  assert.match(JSON.parse(ready.text).not_ready.join(' '), /draining/);
+  assert.equal((await rawCall(port, 'GET', '/healthz')).status, 200, 'still alive');
+  // New connections are still accepted and predictions answered, each answer asking the client to reconnect elsewhere.
+  const predict = await rawCall(port, 'POST', '/v1/models/m:predict', { instances: [[21]] });
+  assert.equal(predict.status, 200, predict.text);
+  assert.deepEqual(JSON.parse(predict.text), { predictions: [[42]] });
+  assert.equal(predict.connection, 'close');
+  assert.doesNotMatch(out, /draining \d+ in-flight/, 'all of the above happened inside the delay');
+  assert.equal(child.exitCode, null);
+
+  // Then the drain: the listener closes and the process exits 0.
+  assert.equal(await exited, 0, out);
+  assert.match(out, /SIGTERM: draining 0 in-flight request\(s\) and shutting down/);
+  await assert.rejects(rawCall(port, 'GET', '/healthz'), /ECONNREFUSED/);
+});
+
 function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
   const child = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(CLI)}); await m.main(['node', 'tfsvc', ...process.argv.slice(1)]);`, ...args],
+    [...LAUNCH, ...args],
     { env: { ...process.env, TFSVC_LOADER_MODULE: FAKE_ENGINE }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

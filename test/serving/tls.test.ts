@@ -148,4 +148,30 @@ test('HTTPS, mTLS, TLS gRPC from an SSLConfig file, rotation, and bad certificat
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^tfsvc: .*server2\.key.*private key does not match the certificate/);
   });
+  await t.test('one TF Serving SSLConfig file for REST and gRPC (client_verify); clients trusting another CA fail the handshake', async () => {
+    const config = path.join(base, 'both.config');
+    writeFileSync(config, sslConfigText(pki.serverKey, pki.serverCert, pki.ca, true));
+    const serving = await startServing(options(base, { restTls: { kind: 'ssl-config', file: config }, grpcTls: { kind: 'ssl-config', file: config } }, 0));
+    try {
+      const ca = pki.read(pki.ca);
+      const client = { cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) };
+      assert.equal((await get(serving.restPort, '/v1/models/m', { ca, ...client })).status, 200);
+      await assert.rejects(get(serving.restPort, '/v1/models/m', { ca }), 'client_verify: no client certificate, no answer');
+      await assert.rejects(get(serving.restPort, '/v1/models/m', { ca: pki.read(pki.otherCa), ...client }), /self[- ]signed|unable to (get|verify)/i, 'a client trusting another CA');
+
+      const Model = grpc.makeGenericClientConstructor(servingServiceDefinitions().model, 'ModelService');
+      const status = (creds: grpc.ChannelCredentials) =>
+        new Promise<number>((resolve) => {
+          const c = new Model(`127.0.0.1:${serving.grpcPort}`, creds) as grpc.Client & Record<string, Function>;
+          c.GetModelStatus({ modelSpec: { name: 'm' } }, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null) => {
+            c.close();
+            resolve(err ? err.code : grpc.status.OK);
+          });
+        });
+      assert.equal(await status(grpc.credentials.createSsl(ca, client.key, client.cert)), grpc.status.OK);
+      assert.equal(await status(grpc.credentials.createSsl(pki.read(pki.otherCa), client.key, client.cert)), grpc.status.UNAVAILABLE, 'a gRPC client trusting another CA');
+    } finally {
+      await serving.close(0);
+    }
+  });
 });

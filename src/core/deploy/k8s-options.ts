@@ -40,9 +40,12 @@ export interface K8sOptions {
   readonly qos: QosClass;
   readonly cpu: string;
   readonly memory: string;
-  /** Seconds a pod may take to answer what it has in flight after SIGTERM. */
+  /** Seconds a pod may take to answer what it has in flight once it stops listening (serve --drain_timeout_seconds). */
   readonly drainSeconds: number;
-  /** Seconds between the pod leaving the Service's endpoints and SIGTERM (preStop), so no new request is routed. */
+  /**
+   * Seconds a pod keeps serving after SIGTERM, readiness off, while it leaves the Service's endpoints, so no request
+   * is routed to a closed port (serve --drain_delay_seconds; what a preStop sleep does, without a shell tool).
+   */
   readonly preStopSeconds: number;
   /** Probe over gRPC (grpc.health.v1) instead of HTTP /readyz and /healthz. */
   readonly grpcProbes: boolean;

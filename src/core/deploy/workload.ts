@@ -1,7 +1,8 @@
 // The serving workload: Deployment, Service, PodDisruptionBudget and NetworkPolicy for one `tfsvc serve` model.
 // Contract with `tfsvc serve` (each is tested there): /healthz answers while the process lives, /readyz turns 503 when
-// no version is AVAILABLE or at SIGTERM, grpc.health.v1 answers for "" and for the model name, SIGTERM drains and
-// exits 0, MODEL_NAME / MODEL_BASE_PATH configure the model as in the tensorflow/serving image.
+// no version is AVAILABLE or at SIGTERM, grpc.health.v1 answers for "" and for the model name, SIGTERM turns readiness
+// off and keeps serving for --drain_delay_seconds, then drains for at most --drain_timeout_seconds and exits 0,
+// MODEL_NAME / MODEL_BASE_PATH configure the model as in the tensorflow/serving image.
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -46,6 +47,9 @@ function serveArgs(o: K8sOptions): string[] {
   if (o.tlsSecret) args.push(`--ssl_cert_file=${MOUNTS.tls}/tls.crt`, `--ssl_key_file=${MOUNTS.tls}/tls.key`);
   if (o.jwksConfigMap) args.push(`--auth_jwks=${MOUNTS.jwks}/jwks.json`);
   if (o.gpu > 0) args.push('--backend=webgpu');
+  // Shutdown timing is the server's own (no preStop `sleep` hook, which needs a shell tool in the image): at SIGTERM
+  // the pod leaves the endpoints while tfsvc keeps serving for the delay, readiness already off; then the drain.
+  args.push(`--drain_delay_seconds=${o.preStopSeconds}`, `--drain_timeout_seconds=${o.drainSeconds}`);
   return [...args, ...o.serveArgs];
 }
 
@@ -102,7 +106,6 @@ export function deployment(o: K8sOptions): Deployment {
     ...(o.s3Secret ? { envFrom: [{ secretRef: { name: o.s3Secret } }] } : {}),
     ...(res ? { resources: res } : {}),
     ...probes(o),
-    lifecycle: { preStop: { exec: { command: ['sleep', String(o.preStopSeconds)] } } },
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -124,7 +127,8 @@ export function deployment(o: K8sOptions): Deployment {
           annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(REST_PORT), 'prometheus.io/path': METRICS_PATH },
         },
         spec: {
-          // preStop sleep, then SIGTERM starts the drain; the kubelet kills only after the whole grace period.
+          // SIGTERM: the drain delay (still serving, readiness off), then the drain; the kubelet kills only after the
+          // whole grace period, which leaves 5 s beyond both for unloading and exit.
           terminationGracePeriodSeconds: o.preStopSeconds + o.drainSeconds + 5,
           securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
           automountServiceAccountToken: false,

@@ -46,7 +46,8 @@ export function securityFromFlags(f: SecurityFlags): ClientSecurity {
   const headers: Record<string, string> = {};
   for (const h of f.header ?? []) {
     const i = h.indexOf(':');
-    if (i <= 0) throw new UsageError(`--header "${h.split(':')[0]}...": expected "Name: value"`);
+    // Only the first word is echoed: a mistyped "Authorization Bearer <token>" must not print the token.
+    if (i <= 0) throw new UsageError(`--header "${h.trim().split(/\s/)[0]!.slice(0, 40)} ...": expected "Name: value"`);
     const name = h.slice(0, i).trim();
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`--header: "${name}" is not a valid header name`);
     headers[name] = h.slice(i + 1).trim();

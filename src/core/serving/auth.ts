@@ -9,7 +9,11 @@
 // Cost: verifying a signature is tens of microseconds (RS256) per request, so verified tokens are cached by their
 // SHA-256 (never the token itself) in a bounded map until they expire (at most CACHE_TTL_MS, so a key removed from the
 // JWKS stops working soon). Failures are not cached. Messages name what failed, never the token.
-import { createHash } from 'node:crypto';
+// Hot path (profiled with bench/serve-secure --cpu-prof): hashing the token (a Hash object per request, ~8 us) and the
+// Bearer regex cost more than the rest of the gate together. A client sends the same header on every request of a
+// keep-alive connection, so each connection remembers the last header it verified (a WeakMap keyed by the socket;
+// the string compare is a memcmp): a repeat costs no hash at all. Other requests hash with one-shot crypto.hash.
+import * as nodeCrypto from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import * as jose from 'jose';
 import { RequestError, UsageError } from '../errors.js';
@@ -71,8 +75,22 @@ function bearerToken(authorization: string): string | undefined {
   return BEARER_RE.exec(authorization)?.[1];
 }
 
+interface Verified {
+  principal: Principal;
+  /** Date.now() after which the token must be verified again. */
+  until: number;
+}
+
+/** SHA-256 of `token`, base64: the cache key. One-shot crypto.hash (node >= 20.12) skips the Hash object. */
+const tokenId: (token: string) => string =
+  typeof (nodeCrypto as { hash?: unknown }).hash === 'function'
+    ? (token) => (nodeCrypto as unknown as { hash(alg: string, data: string, enc: string): string }).hash('sha256', token, 'base64')
+    : (token) => nodeCrypto.createHash('sha256').update(token).digest('base64');
+
 export class Authenticator {
-  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly cache = new Map<string, Verified>();
+  /** Per connection: the last Authorization header verified on it, and its cache entry. */
+  private readonly lastOnConnection = new WeakMap<object, { header: string; entry: Verified }>();
   private readonly verifyOptions: jose.JWTVerifyOptions;
   private readonly modelClaim: string | null;
 
@@ -136,30 +154,43 @@ export class Authenticator {
    * The principal of an `Authorization` header value (REST header or gRPC metadata). Resolves or rejects with
    * RequestError UNAUTHENTICATED. A cached token resolves without verifying again.
    */
-  async authenticate(authorization: string | undefined): Promise<Principal> {
-    return this.cached(authorization) ?? this.verify(authorization);
+  async authenticate(authorization: string | undefined, connection?: object): Promise<Principal> {
+    return this.cached(authorization, connection) ?? this.verify(authorization, connection);
   }
 
   /**
    * The principal of an already verified, unexpired token, without waiting (the request path's common case), or
-   * undefined. `authenticate` does the rest.
+   * undefined. `authenticate` does the rest. `connection` (the socket, or any object living as long as it): the
+   * header last verified on it answers without hashing.
    */
-  cached(authorization: string | undefined): Principal | undefined {
-    const token = authorization ? bearerToken(authorization) : undefined;
+  cached(authorization: string | undefined, connection?: object): Principal | undefined {
+    if (!authorization) return undefined;
+    const now = Date.now();
+    if (connection) {
+      const last = this.lastOnConnection.get(connection);
+      if (last && last.header === authorization) {
+        if (last.entry.until > now) return last.entry.principal;
+        this.lastOnConnection.delete(connection);
+      }
+    }
+    const token = bearerToken(authorization);
     if (!token) return undefined;
-    const id = createHash('sha256').update(token).digest('base64');
+    const id = tokenId(token);
     const hit = this.cache.get(id);
     if (!hit) return undefined;
-    if (hit.until > Date.now()) return hit.principal;
+    if (hit.until > now) {
+      if (connection) this.lastOnConnection.set(connection, { header: authorization, entry: hit });
+      return hit.principal;
+    }
     this.cache.delete(id);
     return undefined;
   }
 
-  private async verify(authorization: string | undefined): Promise<Principal> {
+  private async verify(authorization: string | undefined, connection?: object): Promise<Principal> {
     if (!authorization) throw unauthenticated('authentication required: send "Authorization: Bearer <token>"');
     const token = bearerToken(authorization);
     if (!token) throw unauthenticated('the Authorization header must be "Bearer <token>"');
-    const id = createHash('sha256').update(token).digest('base64');
+    const id = tokenId(token);
     const now = Date.now();
     let payload: jose.JWTPayload;
     try {
@@ -171,7 +202,9 @@ export class Authenticator {
     const skewMs = (this.verifyOptions.clockTolerance as number) * 1000;
     const until = Math.min(now + CACHE_TTL_MS, payload.exp !== undefined ? payload.exp * 1000 + skewMs : Infinity);
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(id, { principal, until });
+    const entry: Verified = { principal, until };
+    this.cache.set(id, entry);
+    if (connection) this.lastOnConnection.set(connection, { header: authorization, entry });
     return principal;
   }
 

@@ -83,7 +83,10 @@ export type ServingEvent =
   | { kind: 'config-error'; message: string }
   | { kind: 'engines'; message: string }
   | { kind: 'listening'; protocol: 'REST' | 'gRPC'; host: string; port: number; scheme?: string }
-  | { kind: 'envelope'; level: 'info' | 'warn' | 'error'; message: string };
+  | { kind: 'envelope'; level: 'info' | 'warn' | 'error'; message: string }
+  /** Shutdown: readiness is off (`delayMs` > 0: still serving that long), or the listeners close and in-flight requests drain. */
+  | { kind: 'shutdown'; phase: 'readiness-off'; delayMs: number }
+  | { kind: 'shutdown'; phase: 'draining'; inFlight: number };
 
 export interface Serving {
   readonly lookup: ServableLookup;
@@ -99,8 +102,15 @@ export interface Serving {
   poll(): void;
   /** Resolves when no version is loading or unloading. */
   settled(): Promise<void>;
-  /** Stops accepting, drains in-flight requests, unloads every version and stops the workers. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Turns readiness off (/readyz 503, gRPC health NOT_SERVING), keeps both APIs accepting and serving for
+   * `drainDelayMs` (--drain_delay_seconds, default 0: Kubernetes preStop semantics, so load balancers see the probe
+   * fail and stop sending before the ports close), then stops accepting, drains in-flight requests (up to `graceMs`),
+   * unloads every version and stops the workers.
+   */
+  close(graceMs?: number, drainDelayMs?: number): Promise<void>;
+  /** Ends a running drain delay now (a second signal): the drain starts at once. False when no delay was running. */
+  endDrainDelay(): boolean;
 }
 
 /**
@@ -178,7 +188,10 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   }, { allowVersionLabelsForUnavailableModels: options.allowVersionLabelsForUnavailableModels });
   const liveModels = [...options.models]; // the served list, as gRPC reloads change it
   // The manager's stateChanged above refreshes it; it runs only once the source starts, after this line.
-  const health = new Health(manager, liveModels.map((m) => m.name));
+  // Readiness lists version errors on an open endpoint: it reads statuses through what clients see (paths redacted
+  // unless --debug) once the envelope is open, the manager itself until then.
+  let clientLookup: Pick<ServableLookup, 'status'> = manager;
+  const health = new Health({ status: (model) => clientLookup.status(model) }, liveModels.map((m) => m.name));
   // One admission controller for both transports: the byte budget is the server's, whichever API the bytes came by.
   const admission = new Admission({
     maxInFlightBytes: options.limits?.maxInFlightBytes,
@@ -195,9 +208,25 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   let rest: RestServer | undefined;
   let grpc: { port: number; close(graceMs?: number): Promise<void> } | undefined;
   let envelope: Envelope | undefined;
-  const shutdown = async (graceMs?: number): Promise<void> => {
-    // Readiness goes off first, so load balancers stop sending before the listeners close.
+  let endDelay: (() => void) | undefined;
+  const shutdown = async (graceMs?: number, drainDelayMs = 0, startupFailed = false): Promise<void> => {
+    // Readiness goes off first, so load balancers stop sending before the listeners close: during the delay both APIs
+    // keep accepting and answering (REST answers with Connection: close, so keep-alive clients reconnect elsewhere),
+    // gRPC health watchers are told NOT_SERVING, and only then does the drain start.
     health.startDraining();
+    if (drainDelayMs > 0 && (rest || grpc)) {
+      log({ kind: 'shutdown', phase: 'readiness-off', delayMs: drainDelayMs });
+      rest?.announceClose();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainDelayMs);
+        endDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      endDelay = undefined;
+    }
+    if (rest && !startupFailed) log({ kind: 'shutdown', phase: 'draining', inFlight: rest.inFlight() });
     health.endWatches();
     envelope?.close();
     if (configTimer) clearInterval(configTimer);
@@ -220,6 +249,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       basePaths: () => new Map(liveModels.map((m) => [path.resolve(m.basePath), m.name])),
       log: (level, message) => log({ kind: 'envelope', level, message }),
     });
+    clientLookup = envelope.lookup;
     source.start(options.pollSeconds ?? 1);
     await source.ready();
     await manager.settled();
@@ -311,7 +341,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       health.refresh();
     }
   } catch (err) {
-    await shutdown(0);
+    await shutdown(0, 0, true);
     throw err;
   }
 
@@ -327,5 +357,10 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     poll: () => source.pollOnce(),
     settled: () => manager.settled(),
     close: shutdown,
+    endDrainDelay: () => {
+      if (!endDelay) return false;
+      endDelay();
+      return true;
+    },
   };
 }

@@ -70,6 +70,11 @@ export interface RestServer {
   inFlight(): number;
   /** Open connections. */
   connections(): number;
+  /**
+   * Shutdown is coming (the drain delay): keep accepting and answering, but every answer says Connection: close, so
+   * keep-alive clients open their next connection elsewhere (a load balancer no longer routes here).
+   */
+  announceClose(): void;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`, then cuts connections), resolves when closed. */
   close(graceMs?: number): Promise<void>;
 }
@@ -93,6 +98,8 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
   const timeoutMs = options.timeoutMs ?? 30000;
   let inFlight = 0;
   let draining = false;
+  /** Answers carry Connection: close (draining, or the drain delay before it). */
+  let closing = false;
   let drainedResolve: (() => void) | undefined;
   const admission = options.admission ?? new Admission();
   const headerTimeoutMs = options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
@@ -139,7 +146,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       if (r.headers) Object.assign(headers, r.headers);
       // Overloaded: tell the client when to come back (TF Serving clients retry UNAVAILABLE).
       if (r.status === 503) headers['Retry-After'] = RETRY_AFTER_SECONDS;
-      if (draining || r.closeConnection) headers.Connection = 'close';
+      if (closing || r.closeConnection) headers.Connection = 'close';
       if (!res.destroyed) {
         res.writeHead(r.status, headers);
         res.end(r.body);
@@ -280,8 +287,12 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
         host: options.host ?? '0.0.0.0',
         inFlight: () => inFlight,
         connections: () => tracker.count(),
+        announceClose: () => {
+          closing = true;
+        },
         close: async (graceMs = 30_000) => {
           draining = true;
+          closing = true;
           await drainHttpServer(server, {
             graceMs,
             drained: () =>
