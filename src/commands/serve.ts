@@ -123,25 +123,6 @@ export function modelFromPath(p: string, name: string | undefined): ModelConfig 
   return { name: name ?? path.basename(base), basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} };
 }
 
-/**
- * A model config file in object storage, downloaded once at startup into a local temp file (its base_paths must be
- * absolute or s3:// URLs; --model_config_file_poll_wait_seconds re-reads only local files).
- */
-async function fetchConfigFile(url: string): Promise<string> {
-  const [{ S3Store, s3ClientFromEnv }, { mkdtempSync, writeFileSync }, os] = await Promise.all([
-    import('../core/storage/s3-store.js'),
-    import('node:fs'),
-    import('node:os'),
-  ]);
-  const loc = parseS3Url(url);
-  const key = loc.prefix.split('/').pop() ?? '';
-  const dir = { bucket: loc.bucket, prefix: loc.prefix.split('/').slice(0, -1).join('/') };
-  const text = await new S3Store(s3ClientFromEnv()).readText(dir, key);
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tfsvc-config-')), 'models.config');
-  writeFileSync(file, text);
-  return file;
-}
-
 type Opts = Record<string, unknown>;
 
 function pick(o: Opts, dashed: string, tf: string): unknown {
@@ -264,14 +245,16 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       let models: ModelConfig[];
       if (configFile) {
         if (basePath) throw new UsageError('give either --model_config_file or a model base path, not both');
-        models = readModelConfigFile(isS3Url(configFile) ? await fetchConfigFile(configFile) : configFile);
+        models = isS3Url(configFile)
+          ? await (await import('../core/serving/remote-config.js')).readModelConfigUrl(configFile)
+          : readModelConfigFile(configFile);
         if (models.length === 0) throw new UsageError(`${configFile}: model_config_list lists no models`);
       } else if (basePath) {
         models = [modelFromPath(basePath, name)];
       } else {
         const fromEnv = modelFromImageEnv(process.env, name);
         if (!fromEnv) throw new UsageError(NO_MODEL_MESSAGE);
-        if (!existsSync(fromEnv.basePath)) throw new UsageError(`${fromEnv.basePath} (from MODEL_NAME/MODEL_BASE_PATH): no such directory`);
+        if (!isS3Url(fromEnv.basePath) && !existsSync(fromEnv.basePath)) throw new UsageError(`${fromEnv.basePath} (from MODEL_NAME/MODEL_BASE_PATH): no such directory`);
         models = [modelFromPath(fromEnv.basePath, fromEnv.name)];
       }
 

@@ -15,6 +15,7 @@ import { Manager } from './manager.js';
 import { ServingMetrics } from './metrics.js';
 import { DEFAULT_MAX_BODY_BYTES, startRestServer, type AccessLogEntry, type RestServer } from './rest/server.js';
 import { FileSystemSource } from './source.js';
+import { withStorageErrors } from './storage-status.js';
 import { isS3Url } from '../storage/s3-url.js';
 import { startGrpcServer } from './grpc/server.js';
 import { DEFAULT_MAX_REQUEST_ELEMENTS } from '../wire/signature-check.js';
@@ -213,11 +214,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     const monitoringConfig = options.monitoring ?? { prometheusEnabled: true, path: DEFAULT_METRICS_PATH };
     // Certificates, keys and key sets are checked before models load: a bad one fails startup at once.
     envelope = await openEnvelope(options.envelope ?? {}, {
-      lookup: manager,
+      lookup: withStorageErrors(manager, (model) => source.storageErrorOf(model)),
       health,
       registry: metrics.registry,
       metricsPath: monitoringConfig.prometheusEnabled ? monitoringConfig.path : undefined,
-      basePaths: () => new Map(liveModels.map((m) => [path.resolve(m.basePath), m.name])),
+      basePaths: () => new Map(liveModels.map((m) => [isS3Url(m.basePath) ? m.basePath : path.resolve(m.basePath), m.name])),
       log: (level, message) => log({ kind: 'envelope', level, message }),
     });
     source.start(options.pollSeconds ?? 1);
