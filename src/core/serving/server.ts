@@ -96,8 +96,11 @@ export interface Serving {
   readonly grpcPort?: number;
   readonly restPort: number;
   readonly restScheme: 'http' | 'https';
-  /** Re-polls the model directories now (tests; the timer does it every pollSeconds). */
-  poll(): void;
+  /**
+   * Re-polls the model directories now (tests; the timer does it every pollSeconds). Resolves once object-storage
+   * polls have finished and the Manager has acted on what they found.
+   */
+  poll(): Promise<void>;
   /** Resolves when no version is loading or unloading. */
   settled(): Promise<void>;
   /** Stops accepting, drains in-flight requests, unloads every version and stops the workers. */
@@ -325,7 +328,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     restPort: rest.port,
     restScheme: envelope.restScheme,
     grpcPort: grpc?.port,
-    poll: () => source.pollOnce(),
+    poll: async () => {
+      source.pollOnce();
+      await source.ready();
+      await manager.settled();
+    },
     settled: () => manager.settled(),
     close: shutdown,
   };

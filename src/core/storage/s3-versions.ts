@@ -102,7 +102,8 @@ export class S3VersionMirror {
 
   private async matchesManifest(v: RemoteVersion): Promise<boolean> {
     // A manifest once matched by this exact listing needs no second read: unchanged versions cost no request per poll.
-    if (this.matched.get(v.version) === v.listing) return true;
+    // So does one whose exact listing is in the cache (only matched versions are downloaded): also after a restart.
+    if (this.matched.get(v.version) === v.listing || this.cached(v)) return true;
     let manifest: CompletionManifest;
     try {
       manifest = JSON.parse(await this.store.readText(this.base, `${v.version}/${COMPLETE_MARKER}`)) as CompletionManifest;
@@ -121,10 +122,9 @@ export class S3VersionMirror {
    * part: load errors name files as "2/variables/...", as for a local model.
    */
   async materialize(v: RemoteVersion): Promise<string> {
-    const digest = createHash('sha256').update(`${v.version}\n${v.listing}`).digest('hex').slice(0, 16);
-    const holder = path.join(this.cacheRoot, digest);
-    const dir = path.join(holder, String(v.version));
-    if (existsSync(path.join(dir, CACHE_STAMP)) && readFileSync(path.join(dir, CACHE_STAMP), 'utf8') === v.listing) return dir;
+    const dir = this.cacheDirOf(v);
+    if (this.cached(v)) return dir;
+    const holder = path.dirname(dir);
     mkdirSync(this.cacheRoot, { recursive: true });
     // Download beside the final place, then rename: a crash never leaves a directory that looks complete.
     const tmp = `${holder}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -144,6 +144,17 @@ export class S3VersionMirror {
       throw err;
     }
     return dir;
+  }
+
+  private cacheDirOf(v: RemoteVersion): string {
+    const digest = createHash('sha256').update(`${v.version}\n${v.listing}`).digest('hex').slice(0, 16);
+    return path.join(this.cacheRoot, digest, String(v.version));
+  }
+
+  /** Whether the cache holds exactly this listing of the version (its stamp is written last). */
+  private cached(v: RemoteVersion): boolean {
+    const stamp = path.join(this.cacheDirOf(v), CACHE_STAMP);
+    return existsSync(stamp) && readFileSync(stamp, 'utf8') === v.listing;
   }
 
   /** Removes cached versions other than `keep` (the version directories the Source still aspires). */
