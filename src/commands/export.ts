@@ -1,5 +1,5 @@
 // `tfsvc export`: three jobs, one command (see docs/export.md).
-//   tfsvc export SRC --repo DIR --name NAME [--version N | --next] [--warmup N]   publish a version atomically
+//   tfsvc export SRC --repo DIR|s3://B/P --name NAME [--version N | --next] [--warmup N]   publish a version atomically
 //   tfsvc export SAVEDMODEL --format tfjs OUT                                      a tfjs graph model (model.json + shards)
 //   tfsvc export model.json --format savedmodel OUT                                a tfjs model as a SavedModel
 // Parses flags, calls one core function, prints what was written.

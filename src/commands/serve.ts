@@ -22,10 +22,10 @@ import { parseBackend } from './options.js';
 /** [dashed name, TF Serving name, value placeholder, description, default]. Both spellings set the same option. */
 const FLAGS: [string, string, string | null, string, unknown][] = [
   ['model-name', 'model_name', '<name>', 'model name in URLs (default: the base directory name)', undefined],
-  ['model-base-path', 'model_base_path', '<dir>', 'model base directory (numeric version subdirectories)', undefined],
+  ['model-base-path', 'model_base_path', '<dir|s3://b/p>', 'model base directory (numeric version subdirectories), or an s3:// prefix (docs/deploy.md)', undefined],
   ['rest-api-port', 'rest_api_port', '<port>', 'REST port', '8501'],
   ['port', 'port', '<port>', 'gRPC port (TF Serving PredictionService and ModelService)', '8500'],
-  ['model-config-file', 'model_config_file', '<file>', 'TF Serving model_config_list text proto (several models, policies, labels)', undefined],
+  ['model-config-file', 'model_config_file', '<file|s3://b/key>', 'TF Serving model_config_list text proto (several models, policies, labels); s3:// is read once at startup', undefined],
   ['model-config-file-poll-wait-seconds', 'model_config_file_poll_wait_seconds', '<s>', 're-read the model config file every s seconds (0: never)', '0'],
   ['file-system-poll-wait-seconds', 'file_system_poll_wait_seconds', '<s>', 'poll model directories for new/removed versions every s seconds (0: only at startup)', '1'],
   ['enable-batching', 'enable_batching', '[bool]', 'batch requests (default on, adaptive; false: every request runs alone)', undefined],
