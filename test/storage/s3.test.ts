@@ -21,6 +21,7 @@ import { defaultBatching, type ModelConfig } from '../../src/core/serving/config
 import { readModelConfigUrl } from '../../src/core/serving/remote-config.js';
 import { openCheckpoint } from '../../src/core/savedmodel/checkpoint.js';
 import { modelFromPath } from '../../src/commands/serve.js';
+import { modelFromImageEnv } from '../../src/core/serving/image-env.js';
 import { needsShared, repoRoot, sharedModel } from '../helpers/shared-models.js';
 import { call, until } from '../serving/helpers.js';
 
@@ -182,6 +183,18 @@ function load(port: number, allowed: number[], n = 2): { stop: () => Promise<{ o
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("TF Serving's S3 environment: S3_ENDPOINT, S3_USE_HTTPS, AWS_REGION; MODEL_BASE_PATH=s3:// as in the image", async () => {
+  const plain = s3ClientFromEnv({ S3_ENDPOINT: 'minio.local:9000', S3_USE_HTTPS: '0', AWS_REGION: 'eu-west-1' });
+  const ep = await plain.config.endpoint!();
+  assert.deepEqual([ep.protocol, ep.hostname, ep.port], ['http:', 'minio.local', 9000]);
+  assert.equal(await plain.config.region(), 'eu-west-1');
+  assert.equal(plain.config.forcePathStyle, true, 'S3-compatible servers get path-style requests');
+  const secure = s3ClientFromEnv({ S3_ENDPOINT: 'minio.local:9000', S3_REGION: 'ap-south-1' });
+  assert.equal((await secure.config.endpoint!()).protocol, 'https:', 'S3_USE_HTTPS defaults to 1');
+  assert.equal(await secure.config.region(), 'ap-south-1');
+  assert.deepEqual(modelFromImageEnv({ MODEL_NAME: 'mnist', MODEL_BASE_PATH: 's3://models/prod/' }), { name: 'mnist', basePath: 's3://models/prod/mnist' });
+});
 
 test('export --repo s3:// then serve: REST answers; a version uploaded under load is taken only once complete, 0 failed requests', needsShared, async (t) => {
   const two = sharedModel('tfserving/saved_model_half_plus_two_cpu/00000123', t);
