@@ -274,6 +274,32 @@ test('Ctrl-C during an upload leaves an incomplete version that is never taken, 
   assert.equal((await publishModelToS3(two, { repo: REPO, name: 'hpt', next: true, validate: false })).version, 3);
 });
 
+test('a failed upload (the store goes away mid-upload) names what failed and what it left; no server takes it', needsShared, async (t) => {
+  const two = sharedModel('tfserving/saved_model_half_plus_two_cpu/00000123', t);
+  const store = await startStore(t);
+  let release: () => void = () => undefined;
+  t.after(() => release());
+  store.hold = (req) => {
+    if (req.method !== 'PUT' || !req.url?.includes('variables.data')) return undefined;
+    store.hold = undefined;
+    void store.stop();
+    return new Promise<void>((r) => (release = r));
+  };
+  await assert.rejects(publishModelToS3(two, { repo: REPO, name: 'hpt', next: true, validate: false }), (err: Error) => {
+    assert.match(err.message, /^cannot upload s3:\/\/models\/prod\/hpt\/1\/.*; s3:\/\/models\/prod\/hpt\/1 is left incomplete \(\.tfsvc-incomplete, no \.tfsvc-complete\), so no server takes it/);
+    assert.ok(!err.message.includes(SECRET));
+    return true;
+  });
+  await store.restart();
+  const left = await keys('prod/hpt/1');
+  assert.ok(left.includes('.tfsvc-incomplete') && !left.includes('.tfsvc-complete'), left.join(', '));
+  const { serving, port } = await serve(t, { pollSeconds: 0 });
+  await serving.poll();
+  await serving.poll();
+  const r = await call(port, 'GET', '/v1/models/hpt');
+  assert.equal(r.status, 404, r.text);
+});
+
 test("another tool's version is taken once its listing is stable across two polls; a deleted version is unloaded (latest policy), 0 failed requests", needsShared, async (t) => {
   const two = sharedModel('tfserving/saved_model_half_plus_two_cpu/00000123', t);
   const three = sharedModel('tfserving/saved_model_half_plus_three/00000123', t);

@@ -12,7 +12,7 @@
 // upload leave N/.tfsvc-incomplete without a manifest: an incomplete version no server takes, and a message saying so
 // and how to remove it. --next counts such leftovers as used numbers, so a dead upload's number is never reused.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,7 @@ export interface S3PublishResult extends PublishResult {
 
 /** Uploads at a time: enough to hide per-request latency, few enough for a small store. */
 const CONCURRENCY = 4;
+const BUFFERED_MAX = 64 * 1024 * 1024;
 
 export async function publishModelToS3(src: string, opts: S3PublishOptions): Promise<S3PublishResult> {
   checkPublishOptions(opts);
@@ -75,7 +76,12 @@ export async function publishModelToS3(src: string, opts: S3PublishOptions): Pro
     const url = `${s3Url(base)}/${version}`;
     claimed = url;
     try {
-      await eachLimited(files, CONCURRENCY, (f) => store.put(base, `${version}/${f.key}`, createReadStream(path.join(temp, ...f.key.split('/'))), f.size));
+      await eachLimited(files, CONCURRENCY, async (f) => {
+        const file = path.join(temp, ...f.key.split('/'));
+        // The SDK retries a failed PUT only when it can resend the body: a Buffer, not a stream. Files up to
+        // BUFFERED_MAX are read whole (at most CONCURRENCY of them in memory); larger ones stream, unretried.
+        await store.put(base, `${version}/${f.key}`, f.size <= BUFFERED_MAX ? await readFile(file) : createReadStream(file), f.size);
+      });
       await opts.beforeComplete?.(url);
       const manifest: CompletionManifest = { format: 'tfsvc-upload/1', files: files.map((f) => ({ key: f.key, size: f.size })) };
       await store.put(base, `${version}/${COMPLETE_MARKER}`, Buffer.from(JSON.stringify(manifest)));
