@@ -1,7 +1,8 @@
 // Models in object storage, end to end against a real S3-API server: s3rver, started on a free loopback port by each
 // test (behind a thin HTTP front of our own, which counts requests, can hold one back, and stops and restarts on the
 // same port for an outage) and always stopped. The server and the exporter reach it as a TF Serving deployment
-// would: S3_ENDPOINT, S3_USE_HTTPS=0, AWS_REGION and AWS credentials in the environment, signatures checked.
+// would: S3_ENDPOINT, S3_USE_HTTPS=0, AWS_REGION and AWS credentials in the environment (s3rver checks the access key
+// id; it does not verify v4 signatures).
 // Models: TensorFlow-written half_plus_two (x/2+2) and half_plus_three (x/2+3) as versions of one model, so every
 // answer says which version served it.
 import { test, type TestContext } from 'node:test';
@@ -32,7 +33,7 @@ const FILES = ['saved_model.pb', 'variables/variables.index', 'variables/variabl
 // A secret that must never show up in a log line or a client's answer.
 const ACCESS_KEY = 'TFSVCTESTKEY';
 const SECRET = `s3cr3t-${process.pid}-never-logged`;
-// s3rver checks signatures against its account registry: register our key pair (its default is S3RVER/S3RVER).
+// s3rver checks access key ids against its account registry: register our key pair (its default is S3RVER/S3RVER).
 const account = createRequire(import.meta.url)('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
 account.DUMMY_ACCOUNT.createKeyPair(ACCESS_KEY, SECRET);
 
@@ -298,6 +299,19 @@ test('a failed upload (the store goes away mid-upload) names what failed and wha
   await serving.poll();
   const r = await call(port, 'GET', '/v1/models/hpt');
   assert.equal(r.status, 404, r.text);
+});
+
+test('wrong credentials: the error names the bucket, the prefix and the reason, never the secret', async (t) => {
+  await startStore(t);
+  // s3rver checks the access key id (it does not verify v4 signatures, so a wrong secret alone would pass).
+  // The SDK's credential chain reads process.env (startStore restores it).
+  process.env.AWS_ACCESS_KEY_ID = 'NOSUCHKEY';
+  const store = client();
+  await assert.rejects(store.list({ bucket: BUCKET, prefix: 'prod/hpt' }), (err: Error) => {
+    assert.match(err.message, /^cannot list s3:\/\/models\/prod\/hpt: InvalidAccessKeyId \(HTTP 403\)/);
+    assert.ok(!err.message.includes(SECRET), err.message);
+    return true;
+  });
 });
 
 test("another tool's version is taken once its listing is stable across two polls; a deleted version is unloaded (latest policy), 0 failed requests", needsShared, async (t) => {

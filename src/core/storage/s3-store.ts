@@ -26,7 +26,10 @@ function flag(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
   return !['0', 'false', 'no'].includes(v.toLowerCase());
 }
 
-/** The SDK client for TensorFlow's S3 environment variables. */
+/**
+ * The SDK client for TensorFlow's S3 environment variables, read from `env`. Credentials are the SDK's default chain,
+ * which reads process.env (and profiles, web identity, instance metadata) itself.
+ */
 export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
   // The SDK warns on every run under node 20 that its releases after January 2027 will need node 22: a notice about
   // upgrading the SDK, which this package pins, printed into serve's and export's output (the image runs node 20).
