@@ -403,6 +403,30 @@ test('the cache is reused across a restart (no download), also for a model confi
   await assert.rejects(readModelConfigUrl(`${REPO}/relative.config`), /relative\.config: model 'hpt' has the relative base_path "hpt"; a config file in object storage needs s3:\/\/ or absolute base paths/);
 });
 
+test('tfsvc serve --model_config_file s3://... (the CLI, configured by the environment alone) answers predict', needsShared, async (t) => {
+  const two = sharedModel('tfserving/saved_model_half_plus_two_cpu/00000123', t);
+  await startStore(t);
+  await publishModelToS3(two, { repo: REPO, name: 'hpt', next: true, validate: false });
+  await client().put({ bucket: BUCKET, prefix: 'prod' }, 'models.config', Buffer.from(`model_config_list { config { name: "hpt" base_path: "${BASE}" } }`));
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'tfsvc-s3cache-'));
+  t.after(() => rmSync(cache, { recursive: true, force: true }));
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'bin', 'tfsvc'), 'serve', `--model_config_file=${REPO}/models.config`, '--rest_api_port=0', '--port=0', '--host=127.0.0.1', '--file_system_poll_wait_seconds=0', '--enable_model_warmup=false'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TFSVC_MODEL_CACHE_DIR: cache } },
+  );
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (out += d));
+  await until(() => /REST API listening on 127\.0\.0\.1:\d+/.test(out) || child.exitCode !== null, () => undefined, 30_000);
+  const port = Number(/REST API listening on 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+  assert.ok(port > 0, out);
+  assert.equal((await predict(port)).y, 3);
+  assert.ok(!out.includes(SECRET), 'no secret in the output');
+  assert.doesNotMatch(out, /NodeVersionSupportWarning/, "the SDK's node-version notice stays out of serve's output");
+});
+
 test('a corrupt version (CRC32C mismatch in variables.data) is refused by export and by the server, which keeps the previous one', needsShared, async (t) => {
   const two = sharedModel('tfserving/saved_model_half_plus_two_cpu/00000123', t);
   await startStore(t);
