@@ -1,5 +1,5 @@
 // `tfsvc export`: three jobs, one command (see docs/export.md).
-//   tfsvc export SRC --repo DIR --name NAME [--version N | --next] [--warmup N]   publish a version atomically
+//   tfsvc export SRC --repo DIR|s3://B/P --name NAME [--version N | --next] [--warmup N]   publish a version atomically
 //   tfsvc export SAVEDMODEL --format tfjs OUT                                      a tfjs graph model (model.json + shards)
 //   tfsvc export model.json --format savedmodel OUT                                a tfjs model as a SavedModel
 // Parses flags, calls one core function, prints what was written.
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { BackendName } from '../core/engine/types.js';
 import { UsageError } from '../core/errors.js';
+import { isS3Url } from '../core/storage/s3-url.js';
 import { BACKEND_NAMES, parseBackend, parseNonNegativeInt, parseVersion } from './options.js';
 
 // The core modules (the engine, the graph converter, protobufjs) load inside the action, so `tfsvc --help` and the
@@ -33,7 +34,7 @@ export function register(program: Command): void {
     .description('publish a model version atomically into a repository, or convert between SavedModel and TensorFlow.js')
     .argument('<src>', 'SavedModel directory (version or base directory) or a TensorFlow.js model.json')
     .argument('[out]', 'output directory for --format tfjs|savedmodel')
-    .option('--repo <dir>', 'model repository to publish into (TF Serving layout: DIR/NAME/VERSION)')
+    .option('--repo <dir|s3://bucket/prefix>', 'model repository to publish into (TF Serving layout: DIR/NAME/VERSION; s3:// uploads with completion markers)')
     .option('--name <name>', 'model name in the repository')
     .option('--version <n>', 'version number to publish (refused if it exists)', parseVersion)
     .option('--next', 'publish as the newest version + 1 (default with --repo)')
@@ -49,8 +50,7 @@ export function register(program: Command): void {
       if (flags.repo || flags.name) {
         if (!flags.repo || !flags.name) throw new UsageError('publishing needs both --repo DIR and --name NAME');
         if (out || flags.format) throw new UsageError('--repo publishes a SavedModel version; do not combine it with OUT or --format');
-        const { publishModel } = await import('../core/export/publish.js');
-        const r = await publishModel(src, {
+        const publish = {
           repo: flags.repo,
           name: flags.name,
           version: flags.version,
@@ -58,10 +58,15 @@ export function register(program: Command): void {
           warmup: flags.warmup,
           validate: flags.validate,
           backend: flags.backend,
-        });
+        };
+        // An s3:// repository is uploaded with completion markers (docs/deploy.md); a directory is renamed into place.
+        const r = isS3Url(flags.repo)
+          ? await (await import('../core/export/s3-publish.js')).publishModelToS3(src, publish)
+          : await (await import('../core/export/publish.js')).publishModel(src, publish);
         const checks = r.validation ? `validated (${r.validation.summary.passed} checks passed)` : 'not validated (--no-validate)';
         const warm = r.warmup ? `; warmup: ${r.warmup.records} records for ${r.warmup.signatures.join(', ')}` : '';
-        print(`published ${flags.name} version ${r.version} → ${path.relative(process.cwd(), r.dir) || r.dir}: ${checks}${warm}`, {
+        const where = isS3Url(r.dir) ? r.dir : path.relative(process.cwd(), r.dir) || r.dir;
+        print(`published ${flags.name} version ${r.version} → ${where}: ${checks}${warm}`, {
           name: flags.name,
           version: r.version,
           dir: r.dir,

@@ -22,10 +22,10 @@ import { parseBackend } from './options.js';
 /** [dashed name, TF Serving name, value placeholder, description, default]. Both spellings set the same option. */
 const FLAGS: [string, string, string | null, string, unknown][] = [
   ['model-name', 'model_name', '<name>', 'model name in URLs (default: the base directory name)', undefined],
-  ['model-base-path', 'model_base_path', '<dir>', 'model base directory (numeric version subdirectories)', undefined],
+  ['model-base-path', 'model_base_path', '<dir|s3://b/p>', 'model base directory (numeric version subdirectories), or an s3:// prefix (docs/deploy.md)', undefined],
   ['rest-api-port', 'rest_api_port', '<port>', 'REST port', '8501'],
   ['port', 'port', '<port>', 'gRPC port (TF Serving PredictionService and ModelService)', '8500'],
-  ['model-config-file', 'model_config_file', '<file>', 'TF Serving model_config_list text proto (several models, policies, labels)', undefined],
+  ['model-config-file', 'model_config_file', '<file|s3://b/key>', 'TF Serving model_config_list text proto (several models, policies, labels); s3:// is read once at startup', undefined],
   ['model-config-file-poll-wait-seconds', 'model_config_file_poll_wait_seconds', '<s>', 're-read the model config file every s seconds (0: never)', '0'],
   ['file-system-poll-wait-seconds', 'file_system_poll_wait_seconds', '<s>', 'poll model directories for new/removed versions every s seconds (0: only at startup)', '1'],
   ['enable-batching', 'enable_batching', '[bool]', 'batch requests (default on, adaptive; false: every request runs alone)', undefined],
@@ -124,25 +124,6 @@ export function modelFromPath(p: string, name: string | undefined): ModelConfig 
     return { name: name ?? path.basename(base), basePath: base, policy: { kind: 'specific', versions: [version] }, labels: {} };
   }
   return { name: name ?? path.basename(base), basePath: base, policy: { kind: 'latest', numVersions: 1 }, labels: {} };
-}
-
-/**
- * A model config file in object storage, downloaded once at startup into a local temp file (its base_paths must be
- * absolute or s3:// URLs; --model_config_file_poll_wait_seconds re-reads only local files).
- */
-async function fetchConfigFile(url: string): Promise<string> {
-  const [{ S3Store, s3ClientFromEnv }, { mkdtempSync, writeFileSync }, os] = await Promise.all([
-    import('../core/storage/s3-store.js'),
-    import('node:fs'),
-    import('node:os'),
-  ]);
-  const loc = parseS3Url(url);
-  const key = loc.prefix.split('/').pop() ?? '';
-  const dir = { bucket: loc.bucket, prefix: loc.prefix.split('/').slice(0, -1).join('/') };
-  const text = await new S3Store(s3ClientFromEnv()).readText(dir, key);
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tfsvc-config-')), 'models.config');
-  writeFileSync(file, text);
-  return file;
 }
 
 type Opts = Record<string, unknown>;
@@ -268,14 +249,16 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       let models: ModelConfig[];
       if (configFile) {
         if (basePath) throw new UsageError('give either --model_config_file or a model base path, not both');
-        models = readModelConfigFile(isS3Url(configFile) ? await fetchConfigFile(configFile) : configFile);
+        models = isS3Url(configFile)
+          ? await (await import('../core/serving/remote-config.js')).readModelConfigUrl(configFile)
+          : readModelConfigFile(configFile);
         if (models.length === 0) throw new UsageError(`${configFile}: model_config_list lists no models`);
       } else if (basePath) {
         models = [modelFromPath(basePath, name)];
       } else {
         const fromEnv = modelFromImageEnv(process.env, name);
         if (!fromEnv) throw new UsageError(NO_MODEL_MESSAGE);
-        if (!existsSync(fromEnv.basePath)) throw new UsageError(`${fromEnv.basePath} (from MODEL_NAME/MODEL_BASE_PATH): no such directory`);
+        if (!isS3Url(fromEnv.basePath) && !existsSync(fromEnv.basePath)) throw new UsageError(`${fromEnv.basePath} (from MODEL_NAME/MODEL_BASE_PATH): no such directory`);
         models = [modelFromPath(fromEnv.basePath, fromEnv.name)];
       }
 

@@ -24,6 +24,17 @@ export class ModelError extends TfsvcError {
 }
 
 /**
+ * Object storage failed (listing, download, upload): the message names the bucket and key, never credentials.
+ * `httpStatus` is the store's answer when there was one (none when it could not be reached). Exit code 1.
+ */
+export class StorageError extends TfsvcError {
+  override readonly exitCode = 1;
+  constructor(message: string, readonly httpStatus?: number, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
  * TF Serving's canonical error codes (tensorflow/core/protobuf/error_codes.proto) with the HTTP status TF Serving's
  * REST handler maps each to.
  */

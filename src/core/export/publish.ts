@@ -53,10 +53,56 @@ export interface PublishResult {
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const TEMP_PREFIX = '.tfsvc-export-';
 
-export async function publishModel(src: string, opts: PublishOptions): Promise<PublishResult> {
+/** The checks on publish options shared by local and object-storage repositories. */
+export function checkPublishOptions(opts: PublishOptions): void {
   if (!NAME_RE.test(opts.name)) throw new UsageError(`--name ${JSON.stringify(opts.name)}: use letters, digits, '.', '_' and '-' (it becomes a directory name and the model name in URLs)`);
   if (opts.version !== undefined && opts.next) throw new UsageError('give either --version N or --next, not both');
   if (opts.version !== undefined && (!Number.isSafeInteger(opts.version) || opts.version < 0)) throw new UsageError('--version must be a non-negative integer');
+}
+
+export type PreparedVersion = Pick<PublishResult, 'sourceKind' | 'warmup' | 'validation'>;
+
+/**
+ * Fills the empty directory `temp` with the version to publish (a copy of a SavedModel or a converted tfjs model),
+ * makes it readable by any server, and validates it (writing the optional warmup file with the model validation
+ * loaded). Throws ModelError when validation fails: nothing may be published then. Shared by the local and the
+ * object-storage publishers, so both publish exactly what `tfsvc validate` accepts.
+ */
+export async function prepareVersion(src: string, temp: string, opts: PublishOptions): Promise<PreparedVersion> {
+  const sourceKind = await fill(src, temp);
+  // mkdtemp makes a private (0700) directory and cp keeps the source's modes (0600 files, read-only directories):
+  // a published version must be readable like any other directory (TF Serving often runs as another user), and the
+  // temp dir must stay writable (warmup file) and removable.
+  await normalizeModes(temp, currentUmask());
+  let warmup: WarmupWriteResult | undefined;
+  let validation: ValidationReport | undefined;
+  if (opts.validate !== false) {
+    // The warmup file is generated with the model validation loads, so a big model is loaded once, not twice.
+    const afterLoad = opts.warmup
+      ? async (model: EngineModel, meta: MetaGraphDef) => {
+          warmup = await writeGeneratedWarmup(temp, opts.name, opts.warmup!, { backend: opts.backend, model, meta });
+        }
+      : undefined;
+    const report: VersionReport = await validateVersion(temp, { backend: opts.backend, afterLoad });
+    validation = finishReport(temp, [report]);
+    if (!validation.ok) {
+      const failed = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.check}: ${c.detail}`);
+      throw new ModelError(`not published: validation failed (${failed.join('; ')})`);
+    }
+  } else if (opts.warmup) {
+    warmup = await writeGeneratedWarmup(temp, opts.name, opts.warmup, { backend: opts.backend });
+  }
+  return { sourceKind, warmup, validation };
+}
+
+/** `err` with mentions of the temp copy replaced by the source the user named (the temp dir is gone by then). */
+export function namingSource(err: unknown, temp: string, src: string): unknown {
+  if (err instanceof Error && err.message.includes(temp)) err.message = err.message.split(temp).join(path.resolve(src));
+  return err;
+}
+
+export async function publishModel(src: string, opts: PublishOptions): Promise<PublishResult> {
+  checkPublishOptions(opts);
 
   const base = path.resolve(opts.repo, opts.name);
   // The first directory this export created (repo/ or repo/name/), removed again if nothing gets published into it.
@@ -78,29 +124,7 @@ export async function publishModel(src: string, opts: PublishOptions): Promise<P
     throw err;
   }
   try {
-    const sourceKind = await fill(src, temp);
-    // mkdtemp makes a private (0700) directory and cp keeps the source's modes (0600 files, read-only directories):
-    // a published version must be readable like any other directory (TF Serving often runs as another user), and the
-    // temp dir must stay writable (warmup file) and removable.
-    await normalizeModes(temp, currentUmask());
-    let warmup: WarmupWriteResult | undefined;
-    let validation: ValidationReport | undefined;
-    if (opts.validate !== false) {
-      // The warmup file is generated with the model validation loads, so a big model is loaded once, not twice.
-      const afterLoad = opts.warmup
-        ? async (model: EngineModel, meta: MetaGraphDef) => {
-            warmup = await writeGeneratedWarmup(temp, opts.name, opts.warmup!, { backend: opts.backend, model, meta });
-          }
-        : undefined;
-      const report: VersionReport = await validateVersion(temp, { backend: opts.backend, afterLoad });
-      validation = finishReport(temp, [report]);
-      if (!validation.ok) {
-        const failed = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.check}: ${c.detail}`);
-        throw new ModelError(`not published: validation failed (${failed.join('; ')})`);
-      }
-    } else if (opts.warmup) {
-      warmup = await writeGeneratedWarmup(temp, opts.name, opts.warmup, { backend: opts.backend });
-    }
+    const { sourceKind, warmup, validation } = await prepareVersion(src, temp, opts);
     await fsyncTree(temp);
     await opts.beforeRename?.(temp);
 
@@ -132,8 +156,7 @@ export async function publishModel(src: string, opts: PublishOptions): Promise<P
     await rm(temp, { recursive: true, force: true });
     await removeCreatedDirs(base, created);
     // Validation ran on the temp copy; a message naming it would point at a directory that no longer exists.
-    if (err instanceof Error && err.message.includes(temp)) err.message = err.message.split(temp).join(path.resolve(src));
-    throw err;
+    throw namingSource(err, temp, src);
   } finally {
     guard.disarm();
   }
@@ -157,8 +180,9 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /**
  * While armed, SIGINT/SIGTERM/SIGHUP remove `dir` and then kill the process with the same signal (the default action
  * our listener replaced), so an interrupted export leaves nothing behind. Not while `renaming` (see the rename above).
+ * `onInterrupt` runs (synchronously) just before the process dies: to say what an interrupted upload left behind.
  */
-function removeOnSignal(dir: string): { renaming: boolean; disarm: () => void } {
+export function removeOnSignal(dir: string, onInterrupt?: (signal: NodeJS.Signals) => void): { renaming: boolean; disarm: () => void } {
   const guard = {
     renaming: false,
     disarm: () => {
@@ -175,6 +199,7 @@ function removeOnSignal(dir: string): { renaming: boolean; disarm: () => void } 
         // Dying anyway; a leftover temp dir is ignored by version scans.
       }
     }
+    onInterrupt?.(signal);
     process.kill(process.pid, signal);
   };
   for (const s of SIGNALS) process.on(s, onSignal);

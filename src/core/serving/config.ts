@@ -138,8 +138,11 @@ function expandEnv(s: string): string {
 export interface PlainPolicy { latest?: { numVersions?: number }; all?: object; specific?: { versions?: number[] } }
 export interface PlainModelConfig { name?: string; basePath?: string; modelPlatform?: string; modelVersionPolicy?: PlainPolicy; versionLabels?: Record<string, number> }
 
-/** Parses a ModelServerConfig text proto. Relative base paths resolve against `baseDir` (the config file's folder). */
-export function parseModelConfigList(text: string, file = '<model config>', baseDir = process.cwd()): ModelConfig[] {
+/**
+ * Parses a ModelServerConfig text proto. Relative base paths resolve against `baseDir` (the config file's folder);
+ * `null` (a config file in object storage, which has no folder on this machine) refuses them.
+ */
+export function parseModelConfigList(text: string, file = '<model config>', baseDir: string | null = process.cwd()): ModelConfig[] {
   const plain = parseAs<{ modelConfigList?: { config?: PlainModelConfig[] } }>(text, 'ModelServerConfig', file);
   return modelConfigsOf(plain.modelConfigList?.config ?? [], file, baseDir);
 }
@@ -148,7 +151,7 @@ export function parseModelConfigList(text: string, file = '<model config>', base
  * ModelConfig messages (decoded to camelCase plain objects, from a config file or a ReloadConfigRequest) as tfsvc's
  * model configs; UsageError naming `file` and the model when one is wrong.
  */
-export function modelConfigsOf(list: PlainModelConfig[], file: string, baseDir = process.cwd()): ModelConfig[] {
+export function modelConfigsOf(list: PlainModelConfig[], file: string, baseDir: string | null = process.cwd()): ModelConfig[] {
   const seen = new Set<string>();
   return list.map((c, i) => {
     if (!c.name) throw new UsageError(`${file}: config #${i + 1} has no name`);
@@ -158,9 +161,13 @@ export function modelConfigsOf(list: PlainModelConfig[], file: string, baseDir =
     if (c.modelPlatform && c.modelPlatform !== 'tensorflow') {
       throw new UsageError(`${file}: model '${c.name}' has model_platform "${c.modelPlatform}"; tfsvc serves only "tensorflow"`);
     }
+    const basePath = expandEnv(c.basePath);
+    if (baseDir === null && !isS3Url(basePath) && !path.isAbsolute(basePath)) {
+      throw new UsageError(`${file}: model '${c.name}' has the relative base_path "${basePath}"; a config file in object storage needs s3:// or absolute base paths`);
+    }
     return {
       name: c.name,
-      basePath: isS3Url(expandEnv(c.basePath)) ? expandEnv(c.basePath) : path.resolve(baseDir, expandEnv(c.basePath)),
+      basePath: isS3Url(basePath) ? basePath : path.resolve(baseDir ?? '/', basePath),
       policy: policyOf(c.modelVersionPolicy, `${file}: model '${c.name}'`),
       labels: { ...(c.versionLabels ?? {}) },
     };

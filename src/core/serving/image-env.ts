@@ -5,6 +5,7 @@
 // $MODEL_BASE_PATH/$MODEL_NAME does not exist.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { isS3Url } from '../storage/s3-url.js';
 
 export const IMAGE_MODELS_DIR = '/models';
 
@@ -19,6 +20,12 @@ export function modelFromImageEnv(env: NodeJS.ProcessEnv, flagName?: string): { 
   const envBase = env.MODEL_BASE_PATH?.trim() || undefined;
   if (!envName && !envBase) return undefined;
   const parent = envBase ?? IMAGE_MODELS_DIR;
+  // Object storage (MODEL_BASE_PATH=s3://bucket/models): the image's layout, joined as a URL (path.join would fold
+  // the "//"); nothing to stat here, the server lists it.
+  if (isS3Url(parent)) {
+    const base = parent.replace(/\/+$/, '');
+    return envName ? { name: flagName ?? envName, basePath: `${base}/${envName}` } : { name: flagName ?? base.split('/').pop()!, basePath: base };
+  }
   if (envName) {
     const joined = path.join(parent, envName);
     // The image's layout ($MODEL_BASE_PATH/$MODEL_NAME) when it exists, else MODEL_BASE_PATH as the model's own base.

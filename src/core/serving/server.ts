@@ -15,6 +15,7 @@ import { Manager } from './manager.js';
 import { ServingMetrics } from './metrics.js';
 import { DEFAULT_MAX_BODY_BYTES, startRestServer, type AccessLogEntry, type RestServer } from './rest/server.js';
 import { FileSystemSource } from './source.js';
+import { withStorageErrors } from './storage-status.js';
 import { isS3Url } from '../storage/s3-url.js';
 import { startGrpcServer } from './grpc/server.js';
 import { DEFAULT_MAX_REQUEST_ELEMENTS } from '../wire/signature-check.js';
@@ -98,8 +99,11 @@ export interface Serving {
   readonly grpcPort?: number;
   readonly restPort: number;
   readonly restScheme: 'http' | 'https';
-  /** Re-polls the model directories now (tests; the timer does it every pollSeconds). */
-  poll(): void;
+  /**
+   * Re-polls the model directories now (tests; the timer does it every pollSeconds). Resolves once object-storage
+   * polls have finished and the Manager has acted on what they found.
+   */
+  poll(): Promise<void>;
   /** Resolves when no version is loading or unloading. */
   settled(): Promise<void>;
   /**
@@ -242,11 +246,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     const monitoringConfig = options.monitoring ?? { prometheusEnabled: true, path: DEFAULT_METRICS_PATH };
     // Certificates, keys and key sets are checked before models load: a bad one fails startup at once.
     envelope = await openEnvelope(options.envelope ?? {}, {
-      lookup: manager,
+      lookup: withStorageErrors(manager, (model) => source.storageErrorOf(model)),
       health,
       registry: metrics.registry,
       metricsPath: monitoringConfig.prometheusEnabled ? monitoringConfig.path : undefined,
-      basePaths: () => new Map(liveModels.map((m) => [path.resolve(m.basePath), m.name])),
+      basePaths: () => new Map(liveModels.map((m) => [isS3Url(m.basePath) ? m.basePath : path.resolve(m.basePath), m.name])),
       log: (level, message) => log({ kind: 'envelope', level, message }),
     });
     clientLookup = envelope.lookup;
@@ -354,7 +358,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     restPort: rest.port,
     restScheme: envelope.restScheme,
     grpcPort: grpc?.port,
-    poll: () => source.pollOnce(),
+    poll: async () => {
+      source.pollOnce();
+      await source.ready();
+      await manager.settled();
+    },
     settled: () => manager.settled(),
     close: shutdown,
     endDrainDelay: () => {

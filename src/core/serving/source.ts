@@ -115,6 +115,11 @@ export class FileSystemSource {
   errorOf(model: string): string | undefined {
     return this.reported.get(model);
   }
+  /** The last poll's error of a model in object storage (undefined for local models and after a good poll). */
+  storageErrorOf(model: string): string | undefined {
+    const m = this.models.find((x) => x.name === model);
+    return m && isS3Url(m.basePath) ? this.reported.get(model) : undefined;
+  }
 
   private report(model: string, msg: string): void {
     if (this.reported.get(model) !== msg) this.events.error?.(model, msg);

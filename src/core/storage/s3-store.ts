@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { StorageError } from '../errors.js';
 import { s3Url, type S3Location } from './s3-url.js';
 
 export interface S3Object {
@@ -25,8 +26,15 @@ function flag(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
   return !['0', 'false', 'no'].includes(v.toLowerCase());
 }
 
-/** The SDK client for TensorFlow's S3 environment variables. */
+/**
+ * The SDK client for TensorFlow's S3 environment variables, read from `env`. Credentials are the SDK's default chain,
+ * which reads process.env (and profiles, web identity, instance metadata) itself.
+ */
 export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
+  // The SDK warns on every run under node 20 that its releases after January 2027 will need node 22: a notice about
+  // upgrading the SDK, which this package pins, printed into serve's and export's output (the image runs node 20).
+  // An explicit setting in the environment wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const https = flag(env, 'S3_USE_HTTPS', true);
   const verify = flag(env, 'S3_VERIFY_SSL', true);
   const raw = env.S3_ENDPOINT;
@@ -43,11 +51,13 @@ export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client 
 }
 
 /** What went wrong, in the user's terms, without credentials or signed URLs. */
-function describe(err: unknown, what: string): Error {
+function describe(err: unknown, what: string): StorageError {
+  if (err instanceof StorageError) return err;
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
   const status = e.$metadata?.httpStatusCode;
   const reason = e.code ?? e.name ?? 'error';
-  return new Error(`${what}: ${reason}${status ? ` (HTTP ${status})` : ''}${e.message && e.message !== reason ? `: ${e.message}` : ''}`);
+  // The SDK's messages name the operation and the server's reason; they carry no credentials or signatures.
+  return new StorageError(`${what}: ${reason}${status ? ` (HTTP ${status})` : ''}${e.message && e.message !== reason ? `: ${e.message}` : ''}`, status);
 }
 
 export class S3Store {
@@ -80,17 +90,21 @@ export class S3Store {
       const res = await this.client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: full }));
       await pipeline(res.Body as Readable, createWriteStream(file));
       if (expectedSize !== undefined && res.ContentLength !== undefined && Number(res.ContentLength) !== expectedSize) {
-        throw new Error(`size ${res.ContentLength} differs from the listing's ${expectedSize} (changed while downloading)`);
+        throw new StorageError(`size ${res.ContentLength} differs from the listing's ${expectedSize} (changed while downloading)`);
       }
     } catch (err) {
       throw describe(err, `cannot download s3://${loc.bucket}/${full}`);
     }
   }
 
-  async put(loc: S3Location, key: string, body: Buffer | Readable, length?: number): Promise<void> {
+  /**
+   * Uploads one object. `ifAbsent` makes it a conditional put (If-None-Match: *): a store that supports it (S3, MinIO)
+   * answers 412, thrown as StorageError with httpStatus 412, when the key exists; others ignore the condition.
+   */
+  async put(loc: S3Location, key: string, body: Buffer | Readable, length?: number, ifAbsent = false): Promise<void> {
     const full = loc.prefix ? `${loc.prefix}/${key}` : key;
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: full, Body: body, ContentLength: length }));
+      await this.client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: full, Body: body, ContentLength: length, ...(ifAbsent ? { IfNoneMatch: '*' } : {}) }));
     } catch (err) {
       throw describe(err, `cannot upload s3://${loc.bucket}/${full}`);
     }

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { StorageError } from '../errors.js';
 import type { S3Object, S3Store } from './s3-store.js';
 import { s3Url, type S3Location } from './s3-url.js';
 
@@ -67,6 +68,8 @@ export function groupVersions(objects: S3Object[]): RemoteVersion[] {
 
 export class S3VersionMirror {
   private previous = new Map<number, string>();
+  /** Listing of each version whose manifest matched it. */
+  private matched = new Map<number, string>();
   private polled = false;
   private readonly cacheRoot: string;
 
@@ -98,6 +101,9 @@ export class S3VersionMirror {
   }
 
   private async matchesManifest(v: RemoteVersion): Promise<boolean> {
+    // A manifest once matched by this exact listing needs no second read: unchanged versions cost no request per poll.
+    // So does one whose exact listing is in the cache (only matched versions are downloaded): also after a restart.
+    if (this.matched.get(v.version) === v.listing || this.cached(v)) return true;
     let manifest: CompletionManifest;
     try {
       manifest = JSON.parse(await this.store.readText(this.base, `${v.version}/${COMPLETE_MARKER}`)) as CompletionManifest;
@@ -105,27 +111,34 @@ export class S3VersionMirror {
       return false;
     }
     const listed = new Map(v.objects.map((o) => [o.key, o.size]));
-    return Array.isArray(manifest.files) && manifest.files.length === v.objects.length && manifest.files.every((f) => listed.get(f.key) === f.size);
+    const ok = Array.isArray(manifest.files) && manifest.files.length === v.objects.length && manifest.files.every((f) => listed.get(f.key) === f.size);
+    if (ok) this.matched.set(v.version, v.listing);
+    return ok;
   }
 
-  /** The local directory of a complete version, downloaded now unless the cache already holds this exact listing. */
+  /**
+   * The local directory of a complete version, downloaded now unless the cache already holds this exact listing.
+   * Layout: CACHE/<base hash>/<listing hash>/<version>, so the version directory's parent plays the base path's
+   * part: load errors name files as "2/variables/...", as for a local model.
+   */
   async materialize(v: RemoteVersion): Promise<string> {
-    const digest = createHash('sha256').update(v.listing).digest('hex').slice(0, 12);
-    const dir = path.join(this.cacheRoot, `${v.version}-${digest}`);
-    if (existsSync(path.join(dir, CACHE_STAMP)) && readFileSync(path.join(dir, CACHE_STAMP), 'utf8') === v.listing) return dir;
+    const dir = this.cacheDirOf(v);
+    if (this.cached(v)) return dir;
+    const holder = path.dirname(dir);
     mkdirSync(this.cacheRoot, { recursive: true });
     // Download beside the final place, then rename: a crash never leaves a directory that looks complete.
-    const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const tmp = `${holder}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const tmpDir = path.join(tmp, String(v.version));
     try {
       for (const o of v.objects) {
-        const file = path.join(tmp, ...o.key.split('/'));
-        if (!file.startsWith(tmp + path.sep)) throw new Error(`object key "${o.key}" escapes its version directory`);
+        const file = path.join(tmpDir, ...o.key.split('/'));
+        if (!file.startsWith(tmpDir + path.sep)) throw new StorageError(`object key "${o.key}" of ${s3Url(this.base)}/${v.version} escapes its version directory`);
         mkdirSync(path.dirname(file), { recursive: true });
         await this.store.download(this.base, `${v.version}/${o.key}`, file, o.size);
       }
-      writeFileSync(path.join(tmp, CACHE_STAMP), v.listing);
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(tmp, dir);
+      writeFileSync(path.join(tmpDir, CACHE_STAMP), v.listing);
+      rmSync(holder, { recursive: true, force: true });
+      renameSync(tmp, holder);
     } catch (err) {
       rmSync(tmp, { recursive: true, force: true });
       throw err;
@@ -133,7 +146,18 @@ export class S3VersionMirror {
     return dir;
   }
 
-  /** Removes cached versions other than `keep` (the directories the Source still aspires). */
+  private cacheDirOf(v: RemoteVersion): string {
+    const digest = createHash('sha256').update(`${v.version}\n${v.listing}`).digest('hex').slice(0, 16);
+    return path.join(this.cacheRoot, digest, String(v.version));
+  }
+
+  /** Whether the cache holds exactly this listing of the version (its stamp is written last). */
+  private cached(v: RemoteVersion): boolean {
+    const stamp = path.join(this.cacheDirOf(v), CACHE_STAMP);
+    return existsSync(stamp) && readFileSync(stamp, 'utf8') === v.listing;
+  }
+
+  /** Removes cached versions other than `keep` (the version directories the Source still aspires). */
   prune(keep: Set<string>): void {
     let names: string[];
     try {
@@ -141,9 +165,10 @@ export class S3VersionMirror {
     } catch {
       return;
     }
+    const holders = new Set([...keep].map((d) => path.dirname(d)));
     for (const n of names) {
       const p = path.join(this.cacheRoot, n);
-      if (!keep.has(p) && !n.includes('.tmp-')) rmSync(p, { recursive: true, force: true });
+      if (!holders.has(p) && !n.includes('.tmp-')) rmSync(p, { recursive: true, force: true });
     }
   }
 }
