@@ -37,6 +37,8 @@ export interface AttackOptions {
 export interface AttackOutcome {
   /** Length of the measured window, ms: the scheduled window, stretched if sending ran late. */
   durationMs: number;
+  /** Length of the window the schedule covered, ms (closed-loop runs: as durationMs); the per-second series' length. */
+  scheduledMs?: number;
   /** Offset of the measured window's start on the attack clock (= warmupMs). */
   windowStart: number;
   /** Wall-clock time at the start of the measured window. */
@@ -127,7 +129,7 @@ export async function attack(o: AttackOptions): Promise<AttackOutcome> {
     sendRate,
     behind: keeping.behind(lagP90Ms),
   };
-  return { durationMs, windowStart: o.warmupMs, startedAt: new Date(startedAtMs), health };
+  return { durationMs, scheduledMs, windowStart: o.warmupMs, startedAt: new Date(startedAtMs), health };
 }
 
 /** The intended time of request number `n` (0-based) of `schedule`. */

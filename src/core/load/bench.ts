@@ -121,7 +121,7 @@ export async function runBench(o: BenchOptions): Promise<Metrics> {
         if (!r.error) perTarget[t]!.ok++;
       },
     });
-    metrics.closeWindow(outcome.durationMs);
+    metrics.closeWindow(outcome.durationMs, outcome.scheduledMs);
     if (targets.length > 1) {
       metrics.info.targets = targets.map((t, i) => ({ target: t.endpoint.label, weight: t.weight, requests: perTarget[i]!.requests, ok: perTarget[i]!.ok }));
     }

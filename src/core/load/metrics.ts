@@ -149,11 +149,12 @@ export class Metrics {
   /**
    * Ends the window at `durationMs`: answers that arrived after its last second (requests sent near the end) count
    * in that last second, so the series has one entry per second of the window and no stub at the end. A window
-   * stretched a few ms by a late send (attack.ts) does not start a second of its own.
+   * stretched by a late send (attack.ts; a starved generator can be hundreds of ms late) does not start a second of
+   * its own: the series' length follows the schedule's window `scheduledMs` when known.
    */
-  closeWindow(durationMs: number): void {
+  closeWindow(durationMs: number, scheduledMs = durationMs): void {
     this.durationMs = durationMs;
-    const seconds = Math.max(1, Math.ceil(durationMs / 1000 - 0.05));
+    const seconds = Math.max(1, Math.ceil(Math.min(durationMs, scheduledMs) / 1000 - 0.05));
     if (this.throughput.length > seconds) {
       const tail = this.throughput.splice(seconds).reduce((a, b) => a + b, 0);
       this.throughput[seconds - 1] = (this.throughput[seconds - 1] ?? 0) + tail;
