@@ -11,8 +11,8 @@
 import { RequestError, type ErrorCodeName } from '../errors.js';
 import type { HostTensor, SignatureInfo, TensorSpec } from '../engine/types.js';
 import { protoType } from '../proto/schema.js';
-import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, preciseBody } from './json-parse.js';
-import { decodeBase64Strict, requestSignatureName } from './json-request.js';
+import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, parseJsonBody, preciseBody } from './json-parse.js';
+import { decodeBase64Strict, requestSignatureName, signatureNotFoundError } from './json-request.js';
 import { PrettyJsonWriter, jsonDebugString } from './json-writer.js';
 import { formatFloat32 } from './float-format.js';
 
@@ -142,6 +142,58 @@ export function decodeExamplesRequest(body: unknown): ExamplesRequest {
   if (list.length === 0) throw fail(`JSON Value: ${jsonDebugString(doc)} 'examples' value is an empty array`);
   const examples = list.map((e) => serializeExample(featuresFromJson(e), context));
   return { signatureName, examples };
+}
+
+export interface ExamplesJsonRequest {
+  /** The signature key the request names (its signature_name, else the default); the servable has it. */
+  signatureName: string;
+  /** The signature's one input alias ("inputs"), fed the serialized Examples as a DT_STRING vector. */
+  inputs: Record<string, HostTensor>;
+  /** How many examples the request holds (the response has one result per example). */
+  count: number;
+}
+
+/**
+ * The decoder's one entry for a :classify or :regress body (REST, on the HTTP thread or in a decode worker): the JSON
+ * parse, the examples (TF Serving's texts), the signature the body names (TF Serving's REST error when the servable
+ * lacks it), TF Serving's checks of that signature for `verb`, and the input tensor of serialized Examples.
+ * Contract: decoded, not checked against the signature's shapes and limits; callers run signature-check.ts next.
+ * Takes no ownership of `body`.
+ */
+export function decodeExamplesJson(
+  body: Uint8Array,
+  signatures: Record<string, SignatureInfo>,
+  verb: 'classify' | 'regress',
+  defaultSignature = 'serving_default',
+): ExamplesJsonRequest {
+  const req = decodeExamplesRequest(parseJsonBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')));
+  const signatureName = req.signatureName || defaultSignature;
+  // Own properties only: a signature_name of "constructor" or "__proto__" names no signature.
+  const signature = Object.prototype.hasOwnProperty.call(signatures, signatureName) ? signatures[signatureName]! : undefined;
+  if (!signature) throw signatureNotFoundError(signatureName);
+  const alias = verb === 'classify' ? checkClassifySignature(signature) : checkRegressSignature(signature);
+  const examples = packed(req.examples);
+  return { signatureName, inputs: { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, count: examples.length };
+}
+
+/**
+ * The same bytes as views on one ArrayBuffer. protobufjs hands each Example back in a slice of Node's shared 8 KiB
+ * pool, which cannot be transferred between threads: a large request would be copied pool chunk by pool chunk (and
+ * with the pool's unrelated bytes) from the decode worker. One buffer moves in one transfer.
+ */
+function packed(parts: Uint8Array[]): Uint8Array[] {
+  let total = 0;
+  for (const p of parts) total += p.byteLength;
+  const buf = new Uint8Array(total);
+  const out: Uint8Array[] = new Array(parts.length);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    buf.set(p, at);
+    out[i] = buf.subarray(at, at + p.byteLength);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 // --- signatures -----------------------------------------------------------------------------------------------------

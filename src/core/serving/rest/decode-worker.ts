@@ -14,12 +14,10 @@ interface Job {
 /** The distinct ArrayBuffers behind a decoded body's tensors (a buffer listed twice would fail the transfer). */
 function buffersOf(d: DecodedBody): ArrayBuffer[] {
   const set = new Set<ArrayBuffer>();
-  if (d.verb === 'predict') {
-    for (const t of Object.values(d.inputs)) {
-      if (Array.isArray(t.data)) for (const s of t.data) set.add(s.buffer as ArrayBuffer);
-      else set.add(t.data.buffer as ArrayBuffer);
-    }
-  } else for (const e of d.examples) set.add(e.buffer as ArrayBuffer);
+  for (const t of Object.values(d.inputs)) {
+    if (Array.isArray(t.data)) for (const s of t.data) set.add(s.buffer as ArrayBuffer);
+    else set.add(t.data.buffer as ArrayBuffer);
+  }
   return [...set].filter((b) => !(b instanceof SharedArrayBuffer));
 }
 
