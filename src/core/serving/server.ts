@@ -153,8 +153,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     },
     rejected: (q) => metrics.queueRejected(q),
   });
+  // The request limits of this server: clients' requests and warmup records are checked against the same ones.
+  const limits = { maxElements: options.maxRequestElements ?? DEFAULT_MAX_REQUEST_ELEMENTS };
   const loader = new PoolLoader(pool, scheduler, {
     loadOptions,
+    limits,
     warmup: options.warmup ?? true,
     // A GPU compiles its shaders per batch shape: warm every allowed batch size even when a warmup file exists.
     warmupEveryBatchSize: plan.backend === 'webgpu',
@@ -266,7 +269,6 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     const monitoring = monitoringConfig;
     const restHost = options.restHost ?? options.host ?? '0.0.0.0';
     const grpcHost = options.grpcHost ?? options.host ?? '0.0.0.0';
-    const limits = { maxElements: options.maxRequestElements ?? DEFAULT_MAX_REQUEST_ELEMENTS };
     rest = await startRestServer({
       lookup: envelope.lookup,
       gate: envelope.gate,
