@@ -11,7 +11,7 @@
 import { RequestError, type ErrorCodeName } from '../errors.js';
 import type { HostTensor, SignatureInfo, TensorSpec } from '../engine/types.js';
 import { protoType } from '../proto/schema.js';
-import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, parseJsonBody, preciseBody } from './json-parse.js';
+import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, parseJsonBody, parsePrecise, preciseBody } from './json-parse.js';
 import { decodeBase64Strict, requestSignatureName, signatureNotFoundError } from './json-request.js';
 import { PrettyJsonWriter, jsonDebugString } from './json-writer.js';
 import { formatFloat32 } from './float-format.js';
@@ -166,7 +166,10 @@ export function decodeExamplesJson(
   verb: 'classify' | 'regress',
   defaultSignature = 'serving_default',
 ): ExamplesJsonRequest {
-  const req = decodeExamplesRequest(parseJsonBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')));
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  // Example features need number kinds (`1` int64, `1.0` float): one precise parse, not JSON.parse and then the
+  // precise re-parse that preciseBody would do (parseJsonBody's own fallback for any text JSON.parse rejects).
+  const req = decodeExamplesRequest(text.length === 0 ? parseJsonBody(text) : parsePrecise(text));
   const signatureName = req.signatureName || defaultSignature;
   // Own properties only: a signature_name of "constructor" or "__proto__" names no signature.
   const signature = Object.prototype.hasOwnProperty.call(signatures, signatureName) ? signatures[signatureName]! : undefined;

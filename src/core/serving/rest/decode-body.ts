@@ -28,7 +28,7 @@ export function decodeInferenceBody(verb: InferenceVerb, bytes: Uint8Array, sign
   return { verb, signatureName: req.signatureName, inputs: req.inputs, count: req.count };
 }
 
-/** A decoder as the routes call it: on this thread, or in a worker for large bodies. */
+/** A decoder as the routes call it: on this thread, or in a worker for large bodies (which may take `bytes` over). */
 export type BodyDecoder = (verb: InferenceVerb, bytes: Buffer, signatures: Record<string, SignatureInfo>) => DecodedBody | Promise<DecodedBody>;
 
 /** Errors crossing a thread boundary as plain data, and back. */

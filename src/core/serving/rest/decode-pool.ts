@@ -19,11 +19,14 @@ export const DEFAULT_OFFTHREAD_BYTES = 256 * 1024;
 interface Pending {
   resolve: (d: DecodedBody) => void;
   reject: (e: Error) => void;
+  bytes: number;
 }
 
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Body bytes of the jobs it holds: the measure of how long a new job would wait behind them. */
+  pendingBytes: number;
   /** Set after a very large body: the worker is retired once idle, returning its grown heap to the system. */
   retire?: boolean;
 }
@@ -37,22 +40,44 @@ export class DecodePool {
   private ids = 0;
   private closed = false;
 
-  constructor(size = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)))) {
+  /**
+   * At least two workers, so that a body that takes seconds to decode (50 MB) holds one while the ordinary bodies
+   * above the threshold go to another: with one worker they queued behind it (bench/chaos measured a 2.5 s stall for
+   * other clients). Idle workers cost nothing: they start on first use.
+   */
+  constructor(size = Math.max(2, Math.min(4, Math.floor(availableParallelism() / 2)))) {
     this.slots = new Array<Slot | undefined>(size).fill(undefined);
   }
 
-  /** Decodes on the least-loaded worker. The body's bytes are copied once into the job (the socket's buffers stay). */
+  /**
+   * Decodes on the worker with the fewest body bytes queued. Takes `bytes` over: when it owns its whole ArrayBuffer it
+   * is transferred (detached here), so callers read its length before and never use it after.
+   */
   decode(verb: InferenceVerb, bytes: Buffer, signatures: Record<string, SignatureInfo>): Promise<DecodedBody> {
     if (this.closed) return Promise.reject(new Error('decode pool is closed'));
     const slot = this.pick();
     const id = ++this.ids;
+    const size = bytes.byteLength;
     if (bytes.byteLength >= RETIRE_AFTER_BYTES) slot.retire = true;
-    // A Buffer may be a view on a larger (pooled or shared) ArrayBuffer: send an exact copy and transfer that.
-    const own = new Uint8Array(bytes.byteLength);
-    own.set(bytes);
+    // A body that owns its whole ArrayBuffer (any body read in more than one chunk: Buffer.concat allocates it) moves
+    // to the worker without a copy, and `bytes` is detached: a 240 MB body is not held twice. A view on a larger
+    // (pooled or shared) buffer is copied exactly and the copy moves.
+    let own: Uint8Array = bytes;
+    if (!(bytes.buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) {
+      own = new Uint8Array(bytes.byteLength);
+      own.set(bytes);
+    }
     return new Promise<DecodedBody>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, verb, bytes: own, signatures }, [own.buffer]);
+      slot.pending.set(id, { resolve, reject, bytes: size });
+      slot.pendingBytes += size;
+      try {
+        slot.worker.postMessage({ id, verb, bytes: own, signatures }, [own.buffer as ArrayBuffer]);
+      } catch {
+        // An ArrayBuffer Node keeps from being transferred: send a copy.
+        const copy = new Uint8Array(size);
+        copy.set(own);
+        slot.worker.postMessage({ id, verb, bytes: copy, signatures }, [copy.buffer]);
+      }
     });
   }
 
@@ -65,7 +90,7 @@ export class DecodePool {
         best = j;
         break;
       }
-      if (best < 0 || s.pending.size < this.slots[best]!.pending.size) best = j;
+      if (best < 0 || s.pendingBytes < this.slots[best]!.pendingBytes) best = j;
     }
     this.next = (best + 1) % this.slots.length;
     return (this.slots[best] ??= this.spawn(best));
@@ -74,11 +99,12 @@ export class DecodePool {
   private spawn(index: number): Slot {
     const worker = new Worker(new URL('./decode-worker.js', import.meta.url));
     worker.unref();
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), pendingBytes: 0 };
     worker.on('message', (m: { id: number; decoded?: DecodedBody; error?: SerializedError }) => {
       const p = slot.pending.get(m.id);
       if (!p) return;
       slot.pending.delete(m.id);
+      slot.pendingBytes -= p.bytes;
       if (m.error) p.reject(deserializeError(m.error));
       else p.resolve(m.decoded!);
       if (slot.retire && slot.pending.size === 0) {
@@ -90,6 +116,7 @@ export class DecodePool {
       if (this.slots[index] === slot) this.slots[index] = undefined;
       for (const p of slot.pending.values()) p.reject(new Error(`request decoder thread failed: ${why}`));
       slot.pending.clear();
+      slot.pendingBytes = 0;
     };
     worker.on('error', (err) => fail(err.message));
     worker.on('exit', (code) => fail(`exited with code ${code}`));

@@ -1,5 +1,7 @@
 // A decode worker thread (see decode-pool.ts): runs decodeInferenceBody on bodies too large to parse on the HTTP
 // thread and hands the tensors back, transferring their buffers (no copy).
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { SignatureInfo } from '../../engine/types.js';
 import { decodeInferenceBody, serializeError, type DecodedBody, type InferenceVerb } from './decode-body.js';
@@ -19,6 +21,22 @@ function buffersOf(d: DecodedBody): ArrayBuffer[] {
     else set.add(t.data.buffer as ArrayBuffer);
   }
   return [...set].filter((b) => !(b instanceof SharedArrayBuffer));
+}
+
+/**
+ * How much nicer than the process this thread runs. A 50 MB body takes seconds of CPU to decode; at equal priority that CPU comes out of the
+ * inference workers' and the HTTP thread's share, and every other client waits (bench/chaos, huge body phase: see
+ * docs/serve.md "Limits and failure behaviour"). Lowered, the decode runs on what the serving threads leave.
+ */
+export const DECODE_THREAD_NICENESS = 10;
+
+// Linux: setpriority(PRIO_PROCESS, tid) sets one thread's niceness; this thread's id is /proc/thread-self's last part.
+// Elsewhere, or when not allowed, the thread keeps the process's priority.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + DECODE_THREAD_NICENESS));
+} catch {
+  // no /proc/thread-self: not Linux
 }
 
 parentPort!.on('message', (job: Job) => {

@@ -79,10 +79,11 @@ function selectorOf(version: string | undefined, label: string | undefined): Ver
 async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: Buffer, signal: CancelSignal, decode: BodyDecoder, limits: RequestLimits): Promise<{ body: string; examples?: number }> {
   // One decoder entry per format, on this thread or a decode worker (decode-body.ts); the decoder resolved the
   // signature among the servable's own, so the lookup below cannot miss.
+  const requestBytes = bytes.length; // read first: the decoder may take the body's buffer over (decode-pool.ts)
   const decoded = await decode(verb, bytes, handle.signatures);
   if (signal.aborted) throw signal.reason;
   const sig = handle.signatures[decoded.signatureName]!;
-  checkInputs(sig, decoded.inputs, limits, bytes.length);
+  checkInputs(sig, decoded.inputs, limits, requestBytes);
   const outputs = await handle.run(decoded.signatureName, decoded.inputs, { signal });
   if (decoded.verb === 'predict') return { body: encodePredictResponse(outputs, decoded.format, sig) };
   const n = decoded.count;
