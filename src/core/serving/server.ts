@@ -185,7 +185,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   // One admission controller for both transports: the byte budget is the server's, whichever API the bytes came by.
   const admission = new Admission({
     maxInFlightBytes: options.limits?.maxInFlightBytes,
-    queueHasRoom: (model, version, signature) => scheduler.hasRoom(model, version, signature),
+    queueHasRoom: (model, version, signature, rows) => scheduler.hasRoom(model, version, signature, rows),
   });
   const source = new FileSystemSource(
     manager,

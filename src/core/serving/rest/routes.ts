@@ -36,6 +36,8 @@ export interface RouteRequest {
   signal: CancelSignal;
   /** How inference bodies are decoded (default: on this thread); the server passes one that offloads large bodies. */
   decode?: BodyDecoder;
+  /** Called once the decoded, checked request joins the batch queue, with its rows (admission's pending count). */
+  queued?: (rows: number) => void;
 }
 
 export interface RouteResult {
@@ -76,7 +78,15 @@ function selectorOf(version: string | undefined, label: string | undefined): Ver
   return undefined;
 }
 
-async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: Buffer, signal: CancelSignal, decode: BodyDecoder, limits: RequestLimits): Promise<{ body: string; examples?: number }> {
+async function runInference(
+  verb: InferenceVerb,
+  handle: ServableHandle,
+  bytes: Buffer,
+  signal: CancelSignal,
+  decode: BodyDecoder,
+  limits: RequestLimits,
+  queued?: (rows: number) => void,
+): Promise<{ body: string; examples?: number }> {
   // One decoder entry per format, on this thread or a decode worker (decode-body.ts); the decoder resolved the
   // signature among the servable's own, so the lookup below cannot miss.
   const requestBytes = bytes.length; // read first: the decoder may take the body's buffer over (decode-pool.ts)
@@ -84,6 +94,8 @@ async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: 
   if (signal.aborted) throw signal.reason;
   const sig = handle.signatures[decoded.signatureName]!;
   checkInputs(sig, decoded.inputs, limits, requestBytes);
+  const first = Object.values(decoded.inputs)[0];
+  queued?.(first && first.shape.length > 0 ? first.shape[0]! : 1);
   const outputs = await handle.run(decoded.signatureName, decoded.inputs, { signal });
   if (decoded.verb === 'predict') return { body: encodePredictResponse(outputs, decoded.format, sig) };
   const n = decoded.count;
@@ -153,7 +165,7 @@ export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promi
       // After the lookup: tfsvc's in-flight gauge gets no label set for a made-up model name in a URL.
       stopInFlight = ctx.metrics?.requestStarted(model);
       try {
-        const out = await runInference(verb, handle, req.body, req.signal, decode, ctx.limits ?? DEFAULT_LIMITS);
+        const out = await runInference(verb, handle, req.body, req.signal, decode, ctx.limits ?? DEFAULT_LIMITS, req.queued);
         examples = out.examples;
         return finish({ status: 200, body: out.body }, 'OK');
       } finally {
