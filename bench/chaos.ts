@@ -74,7 +74,12 @@ async function startServer(base: string, name: string): Promise<Server> {
     writeFileSync(file, `max_batch_size { value: 256 }\nbatch_timeout_micros { value: 0 }\nmax_enqueued_batches { value: ${Number(QUEUE)} }\n`);
     extra.push('--enable_batching', `--batching_parameters_file=${file}`);
   }
-  const child = spawn(process.execPath, [path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1', ...extra], {
+  // The server's own access log: its time to reject (from the request's head to the 503 being written) tells the
+  // server's share of what the client measures (a client on the same 2 cores also waits for its own event loop).
+  if (phase('overload')) extra.push('--access-log', '--log-format=json');
+  // --server-node-args "--cpu-prof --cpu-prof-dir=D": Node flags for the server process (profiling a phase).
+  const nodeArgs = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const s: Server = { child, rest: 0, grpc: 0, out: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
@@ -289,6 +294,7 @@ async function main(): Promise<void> {
     let results: (Answer & { at: number })[] = [];
     let lost: Answer[] = [];
     let bigGrowth = NaN;
+    let serverRejectMs: number[] = [];
     let gClient: grpc.Client | undefined;
     const openLoop = async (rate: number, ms: number, p: Pool) => {
       const out: (Answer & { at: number })[] = [];
@@ -423,7 +429,16 @@ async function main(): Promise<void> {
       // 3. capacity, 5x overload, recovery
       await measureCapacity(quick ? 2000 : 4000);
       const big = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 1024 });
+      const logFrom = server.out.length;
       over = await openLoop(capacity * 5, quick ? 3000 : 5000, big);
+      serverRejectMs = server.out.slice(logFrom).split('\n').flatMap((l) => {
+        try {
+          const e = JSON.parse(l) as { status?: number; durationMs?: number };
+          return e.status === 503 && typeof e.durationMs === 'number' ? [e.durationMs] : [];
+        } catch {
+          return [];
+        }
+      });
       ok = over.out.filter((a) => a.status === 200);
       rejected = over.out.filter((a) => a.status === 503);
       tcp = over.out.filter((a) => a.status === 0).length;
@@ -576,13 +591,18 @@ async function main(): Promise<void> {
     console.log(`  non-JSON error bodies  ${nonJson}`);
     console.log(`  lost good requests     after chaos ${wrong}, during the corrupt swap ${swapFailed}, before SIGTERM ${lost.length}`);
     console.log(`  corrupt version        ${v2Available ? 'became AVAILABLE' : 'never AVAILABLE'}`);
-    console.log(`  time to reject p99     ${fmt(pct(rejected.map((a) => a.ms), 99))} ms`);
+    console.log(`  time to reject p99     ${fmt(pct(rejected.map((a) => a.ms), 99))} ms at the client, ${fmt(pct(serverRejectMs, 99))} ms in the server (access log)`);
     console.log(`  goodput at 5x          ${fmt((ok.length / over.seconds / capacity) * 100, 0)}% of measured capacity (${fmt(capacity, 0)} req/s); TCP-level failures ${tcp}`);
     console.log(`  max stall (huge body)  ${fmt(Math.max(...duringOk) - p99Before)} ms`);
     console.log(`  big valid body         ${BIG_VALID_MB > 0 ? `${BIG_VALID_MB} MB: peak RSS growth ${fmt(bigGrowth, 0)} MiB` : '-'}`);
     console.log(`  RSS                    ${rssStart.toFixed(0)} -> ${fmt(rssEnd, 0)} MiB`);
     console.log('  (shared, noisy machine this session)');
   } finally {
+    // A graceful stop first (a --cpu-prof server writes its profile on exit), then a hard one.
+    if (server.child.exitCode === null) {
+      server.child.kill('SIGTERM');
+      await Promise.race([server.exit, sleep(15_000)]);
+    }
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
     rmSync(base, { recursive: true, force: true });
   }

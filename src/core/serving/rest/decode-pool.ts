@@ -2,7 +2,12 @@
 // body parsed on the event loop stalls every other client for seconds. Bodies of at least `thresholdBytes` go to a
 // small pool of worker threads running the same decoder (decode-body.ts); smaller ones stay on the fast path on the
 // HTTP thread, where a round trip to a worker would cost more than the parse (see bench/decode-offthread.ts for the
-// measured crossover). Workers start on first use; a worker that dies is replaced and its jobs fail with a clear error.
+// measured crossover). Bodies of at least `bulkBytes` (8 MiB) take a lane of their own: one worker that runs nicer
+// than the serving threads, so a body that takes seconds to decode neither holds up the ordinary bodies queued for
+// the other workers nor takes CPU from the inference workers and the HTTP thread (bench/chaos, huge body phase; see
+// docs/serve.md "Limits and failure behaviour"). Ordinary bodies decode at normal priority: for image models they are
+// most of the serving work. Workers start on first use; a worker that dies is replaced and its jobs fail with a clear
+// error.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SignatureInfo } from '../../engine/types.js';
@@ -31,6 +36,12 @@ interface Slot {
   retire?: boolean;
 }
 
+/** Default body size from which decoding takes the bulk lane. */
+export const DEFAULT_BULK_BYTES = 8 * 1024 * 1024;
+
+/** How much nicer than the process the bulk lane's thread runs (Linux; see decode-worker.ts). */
+export const BULK_NICENESS = 10;
+
 /** Bodies from this size make their worker retire when idle (a parse of N bytes can leave several N of heap behind). */
 const RETIRE_AFTER_BYTES = 32 * 1024 * 1024;
 
@@ -40,13 +51,19 @@ export class DecodePool {
   private ids = 0;
   private closed = false;
 
+  /** Index of the bulk lane's slot (after the `size` ordinary ones). */
+  private readonly bulk: number;
+
   /**
-   * At least two workers, so that a body that takes seconds to decode (50 MB) holds one while the ordinary bodies
-   * above the threshold go to another: with one worker they queued behind it (bench/chaos measured a 2.5 s stall for
-   * other clients). Idle workers cost nothing: they start on first use.
+   * `size` ordinary workers plus the bulk lane's one. Before the bulk lane, ordinary bodies queued behind a 50 MB one
+   * in the only worker of a 2-core machine (bench/chaos measured a 2.5-4.9 s stall for other clients).
    */
-  constructor(size = Math.max(2, Math.min(4, Math.floor(availableParallelism() / 2)))) {
-    this.slots = new Array<Slot | undefined>(size).fill(undefined);
+  constructor(
+    size = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))),
+    private readonly bulkBytes = DEFAULT_BULK_BYTES,
+  ) {
+    this.bulk = size;
+    this.slots = new Array<Slot | undefined>(size + 1).fill(undefined);
   }
 
   /**
@@ -55,7 +72,7 @@ export class DecodePool {
    */
   decode(verb: InferenceVerb, bytes: Buffer, signatures: Record<string, SignatureInfo>): Promise<DecodedBody> {
     if (this.closed) return Promise.reject(new Error('decode pool is closed'));
-    const slot = this.pick();
+    const slot = bytes.byteLength >= this.bulkBytes ? (this.slots[this.bulk] ??= this.spawn(this.bulk)) : this.pick();
     const id = ++this.ids;
     const size = bytes.byteLength;
     if (bytes.byteLength >= RETIRE_AFTER_BYTES) slot.retire = true;
@@ -83,8 +100,8 @@ export class DecodePool {
 
   private pick(): Slot {
     let best = -1;
-    for (let i = 0; i < this.slots.length; i++) {
-      const j = (this.next + i) % this.slots.length;
+    for (let i = 0; i < this.bulk; i++) {
+      const j = (this.next + i) % this.bulk;
       const s = this.slots[j];
       if (!s) {
         best = j;
@@ -92,12 +109,12 @@ export class DecodePool {
       }
       if (best < 0 || s.pendingBytes < this.slots[best]!.pendingBytes) best = j;
     }
-    this.next = (best + 1) % this.slots.length;
+    this.next = (best + 1) % this.bulk;
     return (this.slots[best] ??= this.spawn(best));
   }
 
   private spawn(index: number): Slot {
-    const worker = new Worker(new URL('./decode-worker.js', import.meta.url));
+    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: { niceness: index === this.bulk ? BULK_NICENESS : 0 } });
     worker.unref();
     const slot: Slot = { worker, pending: new Map(), pendingBytes: 0 };
     worker.on('message', (m: { id: number; decoded?: DecodedBody; error?: SerializedError }) => {

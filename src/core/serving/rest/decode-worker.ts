@@ -2,7 +2,7 @@
 // thread and hands the tensors back, transferring their buffers (no copy).
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { SignatureInfo } from '../../engine/types.js';
 import { decodeInferenceBody, serializeError, type DecodedBody, type InferenceVerb } from './decode-body.js';
 
@@ -23,20 +23,18 @@ function buffersOf(d: DecodedBody): ArrayBuffer[] {
   return [...set].filter((b) => !(b instanceof SharedArrayBuffer));
 }
 
-/**
- * How much nicer than the process this thread runs. A 50 MB body takes seconds of CPU to decode; at equal priority that CPU comes out of the
- * inference workers' and the HTTP thread's share, and every other client waits (bench/chaos, huge body phase: see
- * docs/serve.md "Limits and failure behaviour"). Lowered, the decode runs on what the serving threads leave.
- */
-export const DECODE_THREAD_NICENESS = 10;
-
-// Linux: setpriority(PRIO_PROCESS, tid) sets one thread's niceness; this thread's id is /proc/thread-self's last part.
-// Elsewhere, or when not allowed, the thread keeps the process's priority.
-try {
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + DECODE_THREAD_NICENESS));
-} catch {
-  // no /proc/thread-self: not Linux
+// The bulk lane's worker (bodies of 8 MiB and more, decode-pool.ts) runs `niceness` nicer than the process: a 50 MB
+// body takes seconds of CPU to decode, and at equal priority that CPU comes out of the inference workers' and the HTTP
+// thread's share while every other client waits. Linux: setpriority(PRIO_PROCESS, tid) sets one thread's niceness,
+// and this thread's id is /proc/thread-self's last part. Elsewhere, or when not allowed, it keeps the process's.
+const niceness = Number((workerData as { niceness?: number } | null)?.niceness ?? 0);
+if (niceness > 0) {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + niceness));
+  } catch {
+    // no /proc/thread-self: not Linux
+  }
 }
 
 parentPort!.on('message', (job: Job) => {
