@@ -46,6 +46,8 @@ export interface AdmissionTicket {
 interface Pending {
   requests: number;
   rowsPerRequest: number;
+  /** Whether rowsPerRequest was learnt from a request (else it is the first guess, 1). */
+  seen: boolean;
 }
 
 export class Admission {
@@ -92,7 +94,7 @@ export class Admission {
       if (!waiting) return;
       waiting = false;
       pending!.requests--;
-      if (pending!.requests === 0 && pending!.rowsPerRequest === 1) this.pending.delete(key!);
+      if (pending!.requests === 0 && !pending!.seen) this.pending.delete(key!);
     };
     return {
       grow: (n: number) => {
@@ -102,7 +104,10 @@ export class Admission {
       },
       queued: (rows: number) => {
         // Recent requests weigh most (a client changing its batch size is followed within a few requests).
-        if (waiting && rows > 0) pending!.rowsPerRequest = 0.75 * pending!.rowsPerRequest + 0.25 * rows;
+        if (waiting && rows > 0) {
+          pending!.rowsPerRequest = pending!.seen ? 0.75 * pending!.rowsPerRequest + 0.25 * rows : rows;
+          pending!.seen = true;
+        }
         leaveQueue();
       },
       release: () => {
@@ -116,7 +121,7 @@ export class Admission {
 
   private pendingOf(key: string): Pending {
     let p = this.pending.get(key);
-    if (!p) this.pending.set(key, (p = { requests: 0, rowsPerRequest: 1 }));
+    if (!p) this.pending.set(key, (p = { requests: 0, rowsPerRequest: 1, seen: false }));
     return p;
   }
 
