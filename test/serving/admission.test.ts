@@ -1,6 +1,7 @@
-// Admission control before the body is read: a REST request still being read or decoded holds room in the batch queue
-// it will join, so a burst admitted together cannot overfill the queue (each is counted at the rows its target's
-// recent requests had); once it is in the queue (or answered) only the queue counts it.
+// Admission control before the body is read: a REST request whose body is in but which is not yet in the batch queue
+// (being decoded) holds room in the queue it will join, so a burst decoded together cannot overfill the queue (each
+// is counted at the rows its target's recent requests had); once it is in the queue (or answered) only the queue
+// counts it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Admission } from '../../src/core/serving/admission.js';
@@ -24,17 +25,20 @@ test('requests admitted and not yet queued count against the queue, at the rows 
   const admission = new Admission({ queueHasRoom: probe });
   // The first request teaches the target's size: 64 rows.
   const first = admission.admit(1000, target, { untilQueued: true });
+  first.bodyRead();
   first.queued(64);
   q.queued += 64;
   first.release();
   q.queued -= 64;
-  // A burst arrives before any of it reaches the queue: 64 rows each, four fill the 256 rows, and the fifth is
-  // refused at once, before its body is read.
+  // A burst is read before any of it reaches the queue: 64 rows each, four fill the 256 rows, and the next request
+  // is refused at once, before its body is read.
   const held = [];
   let refused = 0;
   for (let i = 0; i < 20; i++) {
     try {
-      held.push(admission.admit(1000, target, { untilQueued: true }));
+      const t = admission.admit(1000, target, { untilQueued: true });
+      t.bodyRead();
+      held.push(t);
     } catch (e) {
       assert.ok(full(e), String(e));
       refused++;
@@ -56,10 +60,18 @@ test('requests admitted and not yet queued count against the queue, at the rows 
 test('a request refused by its decoder (never queued) stops counting when it is answered; gRPC-style admits are not pending', () => {
   const { q, probe } = queue(4);
   const admission = new Admission({ queueHasRoom: probe });
-  const a = admission.admit(10, target, { untilQueued: true });
-  const b = admission.admit(10, target, { untilQueued: true });
-  const c = admission.admit(10, target, { untilQueued: true });
-  const d = admission.admit(10, target, { untilQueued: true });
+  const read = () => {
+    const t = admission.admit(10, target, { untilQueued: true });
+    t.bodyRead();
+    return t;
+  };
+  // Still uploading: not counted (the engine is not starved while bodies trickle in).
+  const uploading = Array.from({ length: 6 }, () => admission.admit(10, target, { untilQueued: true }));
+  for (const t of uploading) t.release();
+  const a = read();
+  const b = read();
+  const c = read();
+  const d = read();
   assert.throws(() => admission.admit(10, target, { untilQueued: true }), full);
   a.release(); // a 400 from the decoder
   b.release();

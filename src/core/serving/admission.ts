@@ -4,11 +4,12 @@
 //    batcher says ("The batch scheduling queue to which this task was submitted is full");
 //  - the request bytes held by admitted, unfinished requests would exceed --max_inflight_request_bytes →
 //    RESOURCE_EXHAUSTED on gRPC (a server resource quota, gRPC's code for it).
-// A REST request is read and decoded (possibly on a decode worker) between admission and the batch queue; until it
-// reaches the queue it counts against the queue's room as `rows` rows (the rows its target's recent requests had), so a
-// burst of requests admitted together cannot overfill the queue, and a request waiting to be decoded is as much
-// "queued" as one waiting for a batch: without that, a 5x overload piled up in front of the decoders, never met a full
-// queue, and was answered late instead of refused at once (bench/chaos --queue).
+// A REST request whose body is in but not yet in the batch queue (being decoded, possibly on a decode worker) counts
+// against the queue's room as `rows` rows (the rows its target's recent requests had): a request waiting to be
+// decoded is as much "queued" as one waiting for a batch. Without that, a 5x overload piled up in front of the
+// decoders, never met a full queue, and was answered seconds late instead of refused at once (bench/chaos --queue).
+// It counts from the end of its body, not from admission: counting requests still uploading starved the engine while
+// their bodies trickled in (goodput fell from 42% to 26% of capacity in bench/chaos on the Keras 3 CNN, --queue 4).
 // REST answers both with 503 and Retry-After: the client should come back, unlike a 413 (body over the limit, never
 // admissible) or a 400. A request holds its bytes from admission until its answer is sent (the body, its decoded
 // tensors and its batch all live that long), and bodies of unknown length (chunked) are charged as they stream.
@@ -37,6 +38,8 @@ export interface AdmissionOptions {
 export interface AdmissionTicket {
   /** Charges `bytes` more (a body of unknown length, as it streams); throws the overload error when over budget. */
   grow(bytes: number): void;
+  /** The body is in (admitted with `untilQueued`): from now until queued() it counts against its queue's room. */
+  bodyRead(): void;
   /** The request reached the batch queue with `rows` rows (admitted with `untilQueued`): it no longer counts as pending. */
   queued(rows: number): void;
   release(): void;
@@ -88,9 +91,10 @@ export class Admission {
     this.charge(bytes);
     let held = bytes;
     let released = false;
-    let waiting = pending !== undefined;
-    if (pending) pending.requests++;
+    let waiting = false;
+    let left = false;
     const leaveQueue = () => {
+      left = true;
       if (!waiting) return;
       waiting = false;
       pending!.requests--;
@@ -102,9 +106,14 @@ export class Admission {
         this.charge(n);
         held += n;
       },
+      bodyRead: () => {
+        if (!pending || waiting || left) return;
+        waiting = true;
+        pending.requests++;
+      },
       queued: (rows: number) => {
         // Recent requests weigh most (a client changing its batch size is followed within a few requests).
-        if (waiting && rows > 0) {
+        if (pending && rows > 0) {
           pending!.rowsPerRequest = pending!.seen ? 0.75 * pending!.rowsPerRequest + 0.25 * rows : rows;
           pending!.seen = true;
         }

@@ -229,6 +229,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
           return;
         }
         requestBytes = body!.length;
+        ticket?.bodyRead();
         handleRequest(options, { method, path, body: body!, signal: controller, decode, queued: (rows) => ticket?.queued(rows) }).then(send, fail);
       });
     };
