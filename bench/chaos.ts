@@ -593,7 +593,8 @@ async function main(): Promise<void> {
     console.log(`  non-JSON error bodies  ${nonJson}`);
     console.log(`  lost good requests     after chaos ${wrong}, during the corrupt swap ${swapFailed}, before SIGTERM ${lost.length}`);
     console.log(`  corrupt version        ${v2Available ? 'became AVAILABLE' : 'never AVAILABLE'}`);
-    console.log(`  time to reject p99     ${fmt(pct(rejected.map((a) => a.ms), 99))} ms at the client, ${fmt(pct(serverRejectMs, 99))} ms in the server (access log)`);
+    const early = serverRejectMs.filter((ms) => ms < 1).length;
+    console.log(`  time to reject p99     ${fmt(pct(rejected.map((a) => a.ms), 99))} ms at the client, ${fmt(pct(serverRejectMs, 99))} ms in the server (access log; p50 ${fmt(pct(serverRejectMs, 50), 2)} ms; ${early} of ${serverRejectMs.length} refused within 1 ms, before the body)`);
     console.log(`  goodput at 5x          ${fmt((ok.length / over.seconds / capacity) * 100, 0)}% of measured capacity (${fmt(capacity, 0)} req/s); TCP-level failures ${tcp}`);
     console.log(`  max stall (huge body)  ${fmt(Math.max(...duringOk) - p99Before)} ms`);
     console.log(`  big valid body         ${BIG_VALID_MB > 0 ? `${BIG_VALID_MB} MB: peak RSS growth ${fmt(bigGrowth, 0)} MiB` : '-'}`);

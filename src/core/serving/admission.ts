@@ -45,7 +45,7 @@ export interface AdmissionTicket {
   release(): void;
 }
 
-/** Requests of one target admitted and not yet in the batch queue, and the rows its requests have had lately. */
+/** Requests of one target whose body is in and which are not yet in the batch queue, and the rows its requests have had lately. */
 interface Pending {
   requests: number;
   rowsPerRequest: number;
@@ -80,7 +80,7 @@ export class Admission {
     const key = target && `${target.model}\u0000${target.version}\u0000${target.signature}`;
     const pending = key !== undefined && opts.untilQueued ? this.pendingOf(key) : undefined;
     if (target && this.options.queueHasRoom) {
-      // The requests ahead of this one that are still being read or decoded will want room too.
+      // The requests ahead of this one that are being decoded will want room too.
       const ahead = pending ? Math.ceil(pending.requests * pending.rowsPerRequest) : 0;
       const rows = ahead + Math.max(1, Math.round(pending?.rowsPerRequest ?? 1));
       if (!this.options.queueHasRoom(target.model, target.version, target.signature, rows)) {
@@ -114,8 +114,8 @@ export class Admission {
       queued: (rows: number) => {
         // Recent requests weigh most (a client changing its batch size is followed within a few requests).
         if (pending && rows > 0) {
-          pending!.rowsPerRequest = pending!.seen ? 0.75 * pending!.rowsPerRequest + 0.25 * rows : rows;
-          pending!.seen = true;
+          pending.rowsPerRequest = pending.seen ? 0.75 * pending.rowsPerRequest + 0.25 * rows : rows;
+          pending.seen = true;
         }
         leaveQueue();
       },
