@@ -539,6 +539,7 @@ async function main(): Promise<void> {
       say(`big valid body (${(bigBody.length / 1e6).toFixed(0)} MB, ${rows} rows): answered ${bigAns.status}${bigAns.status === 200 ? '' : ` ${JSON.stringify(bigAns.text.slice(0, 160))}`} in ${bigAns.ms.toFixed(0)} ms; RSS ${rssBefore.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB (${hwmReset ? 'VmHWM' : 'sampled'}): growth ${bigGrowth.toFixed(0)} MiB, ${(bigGrowth / (bigBody.length / 2 ** 20)).toFixed(1)}x the body; ${rssMiB(pid).toFixed(0)} MiB after`);
     }
     await alive();
+    const rssEnd = rssMiB(server.child.pid!); // before SIGTERM ends the server
     if (phase('sigterm')) {
       // 5. SIGTERM at 400 req/s, on 64 keep-alive connections opened beforehand. A request counts as sent when it was
       // written to a connection; one due while every connection is busy is skipped (counted, never sent).
@@ -583,7 +584,6 @@ async function main(): Promise<void> {
       await pool.close().catch(() => undefined);
       gClient?.close();
     }
-    const rssEnd = rssMiB(server.child.pid!);
     if (!phase('sigterm')) await pool.close().catch(() => undefined);
     const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
     console.log('\nsummary');
