@@ -226,7 +226,8 @@ export function signatureDebugString(sig: SignatureInfo): string {
  */
 export function examplesSignature(signatures: Record<string, SignatureInfo>, name: string): SignatureInfo {
   const key = name || 'serving_default';
-  const sig = signatures[key];
+  // Own properties only: "constructor" or "__proto__" name no signature (they reached the signature checks: a 500).
+  const sig = Object.prototype.hasOwnProperty.call(signatures, key) ? signatures[key] : undefined;
   if (!sig) throw fail(`No signature was found with the name: ${key}`);
   return sig;
 }
