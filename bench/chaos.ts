@@ -8,9 +8,17 @@
 //      P99 after the overload stops;
 //   4. one huge body while other clients run at a steady rate: the largest stall they see;
 //   5. SIGTERM at 400 req/s on keep-alive connections: requests sent before the signal that got no answer.
+//   6. (with --big-valid-mb M) one valid :predict body of about M MB alone on the server: its answer and the server's
+//      peak RSS growth while it is read, decoded and run.
 // Prints one summary. Bounded in time (about two minutes; --quick: under one) and loopback only.
-// Usage: node dist/bench/chaos.js [--model DIR] [--rows N] [--quick]
+// Usage: node dist/bench/chaos.js [--model DIR] [--rows N] [--quick] [--only PHASES] [--queue N] [--huge predict|classify]
+//                                 [--big-valid-mb M]
 //   DIR: a model base directory (default fixtures/models/mnist; ../shared/models/keras/mnist_cnn_keras3 for the CNN).
+//   PHASES: comma-separated subset of malformed,swap,overload,huge,sigterm,bigvalid (default: all but bigvalid, plus
+//           bigvalid when --big-valid-mb is given).
+//   --queue N: serve with max_enqueued_batches N (a batching parameters file; max_batch_size 256), for overload.
+//   --huge classify: the huge body is a :classify body of tf.Examples (decoded whole before its signature is checked)
+//           instead of a :predict body malformed at its end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { arg, repoRootOf } from './script-util.js';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +37,11 @@ const modelArg = path.resolve(root, arg('model', 'fixtures/models/mnist')!);
 const ROWS = Number(arg('rows', '64'));
 const N_REST = quick ? 2000 : 10_000;
 const N_GRPC = quick ? 600 : 3000;
+const QUEUE = arg('queue');
+const HUGE_KIND = arg('huge', 'predict')!;
+const BIG_VALID_MB = Number(arg('big-valid-mb', '0'));
+const PHASES = new Set((arg('only') ?? `malformed,swap,overload,huge,sigterm${BIG_VALID_MB > 0 ? ',bigvalid' : ''}`).split(','));
+const phase = (p: string) => PHASES.has(p);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- the server under test -----------------------------------------------------------------------------------------
@@ -55,7 +68,20 @@ function freePort(): Promise<number> {
 }
 
 async function startServer(base: string, name: string): Promise<Server> {
-  const child = spawn(process.execPath, [path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1'], {
+  const extra: string[] = [];
+  if (QUEUE !== undefined) {
+    const file = path.join(base, '..', `${path.basename(base)}.batching`);
+    writeFileSync(file, `max_batch_size { value: 256 }\nbatch_timeout_micros { value: 0 }\nmax_enqueued_batches { value: ${Number(QUEUE)} }\n`);
+    extra.push('--enable_batching', `--batching_parameters_file=${file}`);
+  }
+  // The server's own access log: its time to reject (from the request's head to the 503 being written) tells the
+  // server's share of what the client measures (a client on the same 2 cores also waits for its own event loop).
+  if (phase('overload')) extra.push('--access-log', '--log-format=json');
+  // A 240 MB body takes longer than the default 30 s deadline to read, decode and run on a loaded 2-core machine.
+  if (phase('bigvalid')) extra.push('--rest_api_timeout_in_ms=600000');
+  // --server-node-args "--cpu-prof --cpu-prof-dir=D": Node flags for the server process (profiling a phase).
+  const nodeArgs = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const s: Server = { child, rest: 0, grpc: 0, out: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
@@ -244,123 +270,34 @@ async function main(): Promise<void> {
     say(`chaos: ${path.relative(root, modelArg) || modelArg} version ${newest}, input "${alias}" [${shape.join(',')}], ${ROWS} rows per valid request; RSS at start ${rssStart.toFixed(0)} MiB`);
     say('(shared, noisy machine this session: read times as indications, not as properties of tfsvc)');
 
-    // 1. malformed REST + gRPC, then valid answered exactly
+    // Figures of the phases that run (NaN / 0 for the others, shown as "-").
     let sent = 0;
     let fiveXX = 0;
     let overloaded = 0; // 503: turned away by admission control (the chaos itself overloads the server), not a verdict on the input
     let nonJson = 0;
-    let transport = 0;
-    const fiveSamples = new Set<string>();
-    await limited(N_REST, 16, async () => {
-      const a = await post(pool, urlPath, malformedRest(goodBodies[ri(8)]!, shape));
-      sent++;
-      if (a.status === 0) transport++;
-      else if (a.status === 503) overloaded++;
-      else if (a.status >= 500) fiveXX++;
-      if (a.status >= 400) {
-        try {
-          if (typeof JSON.parse(a.text).error !== 'string') nonJson++;
-        } catch {
-          nonJson++;
-        }
-      }
-      if (a.status >= 500 && a.status !== 503 && fiveSamples.size < 4) fiveSamples.add(`${a.status} ${a.text.slice(0, 160)}`);
-      if (server.child.exitCode !== null) await restart();
-    });
-    say(`malformed REST: ${sent} sent, ${fiveXX} 5xx other than 503, ${overloaded} 503 (overload, retry later), ${nonJson} non-JSON error bodies, ${transport} transport failures, crashes so far ${crashes}`);
-    for (const f of fiveSamples) say(`  e.g. ${f}`);
-    await alive();
-
-    const servingProto = protoRoot('tensorflow_serving.proto');
-    const Predict = servingProto.lookupType('tensorflow.serving.PredictRequest');
-    const validMsg = Buffer.from(Predict.encode(Predict.fromObject({
-      modelSpec: { name },
-      inputs: { [alias]: { dtype: 'DT_FLOAT', tensorShape: { dim: [1, ...shape.slice(1)].map((size) => ({ size })) }, floatVal: Array.from({ length: shape.slice(1).reduce((a, b) => a * b, 1) }, () => 0.5) } },
-    })).finish());
-    const hugeShape = Buffer.from(Predict.encode(Predict.fromObject({ modelSpec: { name }, inputs: { [alias]: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 2 ** 40 }] }, floatVal: [1] } } })).finish());
-    let gClient = new grpc.Client(`127.0.0.1:${server.grpc}`, grpc.credentials.createInsecure());
     let gSent = 0;
     let gInternal = 0;
-    await limited(N_GRPC, 8, async (i) => {
-      let msg: Buffer;
-      const k = i === 0 ? 0 : 1 + ri(4);
-      if (k === 0) msg = hugeShape;
-      else if (k === 1) msg = Buffer.from(Array.from({ length: 1 + ri(400) }, () => ri(256)));
-      else if (k === 2) {
-        msg = Buffer.from(validMsg);
-        for (let j = 0; j < 1 + ri(8); j++) msg[ri(msg.length)] = ri(256);
-      } else if (k === 3) msg = validMsg.subarray(0, ri(validMsg.length));
-      else msg = Buffer.from(Predict.encode(Predict.fromObject({ modelSpec: { name }, inputs: { [alias]: { dtype: ['DT_STRING', 'DT_INT64', 'DT_HALF', 'DT_FLOAT'][ri(4)], tensorShape: { dim: [{ size: ri(2 ** 30) }, { size: ri(100) }] }, floatVal: [1, 2] } } })).finish());
-      const r = await grpcRaw(gClient, 'Predict', msg);
-      gSent++;
-      if (r.code === grpc.status.INTERNAL || r.code === grpc.status.UNKNOWN || r.code === grpc.status.DATA_LOSS) gInternal++;
-      if (server.child.exitCode !== null) {
-        await restart();
-        gClient = new grpc.Client(`127.0.0.1:${server.grpc}`, grpc.credentials.createInsecure());
-      }
-    });
-    say(`malformed gRPC: ${gSent} sent (the first: a 2^40-element float_val tensor), ${gInternal} INTERNAL/UNKNOWN, crashes so far ${crashes}`);
-
-    await sleep(3000); // a request that kills the server may take seconds to do it
-    await alive();
     let wrong = 0;
-    for (let k = 0; k < 200; k++) {
-      const a = await post(pool, urlPath, goodBodies[k % 8]!);
-      if (a.status !== 200 || a.text !== expected[k % 8]) wrong++;
-    }
-    say(`valid after chaos: 200 sent, ${wrong} not answered exactly as before`);
-
-    await alive();
-    // 2. corrupt new version while valid requests run
-    const v2 = path.join(base, '2');
-    cpSync(path.join(base, '1'), v2, { recursive: true });
-    const victim = existsSync(path.join(v2, 'variables')) ? readdirSync(path.join(v2, 'variables')).filter((f) => f.includes('.data-')).map((f) => path.join(v2, 'variables', f))[0] : undefined;
-    const file = victim ?? path.join(v2, 'saved_model.pb');
-    const bytes = readFileSync(file);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-    writeFileSync(file, bytes);
     let swapFailed = 0;
     let swapSent = 0;
     let v2Available = false;
-    const swapEnd = Date.now() + (quick ? 4000 : 8000);
-    await Promise.all([
-      limited(1e9, 4, async () => {
-        if (Date.now() > swapEnd) throw Object.assign(new Error('done'), { done: true });
-        const k = ri(8);
-        const a = await post(pool, urlPath, goodBodies[k]!);
-        swapSent++;
-        if (a.status !== 200 || a.text !== expected[k]) swapFailed++;
-      }).catch((e) => {
-        if (!(e as { done?: boolean }).done) throw e;
-      }),
-      (async () => {
-        while (Date.now() < swapEnd) {
-          const st = await fetch(`http://127.0.0.1:${server.rest}/v1/models/${name}`).then((r) => r.json()).catch(() => undefined) as { model_version_status?: { version: string; state: string }[] } | undefined;
-          if (st?.model_version_status?.some((s) => s.version === '2' && s.state === 'AVAILABLE')) v2Available = true;
-          await sleep(100);
-        }
-      })(),
-    ]);
-    rmSync(v2, { recursive: true, force: true });
-    say(`corrupt version 2 (${path.relative(base, file)}, one byte flipped): AVAILABLE ${v2Available ? 'YES' : 'never'}; ${swapFailed} of ${swapSent} requests on the old version failed during the swap`);
-    await sleep(1500); // the poll notices version 2 is gone
-
-    await alive();
-    // 3. capacity, 5x overload, recovery
-    const capMs = quick ? 2000 : 4000;
     let done = 0;
-    const capLat: number[] = [];
-    const capEnd = Date.now() + capMs;
-    const capStart = performance.now();
-    await limited(1e9, 8, async () => {
-      if (Date.now() > capEnd) throw Object.assign(new Error('done'), { done: true });
-      const a = await post(pool, urlPath, goodBodies[ri(8)]!);
-      if (a.status === 200) {
-        done++;
-        capLat.push(a.ms);
-      }
-    }).catch(() => undefined);
-    const capacity = done / ((performance.now() - capStart) / 1000);
+    let capacity = NaN;
+    let capLat: number[] = [];
+    let over = { out: [] as (Answer & { at: number })[], seconds: NaN };
+    let ok: Answer[] = [];
+    let rejected: Answer[] = [];
+    let tcp = 0;
+    let after = { out: [] as (Answer & { at: number })[], seconds: NaN };
+    let before = { out: [] as (Answer & { at: number })[], seconds: NaN };
+    let duringRes = { out: [] as (Answer & { at: number })[], seconds: NaN };
+    let duringOk: number[] = [];
+    let p99Before = NaN;
+    let results: (Answer & { at: number })[] = [];
+    let lost: Answer[] = [];
+    let bigGrowth = NaN;
+    let serverRejectMs: number[] = [];
+    let gClient: grpc.Client | undefined;
     const openLoop = async (rate: number, ms: number, p: Pool) => {
       const out: (Answer & { at: number })[] = [];
       const inflight: Promise<void>[] = [];
@@ -377,92 +314,278 @@ async function main(): Promise<void> {
       await Promise.all(inflight);
       return { out, seconds: (performance.now() - t0) / 1000 };
     };
-    const big = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 1024 });
-    const over = await openLoop(capacity * 5, quick ? 3000 : 5000, big);
-    const ok = over.out.filter((a) => a.status === 200);
-    const rejected = over.out.filter((a) => a.status === 503);
-    const tcp = over.out.filter((a) => a.status === 0).length;
-    const after = await openLoop(capacity * 0.5, quick ? 3000 : 5000, pool);
-    const afterOk = after.out.filter((a) => a.status === 200);
-    const recovery = after.out.filter((a) => a.at - after.out[0]!.at > 0 && a.status === 200);
-    say(`capacity: ${capacity.toFixed(0)} req/s (closed loop, 8 connections, P99 ${pct(capLat, 99).toFixed(1)} ms)`);
-    say(`5x overload (${(capacity * 5).toFixed(0)} req/s for ${over.seconds.toFixed(1)} s, 1024 connections): ${over.out.length} sent, ${ok.length} ok, ${rejected.length} rejected 503 (time to reject p99 ${pct(rejected.map((a) => a.ms), 99).toFixed(1)} ms), ${tcp} TCP-level failures, other ${over.out.length - ok.length - rejected.length - tcp}; goodput ${(ok.length / over.seconds).toFixed(0)} req/s = ${((ok.length / over.seconds / capacity) * 100).toFixed(0)}% of capacity`);
-    say(`after the overload (0.5x capacity): P99 ${pct(afterOk.map((a) => a.ms), 99).toFixed(1)} ms vs ${pct(capLat, 99).toFixed(1)} ms at capacity; ${after.out.length - afterOk.length} not ok; ${recovery.length} answered`);
-    await big.close();
-
-    await alive();
-    // 4. one huge body while others run at a steady rate
-    const row = JSON.stringify(instance(shape, 3));
-    const hugeRows = Math.ceil((quick ? 15e6 : 50e6) / row.length); // about 50 MB (15 MB with --quick)
-    const hugeBody = `{"instances": [${Array.from({ length: hugeRows }, () => row).join(',')}]`; // no closing brace: a parse error at the very end
-    const steady = capacity * 0.3;
-    const before = await openLoop(steady, 2000, pool);
-    const side = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 2 });
-    // The bench's own event-loop lag in this window: a stall on the client side is not the server's.
-    let clientLag = 0;
-    let tick = performance.now();
-    const lagTimer = setInterval(() => {
-      const now = performance.now();
-      clientLag = Math.max(clientLag, now - tick - 10);
-      tick = now;
-    }, 10);
-    const during = openLoop(steady, 6000, pool);
-    await sleep(500);
-    const hugeAns = await post(side, urlPath, hugeBody);
-    const duringRes = await during;
-    clearInterval(lagTimer);
-    await side.close();
-    const p99Before = pct(before.out.filter((a) => a.status === 200).map((a) => a.ms), 99);
-    const duringOk = duringRes.out.filter((a) => a.status === 200).map((a) => a.ms);
-    say(`huge body (${(hugeBody.length / 1e6).toFixed(0)} MB, malformed at its end): answered ${hugeAns.status} in ${hugeAns.ms.toFixed(0)} ms; other clients at ${steady.toFixed(0)} req/s: P99 ${pct(duringOk, 99).toFixed(1)} ms (max ${Math.max(...duringOk).toFixed(1)} ms) vs ${p99Before.toFixed(1)} ms before: max stall seen ${(Math.max(...duringOk) - p99Before).toFixed(1)} ms (the bench's own event loop lagged up to ${clientLag.toFixed(0)} ms)`);
-
-    const rssEnd = rssMiB(server.child.pid!);
-    say(`RSS: start ${rssStart.toFixed(0)} MiB, end ${rssEnd.toFixed(0)} MiB (${(((rssEnd - rssStart) / rssStart) * 100).toFixed(0)}%)`);
-
-    await alive();
-    // 5. SIGTERM at 400 req/s, on 64 keep-alive connections opened beforehand. A request counts as sent when it was
-    // written to a connection; one due while every connection is busy is skipped (counted, never sent).
-    const conns = Array.from({ length: 64 }, () => new KeepAlive(server.rest));
-    await Promise.all(conns.map((c) => c.ready()));
-    const results: (Answer & { at: number })[] = [];
-    const inflight: Promise<void>[] = [];
-    const t0 = performance.now();
-    let signalAt = Infinity;
-    let i = 0;
-    let skipped = 0;
-    let rr = 0;
-    const smallBody = JSON.stringify({ instances: [instance(shape, 5)] });
-    while (performance.now() - t0 < 3000) {
-      const due = Math.floor(((performance.now() - t0) / 1000) * 400);
-      for (; i < due; i++) {
-        let c: KeepAlive | undefined;
-        for (let k = 0; k < conns.length && !c; k++) {
-          const cand = conns[(rr + k) % conns.length]!;
-          if (!cand.busy && !cand.closed) c = cand;
+    /** Closed-loop capacity over `ms` on 8 connections (the overload and huge-body phases are paced from it). */
+    const measureCapacity = async (ms: number) => {
+      done = 0;
+      capLat = [];
+      const capEnd = Date.now() + ms;
+      const capStart = performance.now();
+      await limited(1e9, 8, async () => {
+        if (Date.now() > capEnd) throw Object.assign(new Error('done'), { done: true });
+        const a = await post(pool, urlPath, goodBodies[ri(8)]!);
+        if (a.status === 200) {
+          done++;
+          capLat.push(a.ms);
         }
-        rr++;
-        if (!c) {
-          skipped++;
-          continue;
+      }).catch(() => undefined);
+      capacity = done / ((performance.now() - capStart) / 1000);
+    };
+
+    if (phase('malformed')) {
+      // 1. malformed REST + gRPC, then valid answered exactly
+      let transport = 0;
+      const fiveSamples = new Set<string>();
+      await limited(N_REST, 16, async () => {
+        const a = await post(pool, urlPath, malformedRest(goodBodies[ri(8)]!, shape));
+        sent++;
+        if (a.status === 0) transport++;
+        else if (a.status === 503) overloaded++;
+        else if (a.status >= 500) fiveXX++;
+        if (a.status >= 400) {
+          try {
+            if (typeof JSON.parse(a.text).error !== 'string') nonJson++;
+          } catch {
+            nonJson++;
+          }
         }
-        const at = performance.now();
-        inflight.push(c.post(urlPath, smallBody).then((a) => void results.push({ ...a, at })));
+        if (a.status >= 500 && a.status !== 503 && fiveSamples.size < 4) fiveSamples.add(`${a.status} ${a.text.slice(0, 160)}`);
+        if (server.child.exitCode !== null) await restart();
+      });
+      say(`malformed REST: ${sent} sent, ${fiveXX} 5xx other than 503, ${overloaded} 503 (overload, retry later), ${nonJson} non-JSON error bodies, ${transport} transport failures, crashes so far ${crashes}`);
+      for (const f of fiveSamples) say(`  e.g. ${f}`);
+      await alive();
+
+      const servingProto = protoRoot('tensorflow_serving.proto');
+      const Predict = servingProto.lookupType('tensorflow.serving.PredictRequest');
+      const validMsg = Buffer.from(Predict.encode(Predict.fromObject({
+        modelSpec: { name },
+        inputs: { [alias]: { dtype: 'DT_FLOAT', tensorShape: { dim: [1, ...shape.slice(1)].map((size) => ({ size })) }, floatVal: Array.from({ length: shape.slice(1).reduce((a, b) => a * b, 1) }, () => 0.5) } },
+      })).finish());
+      const hugeShape = Buffer.from(Predict.encode(Predict.fromObject({ modelSpec: { name }, inputs: { [alias]: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 2 ** 40 }] }, floatVal: [1] } } })).finish());
+      gClient = new grpc.Client(`127.0.0.1:${server.grpc}`, grpc.credentials.createInsecure());
+      await limited(N_GRPC, 8, async (i) => {
+        let msg: Buffer;
+        const k = i === 0 ? 0 : 1 + ri(4);
+        if (k === 0) msg = hugeShape;
+        else if (k === 1) msg = Buffer.from(Array.from({ length: 1 + ri(400) }, () => ri(256)));
+        else if (k === 2) {
+          msg = Buffer.from(validMsg);
+          for (let j = 0; j < 1 + ri(8); j++) msg[ri(msg.length)] = ri(256);
+        } else if (k === 3) msg = validMsg.subarray(0, ri(validMsg.length));
+        else msg = Buffer.from(Predict.encode(Predict.fromObject({ modelSpec: { name }, inputs: { [alias]: { dtype: ['DT_STRING', 'DT_INT64', 'DT_HALF', 'DT_FLOAT'][ri(4)], tensorShape: { dim: [{ size: ri(2 ** 30) }, { size: ri(100) }] }, floatVal: [1, 2] } } })).finish());
+        const r = await grpcRaw(gClient!, 'Predict', msg);
+        gSent++;
+        if (r.code === grpc.status.INTERNAL || r.code === grpc.status.UNKNOWN || r.code === grpc.status.DATA_LOSS) gInternal++;
+        if (server.child.exitCode !== null) {
+          await restart();
+          gClient = new grpc.Client(`127.0.0.1:${server.grpc}`, grpc.credentials.createInsecure());
+        }
+      });
+      say(`malformed gRPC: ${gSent} sent (the first: a 2^40-element float_val tensor), ${gInternal} INTERNAL/UNKNOWN, crashes so far ${crashes}`);
+
+      await sleep(3000); // a request that kills the server may take seconds to do it
+      await alive();
+      for (let k = 0; k < 200; k++) {
+        const a = await post(pool, urlPath, goodBodies[k % 8]!);
+        if (a.status !== 200 || a.text !== expected[k % 8]) wrong++;
       }
-      if (signalAt === Infinity && performance.now() - t0 > 2000) {
-        signalAt = performance.now();
-        server.child.kill('SIGTERM');
-      }
-      await sleep(2);
+      say(`valid after chaos: 200 sent, ${wrong} not answered exactly as before`);
+
     }
-    await Promise.all(inflight);
-    const code = await Promise.race([server.exit, sleep(40_000).then(() => 'timeout')]);
-    for (const c of conns) c.destroy();
-    const beforeSig = results.filter((r) => r.at < signalAt);
-    const lost = beforeSig.filter((r) => r.status !== 200);
-    say(`SIGTERM at 400 req/s on 64 keep-alive connections: ${beforeSig.length} sent before the signal, ${lost.length} lost${lost.length ? ` (${[...new Set(lost.map((l) => l.error ?? l.status))].slice(0, 3).join('; ')})` : ''}; ${results.length - beforeSig.length} sent after it; ${skipped} not sent (every connection busy); exit code ${code}`);
-    await pool.close().catch(() => undefined);
-    gClient.close();
+    await alive();
+    if (phase('swap')) {
+      // 2. corrupt new version while valid requests run
+      const v2 = path.join(base, '2');
+      cpSync(path.join(base, '1'), v2, { recursive: true });
+      const victim = existsSync(path.join(v2, 'variables')) ? readdirSync(path.join(v2, 'variables')).filter((f) => f.includes('.data-')).map((f) => path.join(v2, 'variables', f))[0] : undefined;
+      const file = victim ?? path.join(v2, 'saved_model.pb');
+      const bytes = readFileSync(file);
+      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      writeFileSync(file, bytes);
+      const swapEnd = Date.now() + (quick ? 4000 : 8000);
+      await Promise.all([
+        limited(1e9, 4, async () => {
+          if (Date.now() > swapEnd) throw Object.assign(new Error('done'), { done: true });
+          const k = ri(8);
+          const a = await post(pool, urlPath, goodBodies[k]!);
+          swapSent++;
+          if (a.status !== 200 || a.text !== expected[k]) swapFailed++;
+        }).catch((e) => {
+          if (!(e as { done?: boolean }).done) throw e;
+        }),
+        (async () => {
+          while (Date.now() < swapEnd) {
+            const st = await fetch(`http://127.0.0.1:${server.rest}/v1/models/${name}`).then((r) => r.json()).catch(() => undefined) as { model_version_status?: { version: string; state: string }[] } | undefined;
+            if (st?.model_version_status?.some((s) => s.version === '2' && s.state === 'AVAILABLE')) v2Available = true;
+            await sleep(100);
+          }
+        })(),
+      ]);
+      rmSync(v2, { recursive: true, force: true });
+      say(`corrupt version 2 (${path.relative(base, file)}, one byte flipped): AVAILABLE ${v2Available ? 'YES' : 'never'}; ${swapFailed} of ${swapSent} requests on the old version failed during the swap`);
+      await sleep(1500); // the poll notices version 2 is gone
 
+    }
+    await alive();
+    if (phase('overload')) {
+      // 3. capacity, 5x overload, recovery
+      await measureCapacity(quick ? 2000 : 4000);
+      const big = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 1024 });
+      const logFrom = server.out.length;
+      over = await openLoop(capacity * 5, quick ? 3000 : 5000, big);
+      serverRejectMs = server.out.slice(logFrom).split('\n').flatMap((l) => {
+        try {
+          const e = JSON.parse(l) as { status?: number; durationMs?: number };
+          return e.status === 503 && typeof e.durationMs === 'number' ? [e.durationMs] : [];
+        } catch {
+          return [];
+        }
+      });
+      ok = over.out.filter((a) => a.status === 200);
+      rejected = over.out.filter((a) => a.status === 503);
+      tcp = over.out.filter((a) => a.status === 0).length;
+      after = await openLoop(capacity * 0.5, quick ? 3000 : 5000, pool);
+      const afterOk = after.out.filter((a) => a.status === 200);
+      const recovery = after.out.filter((a) => a.at - after.out[0]!.at > 0 && a.status === 200);
+      say(`capacity: ${capacity.toFixed(0)} req/s (closed loop, 8 connections, P99 ${pct(capLat, 99).toFixed(1)} ms)`);
+      say(`5x overload (${(capacity * 5).toFixed(0)} req/s for ${over.seconds.toFixed(1)} s, 1024 connections): ${over.out.length} sent, ${ok.length} ok, ${rejected.length} rejected 503 (time to reject p99 ${pct(rejected.map((a) => a.ms), 99).toFixed(1)} ms), ${tcp} TCP-level failures, other ${over.out.length - ok.length - rejected.length - tcp}; goodput ${(ok.length / over.seconds).toFixed(0)} req/s = ${((ok.length / over.seconds / capacity) * 100).toFixed(0)}% of capacity`);
+      say(`after the overload (0.5x capacity): P99 ${pct(afterOk.map((a) => a.ms), 99).toFixed(1)} ms vs ${pct(capLat, 99).toFixed(1)} ms at capacity; ${after.out.length - afterOk.length} not ok; ${recovery.length} answered`);
+      await big.close();
+
+    }
+    await alive();
+    if (phase('huge')) {
+      // 4. one huge body while others run at a steady rate
+      if (!Number.isFinite(capacity)) await measureCapacity(quick ? 2000 : 4000);
+      const row = JSON.stringify(instance(shape, 3));
+      const hugeBytes = quick ? 15e6 : 50e6; // about 50 MB (15 MB with --quick)
+      let hugeBody: string;
+      let hugePath = urlPath;
+      let hugeWhat: string;
+      if (HUGE_KIND === 'classify') {
+        // A well-formed :classify body: every example is decoded into a tf.Example before the signature is checked.
+        const example = `{"x": ${JSON.stringify((instance(shape, 3) as unknown[]).flat(Infinity))}}`;
+        hugeBody = `{"examples": [${Array.from({ length: Math.ceil(hugeBytes / example.length) }, () => example).join(',')}]}`;
+        hugePath = urlPath.replace(/:predict$/, ':classify');
+        hugeWhat = ':classify body of tf.Examples';
+      } else {
+        hugeBody = `{"instances": [${Array.from({ length: Math.ceil(hugeBytes / row.length) }, () => row).join(',')}]`; // no closing brace: a parse error at the very end
+        hugeWhat = ':predict body, malformed at its end';
+      }
+      const steady = capacity * 0.3;
+      before = await openLoop(steady, 2000, pool);
+      const side = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 2 });
+      // The bench's own event-loop lag in this window: a stall on the client side is not the server's.
+      let clientLag = 0;
+      let tick = performance.now();
+      const lagTimer = setInterval(() => {
+        const now = performance.now();
+        clientLag = Math.max(clientLag, now - tick - 10);
+        tick = now;
+      }, 10);
+      const during = openLoop(steady, 6000, pool);
+      await sleep(500);
+      const hugeAns = await post(side, hugePath, hugeBody);
+      duringRes = await during;
+      clearInterval(lagTimer);
+      await side.close();
+      p99Before = pct(before.out.filter((a) => a.status === 200).map((a) => a.ms), 99);
+      duringOk = duringRes.out.filter((a) => a.status === 200).map((a) => a.ms);
+      say(`huge body (${(hugeBody.length / 1e6).toFixed(0)} MB ${hugeWhat}): answered ${hugeAns.status} in ${hugeAns.ms.toFixed(0)} ms; other clients at ${steady.toFixed(0)} req/s: P99 ${pct(duringOk, 99).toFixed(1)} ms (max ${Math.max(...duringOk).toFixed(1)} ms) vs ${p99Before.toFixed(1)} ms before: max stall seen ${(Math.max(...duringOk) - p99Before).toFixed(1)} ms (the bench's own event loop lagged up to ${clientLag.toFixed(0)} ms)`);
+
+      say(`RSS: start ${rssStart.toFixed(0)} MiB, now ${rssMiB(server.child.pid!).toFixed(0)} MiB`);
+
+    }
+    await alive();
+    if (phase('bigvalid')) {
+      // 6. One valid :predict body of about BIG_VALID_MB MB, alone: rows of long-digit values (at most 15,000 rows, so
+      // that it fits the default batch queue) and the server's peak RSS growth while it is read, decoded and run
+      // (VmHWM after resetting it through /proc/PID/clear_refs; else the largest of samples every 20 ms).
+      const inner = shape.slice(1).reduce((a, b) => a * b, 1);
+      const rows = Math.min(15_000, Math.max(1, Math.round((BIG_VALID_MB * 1e6) / (inner * 8))));
+      const digits = Math.max(1, Math.ceil((BIG_VALID_MB * 1e6) / (rows * inner)) - 3);
+      const value = (k: number) => `0.${String(k % 10)}${'3'.repeat(digits - 1)}`;
+      const flatRow = (r: number) => Array.from({ length: inner }, (_, k) => value(r + k)).join(',');
+      const nest = (flat: string) => {
+        // Re-nest a flat row into the input's inner dimensions (e.g. [28,28] or [28,28,1]).
+        let parts = flat.split(',');
+        for (const d of shape.slice(2).reverse()) {
+          const grouped: string[] = [];
+          for (let i = 0; i < parts.length; i += d) grouped.push(`[${parts.slice(i, i + d).join(',')}]`);
+          parts = grouped;
+        }
+        return `[${parts.join(',')}]`;
+      };
+      const rowText = Array.from({ length: 10 }, (_, r) => nest(flatRow(r)));
+      const bigBody = Buffer.from(`{"instances": [${Array.from({ length: rows }, (_, r) => rowText[r % 10]).join(',')}]}`);
+      const pid = server.child.pid!;
+      let hwmReset = false;
+      try {
+        writeFileSync(`/proc/${pid}/clear_refs`, '5');
+        hwmReset = true;
+      } catch {
+        // not Linux, or not allowed: sample instead
+      }
+      const rssBefore = rssMiB(pid);
+      let sampled = rssBefore;
+      const sampler = setInterval(() => (sampled = Math.max(sampled, rssMiB(pid))), 20);
+      const bigPool = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 1, bodyTimeout: 300_000, headersTimeout: 300_000 });
+      const bigAns = await post(bigPool, urlPath, bigBody);
+      clearInterval(sampler);
+      await bigPool.close();
+      const hwm = hwmReset ? Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024 : NaN;
+      const peak = Number.isFinite(hwm) ? hwm : sampled;
+      bigGrowth = peak - rssBefore;
+      say(`big valid body (${(bigBody.length / 1e6).toFixed(0)} MB, ${rows} rows): answered ${bigAns.status}${bigAns.status === 200 ? '' : ` ${JSON.stringify(bigAns.text.slice(0, 160))}`} in ${bigAns.ms.toFixed(0)} ms; RSS ${rssBefore.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB (${hwmReset ? 'VmHWM' : 'sampled'}): growth ${bigGrowth.toFixed(0)} MiB, ${(bigGrowth / (bigBody.length / 2 ** 20)).toFixed(1)}x the body; ${rssMiB(pid).toFixed(0)} MiB after`);
+    }
+    await alive();
+    const rssEnd = rssMiB(server.child.pid!); // before SIGTERM ends the server
+    if (phase('sigterm')) {
+      // 5. SIGTERM at 400 req/s, on 64 keep-alive connections opened beforehand. A request counts as sent when it was
+      // written to a connection; one due while every connection is busy is skipped (counted, never sent).
+      const conns = Array.from({ length: 64 }, () => new KeepAlive(server.rest));
+      await Promise.all(conns.map((c) => c.ready()));
+      results = [];
+      const inflight: Promise<void>[] = [];
+      const t0 = performance.now();
+      let signalAt = Infinity;
+      let i = 0;
+      let skipped = 0;
+      let rr = 0;
+      const smallBody = JSON.stringify({ instances: [instance(shape, 5)] });
+      while (performance.now() - t0 < 3000) {
+        const due = Math.floor(((performance.now() - t0) / 1000) * 400);
+        for (; i < due; i++) {
+          let c: KeepAlive | undefined;
+          for (let k = 0; k < conns.length && !c; k++) {
+            const cand = conns[(rr + k) % conns.length]!;
+            if (!cand.busy && !cand.closed) c = cand;
+          }
+          rr++;
+          if (!c) {
+            skipped++;
+            continue;
+          }
+          const at = performance.now();
+          inflight.push(c.post(urlPath, smallBody).then((a) => void results.push({ ...a, at })));
+        }
+        if (signalAt === Infinity && performance.now() - t0 > 2000) {
+          signalAt = performance.now();
+          server.child.kill('SIGTERM');
+        }
+        await sleep(2);
+      }
+      await Promise.all(inflight);
+      const code = await Promise.race([server.exit, sleep(40_000).then(() => 'timeout')]);
+      for (const c of conns) c.destroy();
+      const beforeSig = results.filter((r) => r.at < signalAt);
+      lost = beforeSig.filter((r) => r.status !== 200);
+      say(`SIGTERM at 400 req/s on 64 keep-alive connections: ${beforeSig.length} sent before the signal, ${lost.length} lost${lost.length ? ` (${[...new Set(lost.map((l) => l.error ?? l.status))].slice(0, 3).join('; ')})` : ''}; ${results.length - beforeSig.length} sent after it; ${skipped} not sent (every connection busy); exit code ${code}`);
+      await pool.close().catch(() => undefined);
+      gClient?.close();
+    }
+    if (!phase('sigterm')) await pool.close().catch(() => undefined);
+    const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
     console.log('\nsummary');
     console.log(`  requests sent          REST malformed ${sent}, gRPC malformed ${gSent}, valid/overload/drain ${200 + swapSent + done + over.out.length + after.out.length + before.out.length + duringRes.out.length + results.length}`);
     console.log(`  crashes                ${crashes}`);
@@ -470,12 +593,19 @@ async function main(): Promise<void> {
     console.log(`  non-JSON error bodies  ${nonJson}`);
     console.log(`  lost good requests     after chaos ${wrong}, during the corrupt swap ${swapFailed}, before SIGTERM ${lost.length}`);
     console.log(`  corrupt version        ${v2Available ? 'became AVAILABLE' : 'never AVAILABLE'}`);
-    console.log(`  time to reject p99     ${pct(rejected.map((a) => a.ms), 99).toFixed(1)} ms`);
-    console.log(`  goodput at 5x          ${((ok.length / over.seconds / capacity) * 100).toFixed(0)}% of measured capacity (${capacity.toFixed(0)} req/s); TCP-level failures ${tcp}`);
-    console.log(`  max stall (huge body)  ${(Math.max(...duringOk) - p99Before).toFixed(1)} ms`);
-    console.log(`  RSS                    ${rssStart.toFixed(0)} -> ${rssEnd.toFixed(0)} MiB`);
+    const early = serverRejectMs.filter((ms) => ms < 1).length;
+    console.log(`  time to reject p99     ${fmt(pct(rejected.map((a) => a.ms), 99))} ms at the client, ${fmt(pct(serverRejectMs, 99))} ms in the server (access log; p50 ${fmt(pct(serverRejectMs, 50), 2)} ms; ${early} of ${serverRejectMs.length} refused within 1 ms, before the body)`);
+    console.log(`  goodput at 5x          ${fmt((ok.length / over.seconds / capacity) * 100, 0)}% of measured capacity (${fmt(capacity, 0)} req/s); TCP-level failures ${tcp}`);
+    console.log(`  max stall (huge body)  ${fmt(Math.max(...duringOk) - p99Before)} ms`);
+    console.log(`  big valid body         ${BIG_VALID_MB > 0 ? `${BIG_VALID_MB} MB: peak RSS growth ${fmt(bigGrowth, 0)} MiB` : '-'}`);
+    console.log(`  RSS                    ${rssStart.toFixed(0)} -> ${fmt(rssEnd, 0)} MiB`);
     console.log('  (shared, noisy machine this session)');
   } finally {
+    // A graceful stop first (a --cpu-prof server writes its profile on exit), then a hard one.
+    if (server.child.exitCode === null) {
+      server.child.kill('SIGTERM');
+      await Promise.race([server.exit, sleep(15_000)]);
+    }
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
     rmSync(base, { recursive: true, force: true });
   }

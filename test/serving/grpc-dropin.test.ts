@@ -33,6 +33,7 @@ describe('MultiInference on half_plus_two (TensorFlow-written)', needsShared, ()
       host: '127.0.0.1',
       pollSeconds: 0,
       batching: { ...defaultBatching(), numBatchThreads: 1 },
+      maxRequestElements: 3, // the tests below send at most 3 examples, and one request of 4
     });
     prediction = clients(serving.grpcPort!).prediction;
   });
@@ -81,6 +82,23 @@ describe('MultiInference on half_plus_two (TensorFlow-written)', needsShared, ()
         return true;
       });
     }
+  });
+
+  test("each task's input is checked against its signature and --max_request_elements before any task runs", async () => {
+    const four = { exampleList: { examples: [example(1), example(2), example(3), example(4)] } };
+    const limit = 'input "inputs": shape [4] brings the request to 4 elements, more than the limit of 3 (--max_request_elements)';
+    await assert.rejects(call(prediction, 'MultiInference', { tasks: [regress('regress_x_to_y'), classify('classify_x_to_y')], input: four }), (e: grpc.ServiceError) => {
+      assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(e.details, limit);
+      return true;
+    });
+    // The same text as Classify and Regress give for the same input.
+    await assert.rejects(call(prediction, 'Regress', { modelSpec: { name: MODEL, signatureName: 'regress_x_to_y' }, input: four }), { code: grpc.status.INVALID_ARGUMENT, details: limit });
+    // A signature name that is an Object.prototype member is not a signature.
+    await assert.rejects(call(prediction, 'MultiInference', { tasks: [regress('constructor')], input: four }), {
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'Requested signature not found in model graph: constructor',
+    });
   });
 
   test('empty model names and unknown classify/regress signatures use TF Serving texts', async () => {

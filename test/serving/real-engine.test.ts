@@ -73,6 +73,25 @@ describe('real engine on half_plus_two (TensorFlow-written)', needsShared, () =>
     assert.deepEqual(reg.json, { results: [4] });
   });
 
+  test('classify and regress bodies take one decoder entry: a large one (decoded off the HTTP thread) answers the same', async () => {
+    const url = '/v1/models/saved_model_half_plus_two_2_versions:classify';
+    // 12,000 examples with a feature the model ignores, ~490 KB: over the 256 KiB from which bodies are decoded on a
+    // worker thread, and within the batch queue (16,384 rows).
+    const xs = Array.from({ length: 12_000 }, (_, i) => (i % 100) + 0.5);
+    const examples = xs.map((x) => `{"x": ${x}, "pad": "${'p'.repeat(20)}"}`).join(',');
+    const big = await call(port, 'POST', url, `{"signature_name": "classify_x_to_y", "examples": [${examples}]}`);
+    assert.equal(big.status, 200, big.text.slice(0, 200));
+    assert.equal(big.json.results.length, xs.length);
+    for (const i of [0, 1, 10_001, xs.length - 1]) assert.deepEqual(big.json.results[i], [['', xs[i]! / 2 + 2]]);
+    const reg = await call(port, 'POST', url.replace(':classify', ':regress'), `{"signature_name": "regress_x_to_y", "examples": [${examples}]}`);
+    assert.equal(reg.status, 200, reg.text.slice(0, 200));
+    assert.equal(reg.json.results[10_001], xs[10_001]! / 2 + 2);
+    // A signature name that is an Object.prototype member is an unknown signature (400), not a crash in the checks.
+    const proto = await call(port, 'POST', url, '{"signature_name": "constructor", "examples": [{"x": 1.0}]}');
+    assert.equal(proto.status, 400);
+    assert.equal(proto.json.error, 'Serving signature name: "constructor" not found in signature def');
+  });
+
   test('metadata is TF Serving\'s JSON for this model', async () => {
     const r = await call(port, 'GET', '/v1/models/saved_model_half_plus_two_2_versions/versions/123/metadata');
     assert.equal(r.status, 200, r.text);

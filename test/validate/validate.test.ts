@@ -117,6 +117,18 @@ test('--golden with the wrong expected outputs fails and shows the differences',
   assert.match(failures(r).join('\n'), /golden:serving_default: output probabilities\[\d+,\d+\]: [\d.e-]+, expected [\d.e-]+ \(\|diff\| /);
 });
 
+test('--golden requests are checked against the signature before the engine, with serve\'s error text', async (t) => {
+  const { readGolden } = await import('../../src/core/validate/golden.js');
+  const file = path.join(tmp(t), 'golden.json');
+  // image is [-1,28,28]: a [1,2,2] request is refused by the request check (as `serve` refuses it), not by the engine.
+  writeFileSync(file, JSON.stringify({ signatures: { serving_default: { instances: [[[0.5, 0.5], [0.5, 0.5]]], outputs: { probabilities: [[0, 0, 0, 0, 0, 0, 0, 0, 0, 1]] } } } }));
+  const r = await validateTarget(path.join(fixture, '2'), { golden: await readGolden(file) });
+  assert.equal(r.ok, false);
+  const golden = r.versions.flatMap((v) => v.checks).find((c) => c.check === 'golden:serving_default');
+  assert.equal(golden?.status, 'fail');
+  assert.equal(golden?.detail, 'input "image": shape [1,2,2] is not compatible with the signature\'s [-1,28,28]');
+});
+
 test('usage errors exit 2: missing path, unreadable golden file', (t) => {
   const missing = runCli(['validate', path.join(tmp(t), 'nope')]);
   assert.equal(missing.code, 2);

@@ -136,5 +136,8 @@ describe('classify / regress results', () => {
     assert.throws(() => checkRegressSignature({ ...classify, outputs: {} }), { message: 'Expected one output Tensor.' });
     assert.equal(examplesSignature({ serving_default: classify }, ''), classify);
     assert.throws(() => examplesSignature({ serving_default: classify }, 'nope'), { message: 'No signature was found with the name: nope' });
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      assert.throws(() => examplesSignature({ serving_default: classify }, name), { message: `No signature was found with the name: ${name}` });
+    }
   });
 });

@@ -4,6 +4,12 @@
 //    batcher says ("The batch scheduling queue to which this task was submitted is full");
 //  - the request bytes held by admitted, unfinished requests would exceed --max_inflight_request_bytes →
 //    RESOURCE_EXHAUSTED on gRPC (a server resource quota, gRPC's code for it).
+// A REST request whose body is in but not yet in the batch queue (being decoded, possibly on a decode worker) counts
+// against the queue's room as `rows` rows (the rows its target's recent requests had): a request waiting to be
+// decoded is as much "queued" as one waiting for a batch. Without that, a 5x overload piled up in front of the
+// decoders, never met a full queue, and was answered seconds late instead of refused at once (bench/chaos --queue).
+// It counts from the end of its body, not from admission: counting requests still uploading starved the engine while
+// their bodies trickled in (goodput fell from 42% to 26% of capacity in bench/chaos on the Keras 3 CNN, --queue 4).
 // REST answers both with 503 and Retry-After: the client should come back, unlike a 413 (body over the limit, never
 // admissible) or a 400. A request holds its bytes from admission until its answer is sent (the body, its decoded
 // tensors and its batch all live that long), and bodies of unknown length (chunked) are charged as they stream.
@@ -25,14 +31,26 @@ export interface AdmissionOptions {
   /** Bound on the bytes of admitted, unfinished requests; 0 or Infinity: unbounded. */
   maxInFlightBytes?: number;
   /** The batcher's probe (BatchScheduler.hasRoom): false when the target's queue is full. */
-  queueHasRoom?: (model: string, version: number, signature: string) => boolean;
+  queueHasRoom?: (model: string, version: number, signature: string, rows?: number) => boolean;
 }
 
 /** An admitted request's claim on the in-flight byte budget. `release` is idempotent. */
 export interface AdmissionTicket {
   /** Charges `bytes` more (a body of unknown length, as it streams); throws the overload error when over budget. */
   grow(bytes: number): void;
+  /** The body is in (admitted with `untilQueued`): from now until queued() it counts against its queue's room. */
+  bodyRead(): void;
+  /** The request reached the batch queue with `rows` rows (admitted with `untilQueued`): it no longer counts as pending. */
+  queued(rows: number): void;
   release(): void;
+}
+
+/** Requests of one target whose body is in and which are not yet in the batch queue, and the rows its requests have had lately. */
+interface Pending {
+  requests: number;
+  rowsPerRequest: number;
+  /** Whether rowsPerRequest was learnt from a request (else it is the first guess, 1). */
+  seen: boolean;
 }
 
 export class Admission {
@@ -40,6 +58,7 @@ export class Admission {
   private bytes = 0;
   /** Requests turned away, by reason (for tests and bench/chaos). */
   readonly rejected = { queueFull: 0, bytes: 0 };
+  private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly options: AdmissionOptions = {}) {
     const m = options.maxInFlightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES;
@@ -57,26 +76,62 @@ export class Admission {
    * A single request larger than the whole budget is still admitted when nothing else is in flight, so the budget
    * never makes a body under the body limit impossible to send.
    */
-  admit(bytes: number, target?: AdmissionTarget): AdmissionTicket {
-    if (target && this.options.queueHasRoom && !this.options.queueHasRoom(target.model, target.version, target.signature)) {
-      this.rejected.queueFull++;
-      throw queueFullError();
+  admit(bytes: number, target?: AdmissionTarget, opts: { untilQueued?: boolean } = {}): AdmissionTicket {
+    const key = target && `${target.model}\u0000${target.version}\u0000${target.signature}`;
+    const pending = key !== undefined && opts.untilQueued ? this.pendingOf(key) : undefined;
+    if (target && this.options.queueHasRoom) {
+      // The requests ahead of this one that are being decoded will want room too.
+      const ahead = pending ? Math.ceil(pending.requests * pending.rowsPerRequest) : 0;
+      const rows = ahead + Math.max(1, Math.round(pending?.rowsPerRequest ?? 1));
+      if (!this.options.queueHasRoom(target.model, target.version, target.signature, rows)) {
+        this.rejected.queueFull++;
+        throw queueFullError();
+      }
     }
     this.charge(bytes);
     let held = bytes;
     let released = false;
+    let waiting = false;
+    let left = false;
+    const leaveQueue = () => {
+      left = true;
+      if (!waiting) return;
+      waiting = false;
+      pending!.requests--;
+      if (pending!.requests === 0 && !pending!.seen) this.pending.delete(key!);
+    };
     return {
       grow: (n: number) => {
         if (released) return;
         this.charge(n);
         held += n;
       },
+      bodyRead: () => {
+        if (!pending || waiting || left) return;
+        waiting = true;
+        pending.requests++;
+      },
+      queued: (rows: number) => {
+        // Recent requests weigh most (a client changing its batch size is followed within a few requests).
+        if (pending && rows > 0) {
+          pending.rowsPerRequest = pending.seen ? 0.75 * pending.rowsPerRequest + 0.25 * rows : rows;
+          pending.seen = true;
+        }
+        leaveQueue();
+      },
       release: () => {
+        leaveQueue();
         if (released) return;
         released = true;
         this.bytes -= held;
       },
     };
+  }
+
+  private pendingOf(key: string): Pending {
+    let p = this.pending.get(key);
+    if (!p) this.pending.set(key, (p = { requests: 0, rowsPerRequest: 1, seen: false }));
+    return p;
   }
 
   private charge(n: number): void {

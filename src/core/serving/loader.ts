@@ -13,6 +13,7 @@ import type { HostTensor, LoadOptions, SignatureInfo } from '../engine/types.js'
 import { batchableSignature, type BatchScheduler, type QueueId } from './batcher.js';
 import type { RunOptions } from './types.js';
 import { warmUp, type WarmupResult } from './warmup.js';
+import type { RequestLimits } from '../wire/signature-check.js';
 
 export interface VersionSpec {
   name: string;
@@ -48,6 +49,8 @@ export interface PoolLoaderOptions {
   warmupBatchSizes?: number[];
   /** Run generated warmup at every batch size even after replaying a warmup file (GPU: one shader set per size). */
   warmupEveryBatchSize?: boolean;
+  /** The server's request limits (--max_request_elements): warmup records are checked against them, as requests are. */
+  limits?: RequestLimits;
   events?: LoadEvents;
 }
 
@@ -93,7 +96,12 @@ export class PoolLoader implements ServableLoader {
     let warmup: WarmupResult = { source: 'none', requests: 0 };
     if (this.options.warmup !== false) {
       try {
-        warmup = await warmUp(servable, spec.path, { iterations: this.options.warmupIterations, batchSizes: this.options.warmupBatchSizes, everyBatchSize: this.options.warmupEveryBatchSize });
+        warmup = await warmUp(servable, spec.path, {
+          iterations: this.options.warmupIterations,
+          batchSizes: this.options.warmupBatchSizes,
+          everyBatchSize: this.options.warmupEveryBatchSize,
+          limits: this.options.limits,
+        });
       } catch (err) {
         await servable.unload();
         throw err;

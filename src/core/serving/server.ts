@@ -167,8 +167,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     },
     rejected: (q) => metrics.queueRejected(q),
   });
+  // The request limits of this server: clients' requests and warmup records are checked against the same ones.
+  const limits = { maxElements: options.maxRequestElements ?? DEFAULT_MAX_REQUEST_ELEMENTS };
   const loader = new PoolLoader(pool, scheduler, {
     loadOptions,
+    limits,
     warmup: options.warmup ?? true,
     // A GPU compiles its shaders per batch shape: warm every allowed batch size even when a warmup file exists.
     warmupEveryBatchSize: plan.backend === 'webgpu',
@@ -199,7 +202,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   // One admission controller for both transports: the byte budget is the server's, whichever API the bytes came by.
   const admission = new Admission({
     maxInFlightBytes: options.limits?.maxInFlightBytes,
-    queueHasRoom: (model, version, signature) => scheduler.hasRoom(model, version, signature),
+    queueHasRoom: (model, version, signature, rows) => scheduler.hasRoom(model, version, signature, rows),
   });
   const source = new FileSystemSource(
     manager,
@@ -300,7 +303,6 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     const monitoring = monitoringConfig;
     const restHost = options.restHost ?? options.host ?? '0.0.0.0';
     const grpcHost = options.grpcHost ?? options.host ?? '0.0.0.0';
-    const limits = { maxElements: options.maxRequestElements ?? DEFAULT_MAX_REQUEST_ELEMENTS };
     rest = await startRestServer({
       lookup: envelope.lookup,
       gate: envelope.gate,

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type { HostTensor, SignatureInfo } from '../engine/types.js';
 import { UsageError } from '../errors.js';
 import { decodePredictRequest } from '../wire/predict-json.js';
+import { checkInputs } from '../wire/signature-check.js';
 
 export interface GoldenCase {
   request: Record<string, unknown>;
@@ -58,9 +59,15 @@ function num(v: unknown, what: string, file: string): number {
   return v;
 }
 
-/** The golden case's inputs decoded with TF Serving's JSON rules for `sig`. */
+/**
+ * The golden case's inputs decoded with TF Serving's JSON rules for `sig`, then checked against the signature as
+ * `serve` checks a request (signature-check.ts, serve's default limits): a golden request serve would refuse fails
+ * with serve's text (`input "x": shape [1,2] is not compatible with the signature's [-1,1]`), never an engine error.
+ */
 export function goldenInputs(c: GoldenCase, sig: SignatureInfo): Record<string, HostTensor> {
-  return decodePredictRequest(c.request, sig).inputs;
+  const inputs = decodePredictRequest(c.request, sig).inputs;
+  checkInputs(sig, inputs);
+  return inputs;
 }
 
 export interface GoldenResult {

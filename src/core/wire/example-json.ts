@@ -11,8 +11,8 @@
 import { RequestError, type ErrorCodeName } from '../errors.js';
 import type { HostTensor, SignatureInfo, TensorSpec } from '../engine/types.js';
 import { protoType } from '../proto/schema.js';
-import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, preciseBody } from './json-parse.js';
-import { decodeBase64Strict, requestSignatureName } from './json-request.js';
+import { isInt64, isJsonObject, isUint64, jsonNumberInfo, jsonTypeName, parseJsonBody, parsePrecise, preciseBody } from './json-parse.js';
+import { decodeBase64Strict, requestSignatureName, signatureNotFoundError } from './json-request.js';
 import { PrettyJsonWriter, jsonDebugString } from './json-writer.js';
 import { formatFloat32 } from './float-format.js';
 
@@ -144,6 +144,61 @@ export function decodeExamplesRequest(body: unknown): ExamplesRequest {
   return { signatureName, examples };
 }
 
+export interface ExamplesJsonRequest {
+  /** The signature key the request names (its signature_name, else the default); the servable has it. */
+  signatureName: string;
+  /** The signature's one input alias ("inputs"), fed the serialized Examples as a DT_STRING vector. */
+  inputs: Record<string, HostTensor>;
+  /** How many examples the request holds (the response has one result per example). */
+  count: number;
+}
+
+/**
+ * The decoder's one entry for a :classify or :regress body (REST, on the HTTP thread or in a decode worker): the JSON
+ * parse, the examples (TF Serving's texts), the signature the body names (TF Serving's REST error when the servable
+ * lacks it), TF Serving's checks of that signature for `verb`, and the input tensor of serialized Examples.
+ * Contract: decoded, not checked against the signature's shapes and limits; callers run signature-check.ts next.
+ * Takes no ownership of `body`.
+ */
+export function decodeExamplesJson(
+  body: Uint8Array,
+  signatures: Record<string, SignatureInfo>,
+  verb: 'classify' | 'regress',
+  defaultSignature = 'serving_default',
+): ExamplesJsonRequest {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  // Example features need number kinds (`1` int64, `1.0` float): one precise parse, not JSON.parse and then the
+  // precise re-parse that preciseBody would do (parseJsonBody's own fallback for any text JSON.parse rejects).
+  const req = decodeExamplesRequest(text.length === 0 ? parseJsonBody(text) : parsePrecise(text));
+  const signatureName = req.signatureName || defaultSignature;
+  // Own properties only: a signature_name of "constructor" or "__proto__" names no signature.
+  const signature = Object.prototype.hasOwnProperty.call(signatures, signatureName) ? signatures[signatureName]! : undefined;
+  if (!signature) throw signatureNotFoundError(signatureName);
+  const alias = verb === 'classify' ? checkClassifySignature(signature) : checkRegressSignature(signature);
+  const examples = packed(req.examples);
+  return { signatureName, inputs: { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } }, count: examples.length };
+}
+
+/**
+ * The same bytes as views on one ArrayBuffer. protobufjs hands each Example back in a slice of Node's shared 8 KiB
+ * pool, which cannot be transferred between threads: a large request would be copied pool chunk by pool chunk (and
+ * with the pool's unrelated bytes) from the decode worker. One buffer moves in one transfer.
+ */
+function packed(parts: Uint8Array[]): Uint8Array[] {
+  let total = 0;
+  for (const p of parts) total += p.byteLength;
+  const buf = new Uint8Array(total);
+  const out: Uint8Array[] = new Array(parts.length);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    buf.set(p, at);
+    out[i] = buf.subarray(at, at + p.byteLength);
+    at += p.byteLength;
+  }
+  return out;
+}
+
 // --- signatures -----------------------------------------------------------------------------------------------------
 
 /** SignatureDef::DebugString() (protobuf text format) from what SignatureInfo keeps: name, dtype, shape. */
@@ -171,7 +226,8 @@ export function signatureDebugString(sig: SignatureInfo): string {
  */
 export function examplesSignature(signatures: Record<string, SignatureInfo>, name: string): SignatureInfo {
   const key = name || 'serving_default';
-  const sig = signatures[key];
+  // Own properties only: "constructor" or "__proto__" name no signature (they reached the signature checks: a 500).
+  const sig = Object.prototype.hasOwnProperty.call(signatures, key) ? signatures[key] : undefined;
   if (!sig) throw fail(`No signature was found with the name: ${key}`);
   return sig;
 }

@@ -28,6 +28,11 @@ export function signatureNotFoundError(name: string): RequestError {
   return new RequestError('INVALID_ARGUMENT', `Serving signature name: "${name || 'serving_default'}" not found in signature def`);
 }
 
+/** `err` is signatureNotFoundError's (also after crossing a thread as code and message). */
+export function isSignatureNotFoundError(err: unknown): boolean {
+  return err instanceof RequestError && err.code === 'INVALID_ARGUMENT' && /^Serving signature name: "[^]*" not found in signature def$/.test(err.message);
+}
+
 /** A base64 object: exactly one member, "b64", holding a string. */
 export function isBase64Object(v: unknown): v is { b64: string } {
   if (!isJsonObject(v)) return false;

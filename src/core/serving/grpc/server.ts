@@ -201,7 +201,7 @@ function predictionService(lookup: ServableLookup, limits: RequestLimits): grpc.
       })),
     ),
     // The first task's ModelSpec picks the servable (TF Serving's GetModelSpecFromRequest; none: an empty name).
-    MultiInference: unary((call) => withHandle(lookup, call, call.request.tasks?.[0]?.modelSpec ?? {}, (h, _sig, signal) => runMultiInference(h, call.request, signal))),
+    MultiInference: unary((call) => withHandle(lookup, call, call.request.tasks?.[0]?.modelSpec ?? {}, (h, _sig, signal) => runMultiInference(h, call.request, signal, limits))),
     GetModelMetadata: unary(async (call) => {
       if (!call.request.modelSpec) throw new RequestError('INVALID_ARGUMENT', 'Missing ModelSpec');
       const fields: string[] = call.request.metadataField ?? [];

@@ -1,10 +1,11 @@
 // Decoding an inference request body (predict, classify, regress) into tensors: the CPU-heavy step between reading the
 // bytes and batching. A pure function of (verb, bytes, signatures) so it runs the same on the HTTP thread (small
-// bodies) and in a decode worker (large ones, see decode-pool.ts). Errors are RequestError with TF Serving's texts.
+// bodies) and in a decode worker (large ones, see decode-pool.ts). One wire entry per format: decodePredictJson for
+// :predict, decodeExamplesJson for :classify/:regress (each resolves the signature the body names and applies TF
+// Serving's checks of it). Errors are RequestError with TF Serving's texts.
 import type { HostTensor, SignatureInfo } from '../../engine/types.js';
 import { RequestError } from '../../errors.js';
-import { decodeExamplesRequest } from '../../wire/example-json.js';
-import { parseJsonBody } from '../../wire/json-parse.js';
+import { decodeExamplesJson } from '../../wire/example-json.js';
 import type { PredictFormat } from '../../wire/json-tensor.js';
 import { decodePredictJson } from '../../wire/predict-json.js';
 
@@ -14,7 +15,7 @@ export type InferenceVerb = 'predict' | 'classify' | 'regress';
 
 export type DecodedBody =
   | { verb: 'predict'; signatureName: string; inputs: Record<string, HostTensor>; format: PredictFormat }
-  | { verb: 'classify' | 'regress'; signatureName: string; examples: Uint8Array[] };
+  | { verb: 'classify' | 'regress'; signatureName: string; inputs: Record<string, HostTensor>; count: number };
 
 /** Decodes `bytes` for `verb` against the servable's `signatures`. Throws RequestError on bad input. */
 export function decodeInferenceBody(verb: InferenceVerb, bytes: Uint8Array, signatures: Record<string, SignatureInfo>): DecodedBody {
@@ -23,12 +24,11 @@ export function decodeInferenceBody(verb: InferenceVerb, bytes: Uint8Array, sign
     const req = decodePredictJson(bytes, signatures, DEFAULT_SIGNATURE);
     return { verb, signatureName: req.signatureName, inputs: req.inputs, format: req.format };
   }
-  const body = parseJsonBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  const req = decodeExamplesRequest(body);
-  return { verb, signatureName: req.signatureName || DEFAULT_SIGNATURE, examples: req.examples };
+  const req = decodeExamplesJson(bytes, signatures, verb, DEFAULT_SIGNATURE);
+  return { verb, signatureName: req.signatureName, inputs: req.inputs, count: req.count };
 }
 
-/** A decoder as the routes call it: on this thread, or in a worker for large bodies. */
+/** A decoder as the routes call it: on this thread, or in a worker for large bodies (which may take `bytes` over). */
 export type BodyDecoder = (verb: InferenceVerb, bytes: Buffer, signatures: Record<string, SignatureInfo>) => DecodedBody | Promise<DecodedBody>;
 
 /** Errors crossing a thread boundary as plain data, and back. */

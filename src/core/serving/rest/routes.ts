@@ -9,15 +9,12 @@
 // json-tensor.ts; metadata-json.ts here), and every decoded request passes the signature check (signature-check.ts)
 // before it runs; this file only looks servables up, runs them and maps errors.
 import { RequestError } from '../../errors.js';
-import type { HostTensor, SignatureInfo } from '../../engine/types.js';
 import type { CancelSignal } from '../cancel.js';
 import type { ApiName, ServingMetrics } from '../metrics.js';
 import type { ServableHandle, ServableLookup, VersionSelector } from '../types.js';
-import { parseJsonBody } from '../../wire/json-parse.js';
-import { requestSignatureName, signatureNotFoundError } from '../../wire/json-request.js';
+import { isSignatureNotFoundError } from '../../wire/json-request.js';
 import { encodeErrorJson, encodePredictResponse } from '../../wire/json-tensor.js';
-import { decodePredictJson } from '../../wire/predict-json.js';
-import { checkClassifySignature, checkRegressSignature, decodeExamplesRequest, encodeClassifyResponse, encodeRegressResponse } from '../../wire/example-json.js';
+import { encodeClassifyResponse, encodeRegressResponse } from '../../wire/example-json.js';
 import { checkInputs, DEFAULT_LIMITS, type RequestLimits } from '../../wire/signature-check.js';
 import { encodeMetadataResponse, encodeStatusResponse } from './metadata-json.js';
 import { decodeInferenceBody, type BodyDecoder, type InferenceVerb } from './decode-body.js';
@@ -39,6 +36,8 @@ export interface RouteRequest {
   signal: CancelSignal;
   /** How inference bodies are decoded (default: on this thread); the server passes one that offloads large bodies. */
   decode?: BodyDecoder;
+  /** Called once the decoded, checked request joins the batch queue, with its rows (admission's pending count). */
+  queued?: (rows: number) => void;
 }
 
 export interface RouteResult {
@@ -79,29 +78,28 @@ function selectorOf(version: string | undefined, label: string | undefined): Ver
   return undefined;
 }
 
-function signatureOf(handle: ServableHandle, name: string): SignatureInfo {
-  const sig = handle.signatures[name];
-  if (!sig) throw signatureNotFoundError(name);
-  return sig;
-}
-
-async function runInference(verb: InferenceVerb, handle: ServableHandle, bytes: Buffer, signal: CancelSignal, decode: BodyDecoder, limits: RequestLimits): Promise<{ body: string; examples?: number }> {
+async function runInference(
+  verb: InferenceVerb,
+  handle: ServableHandle,
+  bytes: Buffer,
+  signal: CancelSignal,
+  decode: BodyDecoder,
+  limits: RequestLimits,
+  queued?: (rows: number) => void,
+): Promise<{ body: string; examples?: number }> {
+  // One decoder entry per format, on this thread or a decode worker (decode-body.ts); the decoder resolved the
+  // signature among the servable's own, so the lookup below cannot miss.
+  const requestBytes = bytes.length; // read first: the decoder may take the body's buffer over (decode-pool.ts)
   const decoded = await decode(verb, bytes, handle.signatures);
   if (signal.aborted) throw signal.reason;
-  if (decoded.verb === 'predict') {
-    checkInputs(handle.signatures[decoded.signatureName]!, decoded.inputs, limits, bytes.length);
-    const outputs = await handle.run(decoded.signatureName, decoded.inputs, { signal });
-    return { body: encodePredictResponse(outputs, decoded.format, handle.signatures[decoded.signatureName]) };
-  }
-  const name = decoded.signatureName;
-  const sig = signatureOf(handle, name);
-  const alias = verb === 'classify' ? checkClassifySignature(sig) : checkRegressSignature(sig);
-  const examples = decoded.examples;
-  const inputs: Record<string, HostTensor> = { [alias]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } };
-  checkInputs(sig, inputs, limits, bytes.length);
-  const outputs = await handle.run(name, inputs, { signal });
-  const out = verb === 'classify' ? encodeClassifyResponse(outputs, sig, examples.length) : encodeRegressResponse(outputs, sig, examples.length);
-  return { body: out, examples: examples.length };
+  const sig = handle.signatures[decoded.signatureName]!;
+  checkInputs(sig, decoded.inputs, limits, requestBytes);
+  const first = Object.values(decoded.inputs)[0];
+  queued?.(first && first.shape.length > 0 ? first.shape[0]! : 1);
+  const outputs = await handle.run(decoded.signatureName, decoded.inputs, { signal });
+  if (decoded.verb === 'predict') return { body: encodePredictResponse(outputs, decoded.format, sig) };
+  const n = decoded.count;
+  return { body: decoded.verb === 'classify' ? encodeClassifyResponse(outputs, sig, n) : encodeRegressResponse(outputs, sig, n), examples: n };
 }
 
 /**
@@ -117,24 +115,27 @@ export function inferenceTarget(method: string, path: string): { model: string; 
 
 const API_OF: Record<string, ApiName> = { predict: 'Predict', classify: 'Classify', regress: 'Regress' };
 
-/** Answers one request. Never throws: every failure becomes a TF Serving error response. */
 /**
  * TF Serving reads the JSON body before it looks the model up (the predict handler parses the document and its
  * signature_name first; classify/regress decode the whole request), so a bad body wins over an unknown model: an empty
- * body gives 400 "JSON Parse error: The document is empty", not 404. The body is parsed here only when the lookup
- * failed, so the served path keeps its single (fast) parse.
+ * body gives 400 "JSON Parse error: The document is empty", not 404. The body is decoded here only when the lookup
+ * failed (so the served path keeps its single parse), by the same decoder (off the HTTP thread when large) against no
+ * signatures: its body errors come first, and its "signature not found" then only says the body was well formed.
  */
-function acquireAfterBody(lookup: ServableLookup, model: string, selector: VersionSelector | undefined, verb: string, bytes: Buffer): ServableHandle {
+async function acquireAfterBody(lookup: ServableLookup, model: string, selector: VersionSelector | undefined, verb: InferenceVerb, bytes: Buffer, decode: BodyDecoder): Promise<ServableHandle> {
   try {
     return lookup.acquire(model, selector);
   } catch (lookupError) {
-    const body = parseJsonBody(bytes.toString('utf8'));
-    if (verb === 'predict') requestSignatureName(body);
-    else decodeExamplesRequest(body);
+    try {
+      await decode(verb, bytes, {});
+    } catch (bodyError) {
+      if (!isSignatureNotFoundError(bodyError)) throw bodyError;
+    }
     throw lookupError;
   }
 }
 
+/** Answers one request. Never throws: every failure becomes a TF Serving error response. */
 export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promise<RouteResult> {
   const started = performance.now();
   let model: string | undefined;
@@ -156,14 +157,15 @@ export async function handleRequest(ctx: RouteContext, req: RouteRequest): Promi
     let m: RegExpExecArray | null;
     if (req.method === 'POST' && (m = PREDICT_RE.exec(req.path))) {
       model = decodeSegment(m[1]!);
-      const verb = m[4]!.toLowerCase();
+      const verb = m[4]!.toLowerCase() as InferenceVerb;
       api = API_OF[verb];
-      const handle = acquireAfterBody(ctx.lookup, model, selectorOf(m[2], m[3]), verb, req.body);
+      const decode = req.decode ?? decodeInferenceBody;
+      const handle = await acquireAfterBody(ctx.lookup, model, selectorOf(m[2], m[3]), verb, req.body, decode);
       version = handle.version;
       // After the lookup: tfsvc's in-flight gauge gets no label set for a made-up model name in a URL.
       stopInFlight = ctx.metrics?.requestStarted(model);
       try {
-        const out = await runInference(verb as InferenceVerb, handle, req.body, req.signal, req.decode ?? decodeInferenceBody, ctx.limits ?? DEFAULT_LIMITS);
+        const out = await runInference(verb, handle, req.body, req.signal, decode, ctx.limits ?? DEFAULT_LIMITS, req.queued);
         examples = out.examples;
         return finish({ status: 200, body: out.body }, 'OK');
       } finally {

@@ -220,7 +220,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       }
       const target = admissionTarget(method, path);
       try {
-        ticket = admission.admit(Math.max(declared, 0), target);
+        ticket = admission.admit(Math.max(declared, 0), target, { untilQueued: true });
       } catch (err) {
         // Counted like TF Serving's batcher refusals (request_count status UNAVAILABLE / RESOURCE_EXHAUSTED).
         if (target && err instanceof RequestError) options.metrics?.request(target.model, target.api, 'REST', err.code, (performance.now() - started) * 1000);
@@ -236,7 +236,8 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
           return;
         }
         requestBytes = body!.length;
-        handleRequest(options, { method, path, body: body!, signal: controller, decode }).then(send, fail);
+        ticket?.bodyRead();
+        handleRequest(options, { method, path, body: body!, signal: controller, decode, queued: (rows) => ticket?.queued(rows) }).then(send, fail);
       });
     };
     if (!options.gate) {
