@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { setWebGpuAdapterName } from './backend.js';
 import { reportGpuMemory } from './gpu-memory.js';
 import { installCpuFallbacks } from './webgpu-fallback.js';
+import { installWebGpuKernelFixes } from './webgpu-kernel-fixes.js';
 
 /** What doctor prints and metrics label an adapter with. */
 export interface AdapterReport {
@@ -249,6 +250,7 @@ export async function initWebGpu(): Promise<void> {
       process.exit(70);
     }
   });
+  installWebGpuKernelFixes();
   await installCpuFallbacks();
   // An inference worker tells the serving thread how much device memory its engine holds (metrics).
   if (!isMainThread) reportGpuMemory(chosen.name, threadId);
