@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, initBackend } from '../../src/core/engine/backend.js';
-import { currentWebGpu, hardwareAdapters, initWebGpu, onDeviceLost } from '../../src/core/engine/webgpu.js';
+import { currentWebGpu, hardwareAdapters, identicalAdaptersNote, initWebGpu, listAdapters, onDeviceLost, parseAdapterList } from '../../src/core/engine/webgpu.js';
 import { cpuFallbackKernels, cpuFallbackOps } from '../../src/core/engine/webgpu-fallback.js';
 import { gpuBatching, planEngines, powersOfTwo } from '../../src/core/serving/gpu-plan.js';
 import { defaultBatching, parseBatchingParameters } from '../../src/core/serving/config.js';
@@ -33,6 +33,24 @@ test('CPU backends keep their plan: one engine per batch thread, one batch at a 
   const plan = await planEngines('wasm', b);
   assert.deepEqual(plan.pool, { size: 3, depth: 1 });
   assert.equal(plan.batching, b);
+});
+
+test('identical GPUs: Dawn lists each, selects by name only; tfsvc counts them and says how to serve each', async () => {
+  // Dawn's answer on lavapipe, as read here, and the same answer on a machine with two identical GPUs.
+  assert.deepEqual(parseAdapterList("no suitable backends found\nAvailable adapters:\n * backend: 'vulkan', name: 'llvmpipe (LLVM 15.0.6, 256 bits)'"), [
+    { backend: 'vulkan', name: 'llvmpipe (LLVM 15.0.6, 256 bits)' },
+  ]);
+  const two = parseAdapterList("no suitable backends found\nAvailable adapters:\n * backend: 'vulkan', name: 'NVIDIA H100 80GB HBM3'\n * backend: 'vulkan', name: 'NVIDIA H100 80GB HBM3'\n * backend: 'vulkan', name: 'llvmpipe (LLVM 15.0.6, 256 bits)'");
+  assert.deepEqual(two.map((a) => a.name), ['NVIDIA H100 80GB HBM3', 'NVIDIA H100 80GB HBM3', 'llvmpipe (LLVM 15.0.6, 256 bits)']);
+  const base = { backend: 'vulkan', vendor: 'nvidia', architecture: '', device: '', description: '', software: false, limits: {}, features: [] };
+  assert.equal(identicalAdaptersNote({ ...base, name: 'NVIDIA H100 80GB HBM3', count: 1 }), undefined);
+  assert.match(identicalAdaptersNote({ ...base, name: 'NVIDIA H100 80GB HBM3', count: 2 })!, /^2 identical adapters named NVIDIA H100 80GB HBM3: .*only the first; serve each GPU from its own tfsvc process/);
+});
+
+test('each adapter found is listed once, with how many Dawn sees under its name', needsWebGpu, async () => {
+  const adapters = await listAdapters();
+  assert.equal(new Set(adapters.map((a) => a.name)).size, adapters.length);
+  for (const a of adapters) assert.ok(Number.isInteger(a.count) && a.count >= 1, `${a.name}: ${a.count}`);
 });
 
 test('auto never picks a software adapter; webgpu asked for explicitly does', needsWebGpu, async (t) => {
@@ -103,7 +121,24 @@ test('Bincount / DenseBincount on webgpu: int32 counts and binary output come ou
   assert.deepEqual(await read(cases.floatWeights), { dtype: 'float32', shape: [5], values: [0.5, 3, 0, 12, 0] });
   assert.deepEqual(await read(cases.binary), { dtype: 'float32', shape: [5], values: [1, 1, 0, 1, 0] });
   assert.deepEqual(await read(cases.binaryRows), { dtype: 'int32', shape: [2, 5], values: [1, 1, 0, 0, 0, 0, 0, 1, 0, 1] });
-  tf.dispose([x, x2, ...Object.values(cases)]);
+  // A [40, 2] column pair (Keras one-hot of a [batch, 1] input, batched): tfjs lost counts past 64 output elements.
+  // Values >= size are ignored, as TensorFlow does.
+  const col = Array.from({ length: 80 }, (_, i) => (i * 7) % 6);
+  const w = Array.from({ length: 80 }, (_, i) => i / 8);
+  const xc = tf.tensor2d(col, [40, 2], 'int32');
+  const wc = tf.tensor2d(w, [40, 2]);
+  const want = (weighted: boolean) => {
+    const out = new Array<number>(40 * 5).fill(0);
+    col.forEach((v, i) => {
+      if (v < 5) out[Math.floor(i / 2) * 5 + v] += weighted ? w[i]! : 1;
+    });
+    return out;
+  };
+  const oneHot = tf.denseBincount(xc, tf.tensor1d([]) as unknown as tf.Tensor2D, 5, true);
+  const weighted = tf.denseBincount(xc, wc, 5, false);
+  assert.deepEqual(await read(oneHot), { dtype: 'float32', shape: [40, 5], values: want(false).map((c) => Math.min(c, 1)) });
+  assert.deepEqual(await read(weighted), { dtype: 'float32', shape: [40, 5], values: want(true) });
+  tf.dispose([x, x2, xc, wc, oneHot, weighted, ...Object.values(cases)]);
 });
 
 test('a host op waits for its GPU-computed input (an asynchronous read), and reads host values synchronously', needsWebGpu, async () => {
@@ -120,7 +155,15 @@ test('a host op waits for its GPU-computed input (an asynchronous read), and rea
   assert.ok(pending instanceof Promise, 'a device-only input makes the op wait');
   assert.equal(await pending, 9);
   assert.equal(onDeviceOnly(onGpu), false, 'the read leaves a host copy');
-  tf.dispose([onGpu, onHost]);
+  // A small tensor a GPU kernel uploaded (a constant that is also a StridedSlice's begin, say) stays readable
+  // synchronously, as tfjs-converter reads op parameters; a large one lives on the GPU only.
+  const small = tf.tensor1d([5], 'int32');
+  const large = tf.fill([4096], 2, 'int32');
+  const total = tf.add(tf.add(onGpu, small), large);
+  await total.data();
+  assert.deepEqual(Array.from(small.dataSync()), [5]);
+  assert.equal(onDeviceOnly(large), true);
+  tf.dispose([onGpu, onHost, small, large, total]);
 });
 
 test('device loss is noticed, and the next initialisation gets a fresh device', needsWebGpu, async () => {
