@@ -20,8 +20,11 @@ export function register(program: Command): void {
       const width = Math.max(...r.backends.map((b) => b.name.length));
       for (const b of r.backends) lines.push(`  ${b.name.padEnd(width)}  ${b.available ? 'available  ' : 'unavailable'}  ${b.detail}`);
       lines.push(`  --backend auto picks: ${r.auto}`, '', `WebGPU adapters: ${r.adapters.length === 0 ? 'none' : ''}`);
+      const { identicalAdaptersNote } = r.adapters.length > 0 ? await import('../core/engine/webgpu.js') : { identicalAdaptersNote: () => undefined };
       for (const a of r.adapters) {
-        lines.push(`  ${a.name} [${a.backend}${a.software ? ', software' : ''}]`);
+        lines.push(`  ${a.name} [${a.backend}${a.software ? ', software' : ''}]${a.count > 1 ? ` x${a.count}` : ''}`);
+        const identical = identicalAdaptersNote(a);
+        if (identical) lines.push(`    ${identical}`);
         lines.push(`    vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}, device ${a.device || '?'}`);
         if (a.description) lines.push(`    ${a.description}`);
         const l = a.limits;

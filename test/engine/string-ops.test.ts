@@ -10,6 +10,7 @@ import type { HostTensor } from '../../src/core/engine/types.js';
 import { re2Rewrite, re2ToRegExp, splitV2 } from '../../src/core/engine/string-ops.js';
 import { encodePlain } from '../../src/core/proto/schema.js';
 import type { MetaGraphDef, NodeDef, TensorProto } from '../../src/core/savedmodel/types.js';
+import { needsWebGpu } from '../helpers/webgpu.js';
 
 test('StringSplitV2 follows python str.split: whitespace runs vs. an explicit separator, maxsplit', () => {
   assert.deepEqual(splitV2('  a b\t\tc \n', '', -1), ['a', 'b', 'c']);
@@ -92,8 +93,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(path.join(dir, 'saved_model.pb'), encodePlain('tensorflow.SavedModel', { savedModelSchemaVersion: 1, metaGraphs: [textMeta()] }));
 const texts = (h: HostTensor | undefined) => (h!.data as Uint8Array[]).map((b) => Buffer.from(b).toString('utf8'));
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  test(`a TextVectorization-shaped graph runs on raw UTF-8 text (${backend})`, async () => {
+// On webgpu the row ids and row count come from GPU kernels (StridedSlice, Cast, AddV2): the host ops read them
+// asynchronously (host-read.ts).
+for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
+  test(`a TextVectorization-shaped graph runs on raw UTF-8 text (${backend})`, backend === 'webgpu' ? needsWebGpu : {}, async () => {
     const m = await loadModel(dir, { backend });
     try {
       const x: HostTensor = { dtype: 'DT_STRING', shape: [3, 1], data: ['Operating PROFIT rose!', 'ÉCOLE  été', ''].map(bytes) };
@@ -140,5 +143,52 @@ test("StringToHashBucketFast (StringLookup's extra OOV buckets) gives TensorFlow
     }
   } finally {
     rmSync(hashDir, { recursive: true, force: true });
+  }
+});
+
+test('RaggedTensorToTensor refuses row splits that do not partition the values (INVALID_ARGUMENT, not an abort)', async () => {
+  const raggedDir = mkdtempSync(path.join(tmpdir(), 'tfsvc-ragged-'));
+  try {
+    const meta: MetaGraphDef = {
+      metaInfoDef: { tags: ['serve'] },
+      graphDef: {
+        node: [
+          { name: 'values', op: 'Placeholder', attr: { dtype: t('DT_INT32') } },
+          { name: 'splits', op: 'Placeholder', attr: { dtype: t('DT_INT32') } },
+          ints('shape', [-1], 'DT_INT32', true),
+          ints('pad', [0], 'DT_INT32', true),
+          {
+            name: 'dense', op: 'RaggedTensorToTensor', input: ['shape', 'values', 'pad', 'splits'],
+            attr: { T: t('DT_INT32'), Tindex: t('DT_INT32'), Tshape: t('DT_INT32'), num_row_partition_tensors: { i: 1 }, row_partition_types: { list: { s: [bytes('ROW_SPLITS')] } } },
+          },
+        ],
+      },
+      signatureDef: {
+        serving_default: {
+          methodName: 'tensorflow/serving/predict',
+          inputs: {
+            values: { name: 'values:0', dtype: 'DT_INT32', tensorShape: { dim: [{ size: -1 }] } },
+            splits: { name: 'splits:0', dtype: 'DT_INT32', tensorShape: { dim: [{ size: -1 }] } },
+          },
+          outputs: { dense: { name: 'dense:0', dtype: 'DT_INT32', tensorShape: { dim: [{ size: -1 }, { size: -1 }] } } },
+        },
+      },
+    };
+    writeFileSync(path.join(raggedDir, 'saved_model.pb'), encodePlain('tensorflow.SavedModel', { savedModelSchemaVersion: 1, metaGraphs: [meta] }));
+    const m = await loadModel(raggedDir, { backend: 'wasm' });
+    try {
+      const run = (splits: number[]) =>
+        m.run('serving_default', { values: { dtype: 'DT_INT32', shape: [3], data: Int32Array.of(7, 8, 9) }, splits: { dtype: 'DT_INT32', shape: [splits.length], data: Int32Array.from(splits) } });
+      const ok = await run([0, 2, 3]);
+      assert.deepEqual([ok.dense!.shape, Array.from(ok.dense!.data as Int32Array)], [[2, 2], [7, 8, 9, 0]]);
+      // A split a billion long would have tfjs allocate the output from it (and abort the process).
+      for (const bad of [[0, 1000000000], [0, 2, 1], [1, 3], [0, 2]]) {
+        await assert.rejects(run(bad), (err: Error & { code?: string }) => err.code === 'INVALID_ARGUMENT' && /row_splits must start at 0, never decrease and end at 3/.test(err.message), String(bad));
+      }
+    } finally {
+      m.dispose();
+    }
+  } finally {
+    rmSync(raggedDir, { recursive: true, force: true });
   }
 });

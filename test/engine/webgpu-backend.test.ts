@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, initBackend } from '../../src/core/engine/backend.js';
-import { currentWebGpu, hardwareAdapters, initWebGpu, onDeviceLost } from '../../src/core/engine/webgpu.js';
+import { currentWebGpu, hardwareAdapters, identicalAdaptersNote, initWebGpu, listAdapters, onDeviceLost, parseAdapterList } from '../../src/core/engine/webgpu.js';
 import { cpuFallbackKernels, cpuFallbackOps } from '../../src/core/engine/webgpu-fallback.js';
 import { gpuBatching, planEngines, powersOfTwo } from '../../src/core/serving/gpu-plan.js';
 import { defaultBatching, parseBatchingParameters } from '../../src/core/serving/config.js';
@@ -33,6 +33,24 @@ test('CPU backends keep their plan: one engine per batch thread, one batch at a 
   const plan = await planEngines('wasm', b);
   assert.deepEqual(plan.pool, { size: 3, depth: 1 });
   assert.equal(plan.batching, b);
+});
+
+test('identical GPUs: Dawn lists each, selects by name only; tfsvc counts them and says how to serve each', async () => {
+  // Dawn's answer on lavapipe, as read here, and the same answer on a machine with two identical GPUs.
+  assert.deepEqual(parseAdapterList("no suitable backends found\nAvailable adapters:\n * backend: 'vulkan', name: 'llvmpipe (LLVM 15.0.6, 256 bits)'"), [
+    { backend: 'vulkan', name: 'llvmpipe (LLVM 15.0.6, 256 bits)' },
+  ]);
+  const two = parseAdapterList("no suitable backends found\nAvailable adapters:\n * backend: 'vulkan', name: 'NVIDIA H100 80GB HBM3'\n * backend: 'vulkan', name: 'NVIDIA H100 80GB HBM3'\n * backend: 'vulkan', name: 'llvmpipe (LLVM 15.0.6, 256 bits)'");
+  assert.deepEqual(two.map((a) => a.name), ['NVIDIA H100 80GB HBM3', 'NVIDIA H100 80GB HBM3', 'llvmpipe (LLVM 15.0.6, 256 bits)']);
+  const base = { backend: 'vulkan', vendor: 'nvidia', architecture: '', device: '', description: '', software: false, limits: {}, features: [] };
+  assert.equal(identicalAdaptersNote({ ...base, name: 'NVIDIA H100 80GB HBM3', count: 1 }), undefined);
+  assert.match(identicalAdaptersNote({ ...base, name: 'NVIDIA H100 80GB HBM3', count: 2 })!, /^2 identical adapters named NVIDIA H100 80GB HBM3: .*only the first; serve each GPU from its own tfsvc process/);
+});
+
+test('each adapter found is listed once, with how many Dawn sees under its name', needsWebGpu, async () => {
+  const adapters = await listAdapters();
+  assert.equal(new Set(adapters.map((a) => a.name)).size, adapters.length);
+  for (const a of adapters) assert.ok(Number.isInteger(a.count) && a.count >= 1, `${a.name}: ${a.count}`);
 });
 
 test('auto never picks a software adapter; webgpu asked for explicitly does', needsWebGpu, async (t) => {
@@ -84,6 +102,70 @@ test('a kernel WebGPU lacks runs on the CPU for that op only, and the ops are na
   tf.dispose([values, indices, doubled, hashed, onGpu]);
 });
 
+test('Bincount / DenseBincount on webgpu: int32 counts and binary output come out right (tfjs 4.22 kernels fixed)', needsWebGpu, async () => {
+  await initBackend('webgpu');
+  const read = async (t: tf.Tensor) => ({ dtype: t.dtype, shape: t.shape, values: Array.from(await t.data()) });
+  const x = tf.tensor1d([0, 1, 1, 3, 3, 3], 'int32');
+  const x2 = tf.tensor2d([[0, 1, 1], [2, 2, 4]], [2, 3], 'int32');
+  const cases = {
+    // Keras TextVectorization's row splits: int32 counts without weights (tfjs wrote float bits: 2 read as 1073741824).
+    counts: tf.bincount(x, tf.tensor1d([], 'int32'), 5),
+    intWeights: tf.bincount(x, tf.tensor1d([1, 2, 3, 4, 5, 6], 'int32'), 5),
+    floatWeights: tf.bincount(x, tf.tensor1d([0.5, 1, 2, 3, 4, 5]), 5),
+    // Keras CategoryEncoding multi_hot: binary output (tfjs's shader did not compile), weights ignored as in TensorFlow.
+    binary: tf.denseBincount(x, tf.tensor1d([0.5, 1, 2, 3, 4, 5]), 5, true),
+    binaryRows: tf.denseBincount(x2, tf.tensor1d([], 'int32') as unknown as tf.Tensor2D, 5, true),
+  };
+  assert.deepEqual(await read(cases.counts), { dtype: 'int32', shape: [5], values: [1, 2, 0, 3, 0] });
+  assert.deepEqual(await read(cases.intWeights), { dtype: 'int32', shape: [5], values: [1, 5, 0, 15, 0] });
+  assert.deepEqual(await read(cases.floatWeights), { dtype: 'float32', shape: [5], values: [0.5, 3, 0, 12, 0] });
+  assert.deepEqual(await read(cases.binary), { dtype: 'float32', shape: [5], values: [1, 1, 0, 1, 0] });
+  assert.deepEqual(await read(cases.binaryRows), { dtype: 'int32', shape: [2, 5], values: [1, 1, 0, 0, 0, 0, 0, 1, 0, 1] });
+  // A [40, 2] column pair (Keras one-hot of a [batch, 1] input, batched): tfjs lost counts past 64 output elements.
+  // Values >= size are ignored, as TensorFlow does.
+  const col = Array.from({ length: 80 }, (_, i) => (i * 7) % 6);
+  const w = Array.from({ length: 80 }, (_, i) => i / 8);
+  const xc = tf.tensor2d(col, [40, 2], 'int32');
+  const wc = tf.tensor2d(w, [40, 2]);
+  const want = (weighted: boolean) => {
+    const out = new Array<number>(40 * 5).fill(0);
+    col.forEach((v, i) => {
+      if (v < 5) out[Math.floor(i / 2) * 5 + v] += weighted ? w[i]! : 1;
+    });
+    return out;
+  };
+  const oneHot = tf.denseBincount(xc, tf.tensor1d([]) as unknown as tf.Tensor2D, 5, true);
+  const weighted = tf.denseBincount(xc, wc, 5, false);
+  assert.deepEqual(await read(oneHot), { dtype: 'float32', shape: [40, 5], values: want(false).map((c) => Math.min(c, 1)) });
+  assert.deepEqual(await read(weighted), { dtype: 'float32', shape: [40, 5], values: want(true) });
+  tf.dispose([x, x2, xc, wc, oneHot, weighted, ...Object.values(cases)]);
+});
+
+test('a host op waits for its GPU-computed input (an asynchronous read), and reads host values synchronously', needsWebGpu, async () => {
+  await initBackend('webgpu');
+  const { onDeviceOnly, withHostInputs } = await import('../../src/core/engine/host-read.js');
+  // Large enough that tfjs does not forward the add to the CPU.
+  const onGpu = tf.add(tf.fill([4096], 1, 'int32'), 1);
+  const onHost = tf.tensor1d([7, 8], 'int32');
+  assert.equal(onDeviceOnly(onGpu), true);
+  assert.equal(onDeviceOnly(onHost), false);
+  const sum = (n: { inputs: tf.Tensor[] }) => n.inputs.reduce((a, t) => a + (t.dataSync() as Int32Array)[0]!, 0);
+  assert.equal(withHostInputs({ inputs: [onHost] }, sum), 7, 'host values: synchronous, as on wasm');
+  const pending = withHostInputs({ inputs: [onGpu, onHost] }, sum);
+  assert.ok(pending instanceof Promise, 'a device-only input makes the op wait');
+  assert.equal(await pending, 9);
+  assert.equal(onDeviceOnly(onGpu), false, 'the read leaves a host copy');
+  // A small tensor a GPU kernel uploaded (a constant that is also a StridedSlice's begin, say) stays readable
+  // synchronously, as tfjs-converter reads op parameters; a large one lives on the GPU only.
+  const small = tf.tensor1d([5], 'int32');
+  const large = tf.fill([4096], 2, 'int32');
+  const total = tf.add(tf.add(onGpu, small), large);
+  await total.data();
+  assert.deepEqual(Array.from(small.dataSync()), [5]);
+  assert.equal(onDeviceOnly(large), true);
+  tf.dispose([onGpu, onHost, small, large, total]);
+});
+
 test('device loss is noticed, and the next initialisation gets a fresh device', needsWebGpu, async () => {
   await initWebGpu();
   const before = currentWebGpu()!.device;
@@ -102,14 +184,22 @@ test('device loss is noticed, and the next initialisation gets a fresh device', 
 test('a graph\'s CPU-fallback ops are named once at load time', needsWebGpu, async (t) => {
   await initBackend('webgpu');
   const { noteCpuFallbackOps } = await import('../../src/core/engine/webgpu-fallback.js');
-  const topology = { node: [{ op: 'Placeholder' }, { op: 'StringSplit' }, { op: 'Conv2D' }], library: { function: [{ nodeDef: [{ op: 'Unique' }, { op: 'StringSplit' }] }] } };
+  const topology = {
+    node: [{ op: 'Placeholder' }, { op: 'StringSplit' }, { op: 'Conv2D' }, { op: 'StringLower' }, { op: 'Equal' }, { op: 'StaticRegexReplace' }],
+    library: { function: [{ nodeDef: [{ op: 'Unique' }, { op: 'StringSplit' }, { op: 'TfsvcTableFind' }] }] },
+  };
   const written: string[] = [];
   t.mock.method(process.stderr, 'write', (chunk: string) => (written.push(String(chunk)), true));
   try {
-    assert.deepEqual(noteCpuFallbackOps('/m/1', 'serving_default', topology), ['StringSplit', 'Unique']);
+    assert.deepEqual(noteCpuFallbackOps('/m/1', 'serving_default', topology), ['StaticRegexReplace', 'StringLower', 'StringSplit', 'TfsvcTableFind', 'Unique']);
     noteCpuFallbackOps('/m/1', 'serving_default', topology);
   } finally {
     t.mock.restoreAll();
   }
-  assert.deepEqual(written, ['tfsvc: /m/1, signature serving_default: ops without a WebGPU kernel run on the CPU: StringSplit (2 nodes), Unique (1 node)\n']);
+  // StaticRegexReplace has a CPU kernel in tfjs, but tfsvc's own op replaces it (a host op, not a kernel fallback);
+  // Equal runs on the GPU for numbers.
+  assert.deepEqual(written, [
+    'tfsvc: /m/1, signature serving_default: ops without a WebGPU kernel run on the CPU: StringSplit (2 nodes), Unique (1 node); ' +
+      'tfsvc host ops run on the CPU: StaticRegexReplace (1 node), StringLower (1 node), TfsvcTableFind (1 node)\n',
+  ]);
 });

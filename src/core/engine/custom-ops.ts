@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerOp } from '@tensorflow/tfjs-converter';
 import { decodeExample, type FeatureValues } from './example.js';
+import { withHostInputs } from './host-read.js';
 import { stringBytes, type GraphNode } from './node-attrs.js';
 import { STRING_OPS } from './string-ops.js';
 import { tableFind } from './table-ops.js';
@@ -18,13 +19,24 @@ export { stringBytes } from './node-attrs.js';
 /** A malformed or incomplete tf.Example in a request (the run maps it to INVALID_ARGUMENT). */
 export class ExampleParseError extends Error {}
 
+/**
+ * Ops that read their inputs' values on the host (every op registered here but Equal / NotEqual, which read only
+ * string inputs, always host values, and hand numbers to tfjs). On webgpu a graph holding one runs with executeAsync,
+ * so these ops can first read device-only inputs asynchronously (host-read.ts).
+ */
+export const HOST_READ_OPS: ReadonlySet<string> = new Set([
+  'ParseExample', 'ParseExampleV2', 'TfsvcTableFind', ...Object.keys(STRING_OPS).filter((op) => op !== 'Equal' && op !== 'NotEqual'),
+]);
+
+type Executor = (node: GraphNode) => tf.Tensor | tf.Tensor[];
+
 /** Registers tfsvc's custom ops with this thread's tfjs-converter (idempotent). */
 export function registerCustomOps(): void {
   if (registered) return;
-  registerOp('ParseExampleV2', (node) => parseExampleV2(node as GraphNode));
-  registerOp('ParseExample', (node) => parseExampleV1(node as GraphNode));
-  registerOp('TfsvcTableFind', (node) => tableFind(node as GraphNode));
-  for (const [op, run] of Object.entries(STRING_OPS)) registerOp(op, (node) => run(node as GraphNode));
+  const ops: Record<string, Executor> = { ParseExampleV2: parseExampleV2, ParseExample: parseExampleV1, TfsvcTableFind: tableFind, ...STRING_OPS };
+  for (const [op, run] of Object.entries(ops)) {
+    registerOp(op, HOST_READ_OPS.has(op) ? (node) => withHostInputs(node as GraphNode, run) : (node) => run(node as GraphNode));
+  }
   registered = true;
 }
 

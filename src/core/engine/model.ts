@@ -13,7 +13,8 @@ import { describeUnsupported, unsupportedAdvice } from '../graph/support.js';
 import { signatureInfo } from '../savedmodel/signatures.js';
 import type { SignatureDef } from '../savedmodel/types.js';
 import { initBackend } from './backend.js';
-import { ExampleParseError, registerCustomOps } from './custom-ops.js';
+import { ExampleParseError, HOST_READ_OPS, registerCustomOps } from './custom-ops.js';
+import { quietExecuteAsyncAdvice } from './host-read.js';
 import { fromTfjs, toTfjs } from './host-tensor.js';
 import { WeightSharing, weightKeys } from './shared-weights.js';
 import { AsyncRunCleanup } from './async-cleanup.js';
@@ -124,6 +125,10 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
       sharing.adopt(model, keys);
       traceNodes(model);
       const weightIds = new Set(Object.values(model.weights).flatMap((ts) => ts.map((w) => w.id)));
+      // On webgpu, ops that read values on the host may have to wait for a GPU read (host-read.ts): only
+      // executeAsync accepts that. Elsewhere the graph tries the faster synchronous execute first.
+      const hostReads = backend === 'webgpu' && graphUses(artifacts.modelTopology, HOST_READ_OPS);
+      if (hostReads) quietExecuteAsyncAdvice();
       const info = fedSignatureInfo(key, src.meta.signatureDef![key]!, summary);
       prepared.set(key, {
         info,
@@ -131,7 +136,7 @@ export async function loadModel(dir: string, opts: EngineLoadOptions = {}): Prom
         model,
         inputs: Object.entries(info.inputs).map(([alias, spec]) => ({ alias, spec, node: summary.inputs[alias]!.node })),
         outputAliases: Object.keys(info.outputs),
-        async: false,
+        async: hostReads,
         asyncCleanup: new AsyncRunCleanup(model),
         weightIds,
         loops,
@@ -208,10 +213,10 @@ class TfjsModel implements EngineModel {
       resetLastNode(sig.async);
       if (plan?.asString.length) {
         const idTensors = await this.execute(sig, feeds, plan.asString.map((n) => n.input![0]!));
-        plan.asString.forEach((n, i) => {
+        for (const [i, n] of plan.asString.entries()) {
           const ids = idTensors[i]!;
-          feeds[n.name] = tf.tensor(asStringValues(plan, n, ids.dataSync() as Int32Array), [...ids.shape], 'string');
-        });
+          feeds[n.name] = tf.tensor(asStringValues(plan, n, (await ids.data()) as Int32Array), [...ids.shape], 'string');
+        }
         for (const t of idTensors) if (!sig.weightIds.has(t.id)) t.dispose();
       }
       results = await this.execute(sig, feeds, aliases.map((a) => graph.outputs[a]!.tensor));
@@ -258,6 +263,13 @@ class TfjsModel implements EngineModel {
     for (const p of this.prepared.values()) disposeSignature(p);
     this.prepared.clear();
   }
+}
+
+/** Whether a tfjs graph (modelTopology: GraphDef JSON with its function library) has a node running one of `ops`. */
+function graphUses(topology: unknown, ops: ReadonlySet<string>): boolean {
+  const t = topology as { node?: { op?: string }[]; library?: { function?: { nodeDef?: { op?: string }[] }[] } } | undefined;
+  const has = (nodes: { op?: string }[] | undefined) => (nodes ?? []).some((n) => ops.has(n.op ?? ''));
+  return has(t?.node) || (t?.library?.function ?? []).some((f) => has(f.nodeDef));
 }
 
 function disposeSignature(p: PreparedSignature): void {

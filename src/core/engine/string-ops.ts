@@ -199,11 +199,36 @@ function raggedTensorToTensor(node: GraphNode): tf.Tensor {
   // A scalar shape (Keras passes -1 when no output_sequence_length is set) means every dimension is free.
   const rank = types.filter((p) => p !== 'FIRST_DIM_SIZE').length + values!.rank;
   const dims = shape!.rank === 0 ? new Int32Array(rank).fill(-1) : (shape!.dataSync() as Int32Array);
+  const parts = partitions.map((p) => p.dataSync() as Int32Array);
+  checkPartitions(parts, types, values!.shape[0] ?? 0);
   const [outShape, out] = shared.raggedTensorToTensorImpl(
     dims, [dims.length], data(values!) as never, values!.shape, values!.dtype, data(defaultValue!) as never,
-    defaultValue!.shape, partitions.map((p) => p.dataSync() as Int32Array), partitions.map((p) => p.shape), types,
+    defaultValue!.shape, parts, partitions.map((p) => p.shape), types,
   );
   return tf.tensor(out as never, outShape, values!.dtype);
+}
+
+/**
+ * TensorFlow's checks on row partitions, before tfjs's implementation sizes its output from them: splits that do
+ * not start at 0, decrease, or end beyond the values would make it allocate from garbage (a multi-gigabyte array
+ * aborts the whole process), where TensorFlow answers INVALID_ARGUMENT.
+ */
+function checkPartitions(parts: Int32Array[], types: string[], nvals: number): void {
+  const ordered = types.filter((t) => t !== 'FIRST_DIM_SIZE');
+  if (ordered.length !== parts.length - (types[0] === 'FIRST_DIM_SIZE' ? 1 : 0)) return;
+  const offset = types[0] === 'FIRST_DIM_SIZE' ? 1 : 0;
+  ordered.forEach((type, i) => {
+    const p = parts[i + offset]!;
+    // Entries at the next level: the next partition's rows, or the values for the innermost one.
+    const next = i + 1 < ordered.length ? (ordered[i + 1] === 'ROW_SPLITS' ? parts[i + offset + 1]!.length - 1 : parts[i + offset + 1]!.length) : nvals;
+    if (type === 'ROW_SPLITS') {
+      const bad = p.length === 0 || p[0] !== 0 || p[p.length - 1] !== next || p.some((v, j) => j > 0 && v < p[j - 1]!);
+      if (bad) throw new StringOpError(`RaggedTensorToTensor: row_splits must start at 0, never decrease and end at ${next}, got [${Array.from(p.slice(0, 8)).join(', ')}${p.length > 8 ? ', ...' : ''}]`);
+    } else if (type === 'VALUE_ROWIDS') {
+      const bad = p.length !== next || p.some((v, j) => v < 0 || (j > 0 && v < p[j - 1]!));
+      if (bad) throw new StringOpError(`RaggedTensorToTensor: value_rowids must be ${next} non-negative, non-decreasing row ids`);
+    }
+  });
 }
 
 /**

@@ -5,11 +5,13 @@
 // the graph stays on the GPU.
 //
 // Contract: a fallback op needs its inputs in host memory. String tensors always are, and so are feeds, constants
-// that no GPU kernel has used yet, and results of other fallback ops, which is where these ops sit in practice (text
-// preprocessing at the front of a graph). Node has no synchronous read of GPU memory (tfjs's browser path goes through
-// an OffscreenCanvas), so an input that a GPU kernel computed cannot be read mid-graph: that run fails with an error
-// naming the op, rather than computing something else.
+// that no GPU kernel has used yet, results of other fallback ops and of tfsvc's host ops, and small results tfjs itself
+// computes on the CPU. A tfjs kernel runs synchronously and Node has no synchronous read of GPU memory (tfjs's browser
+// path goes through an OffscreenCanvas), so an input that a GPU kernel computed cannot be read here: that run fails
+// with an error naming the op, rather than computing something else. (tfsvc's own host ops do not have this limit:
+// they run as converter ops that can wait for an asynchronous read; see host-read.ts.)
 import * as tf from '@tensorflow/tfjs-core';
+import { HOST_READ_OPS } from './custom-ops.js';
 
 let installed: string[] | undefined;
 
@@ -91,22 +93,30 @@ const noted = new Set<string>();
 
 /**
  * Names, once per model and signature in this thread (on stderr, at load time), the ops of a graph that will run on
- * the CPU under webgpu. `topology` is the tfjs artifacts' modelTopology (GraphDef JSON, with its function library).
+ * the CPU under webgpu: tfjs kernels WebGPU lacks (run by the fallback above) and tfsvc's host ops (string ops, table
+ * lookups, ParseExample: custom-ops.ts, which replace tfjs's own mapping of an op where both exist). `topology` is the
+ * tfjs artifacts' modelTopology (GraphDef JSON, with its function library). Returns the ops named, sorted.
  */
 export function noteCpuFallbackOps(model: string, signature: string, topology: unknown): string[] {
   const t = topology as { node?: { op?: string }[]; library?: { function?: { nodeDef?: { op?: string }[] }[] } };
-  const counts = new Map<string, number>();
+  const kernels = new Map<string, number>();
+  const host = new Map<string, number>();
   const count = (op: string | undefined): void => {
-    if (op && cpuFallbackKernels().includes(op)) counts.set(op, (counts.get(op) ?? 0) + 1);
+    if (!op) return;
+    const into = HOST_READ_OPS.has(op) ? host : cpuFallbackKernels().includes(op) ? kernels : undefined;
+    into?.set(op, (into.get(op) ?? 0) + 1);
   };
   for (const n of t.node ?? []) count(n.op);
   for (const f of t.library?.function ?? []) for (const n of f.nodeDef ?? []) count(n.op);
-  const ops = [...counts.keys()].sort();
   const key = `${model}\u0000${signature}`;
-  if (ops.length > 0 && !noted.has(key)) {
+  const list = (m: Map<string, number>) => [...m.keys()].sort().map((op) => `${op} (${m.get(op)} node${m.get(op) === 1 ? '' : 's'})`).join(', ');
+  const parts = [
+    ...(kernels.size > 0 ? [`ops without a WebGPU kernel run on the CPU: ${list(kernels)}`] : []),
+    ...(host.size > 0 ? [`tfsvc host ops run on the CPU: ${list(host)}`] : []),
+  ];
+  if (parts.length > 0 && !noted.has(key)) {
     noted.add(key);
-    const list = ops.map((op) => `${op} (${counts.get(op)} node${counts.get(op) === 1 ? '' : 's'})`).join(', ');
-    process.stderr.write(`tfsvc: ${model}, signature ${signature}: ops without a WebGPU kernel run on the CPU: ${list}\n`);
+    process.stderr.write(`tfsvc: ${model}, signature ${signature}: ${parts.join('; ')}\n`);
   }
-  return ops;
+  return [...kernels.keys(), ...host.keys()].sort();
 }

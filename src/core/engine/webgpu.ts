@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { setWebGpuAdapterName } from './backend.js';
 import { reportGpuMemory } from './gpu-memory.js';
 import { installCpuFallbacks } from './webgpu-fallback.js';
+import { installWebGpuKernelFixes } from './webgpu-kernel-fixes.js';
 
 /** What doctor prints and metrics label an adapter with. */
 export interface AdapterReport {
@@ -25,6 +26,12 @@ export interface AdapterReport {
   description: string;
   /** A CPU implementation of WebGPU (llvmpipe, lavapipe, SwiftShader): used only when asked for explicitly. */
   software: boolean;
+  /**
+   * How many physical adapters Dawn lists under this name (2 on a machine with two identical GPUs). Dawn's node
+   * binding selects an adapter by name only (`adapter=NAME`, first match; requestAdapter has no index or device id),
+   * so one process can use only the first of identical adapters: docs/engine.md says how to serve each GPU.
+   */
+  count: number;
   limits: Record<string, number>;
   features: string[];
 }
@@ -105,21 +112,25 @@ function isSoftware(name: string, info: Record<string, unknown>): boolean {
 }
 
 /**
- * Dawn has no call that lists adapters, but asked for an adapter name that does not exist it answers with the list
- * (`Available adapters:\n * backend: 'vulkan', name: '...'`). Parsed here; empty when there is none.
+ * The adapters in Dawn's answer to a request for an adapter that does not exist (`no adapter with name '...' found.
+ * Available adapters:\n * backend: 'vulkan', name: 'NVIDIA H100 80GB HBM3'\n * backend: 'vulkan', name: ...`): one
+ * entry per physical adapter, identical GPUs repeated.
  */
+export function parseAdapterList(message: string): { backend: string; name: string }[] {
+  return [...message.matchAll(/backend: '([^']*)', name: '([^']*)'/g)].map((m) => ({ backend: m[1]!, name: m[2]! }));
+}
+
+/** Dawn has no call that lists adapters, but asked for one that does not exist it answers with the list. */
 async function adapterNames(dawn: DawnModule): Promise<{ backend: string; name: string }[]> {
   try {
     await instance(dawn, 'adapter=\u0001tfsvc-list-adapters').requestAdapter();
     return [];
   } catch (err) {
-    const out: { backend: string; name: string }[] = [];
-    for (const m of String((err as Error).message).matchAll(/backend: '([^']*)', name: '([^']*)'/g)) out.push({ backend: m[1]!, name: m[2]! });
-    return out;
+    return parseAdapterList(String((err as Error).message));
   }
 }
 
-function report(name: string, backend: string, adapter: AdapterLike): AdapterReport {
+function report(name: string, backend: string, count: number, adapter: AdapterLike): AdapterReport {
   const info = adapter.info;
   const limits: Record<string, number> = {};
   for (const k of KEY_LIMITS) limits[k] = Number(adapter.limits[k]);
@@ -131,27 +142,38 @@ function report(name: string, backend: string, adapter: AdapterLike): AdapterRep
     device: String(info.device ?? ''),
     description: String(info.description ?? ''),
     software: isSoftware(name, info),
+    count,
     limits,
     features: [...adapter.features].sort(),
   };
 }
 
+/** What doctor and serving say when an adapter stands for several identical GPUs (undefined for a single one). */
+export function identicalAdaptersNote(a: AdapterReport): string | undefined {
+  if (a.count <= 1) return undefined;
+  return `${a.count} identical adapters named ${a.name}: Dawn selects adapters by name, so this process uses only the first; serve each GPU from its own tfsvc process (docs/engine.md, "Several identical GPUs")`;
+}
+
 let adaptersPromise: Promise<AdapterReport[]> | undefined;
 
 /**
- * Every WebGPU adapter Dawn finds, hardware first. Identical GPUs share one name and Dawn's node binding selects
- * adapters by name, so several identical GPUs show (and serve) as one. UsageError when Dawn is not installed.
+ * Every WebGPU adapter Dawn finds, hardware first, one entry per name. Identical GPUs share one name and Dawn's node
+ * binding selects adapters by name only, so they show as one entry whose `count` says how many there are, and a
+ * process serves on the first of them. UsageError when Dawn is not installed.
  */
 export function listAdapters(): Promise<AdapterReport[]> {
   adaptersPromise ??= (async () => {
     const dawn = await loadDawn();
-    const seen = new Set<string>();
-    const out: AdapterReport[] = [];
+    const counts = new Map<string, { backend: string; count: number }>();
     for (const { name, backend } of await adapterNames(dawn)) {
-      if (seen.has(name)) continue;
-      seen.add(name);
+      const c = counts.get(name);
+      if (c) c.count++;
+      else counts.set(name, { backend, count: 1 });
+    }
+    const out: AdapterReport[] = [];
+    for (const [name, { backend, count }] of counts) {
       const adapter = await instance(dawn, `adapter=${name}`).requestAdapter().catch(() => null);
-      if (adapter) out.push(report(name, backend, adapter));
+      if (adapter) out.push(report(name, backend, count, adapter));
     }
     return out.sort((a, b) => Number(a.software) - Number(b.software));
   })();
@@ -168,6 +190,35 @@ export async function hardwareAdapters(): Promise<AdapterReport[]> {
   } catch {
     return [];
   }
+}
+
+/** Tensors up to this many elements keep their host values when uploaded (see keepSmallHostCopies). */
+const HOST_COPY_MAX_ELEMENTS = 1024;
+
+interface UploadingBackend {
+  uploadToGPU(dataId: object): void;
+  tensorMap: { get(dataId: object): { values?: unknown; shape: number[] } | undefined };
+}
+
+/**
+ * tfjs's WebGPU backend drops a tensor's host values once it uploads them ("don't store the values on cpu"). But
+ * tfjs-converter reads an op's parameters from tensors synchronously (a StridedSlice's begin/end/strides, a
+ * Reshape's shape, axes, sizes), and the same small constant is often also the input of a GPU kernel (Keras text
+ * vectorization slices with the constants it concatenates): once a kernel has uploaded it, the next synchronous read
+ * has nothing to read in Node ("OffscreenCanvas is not defined"). Small tensors therefore keep their host copy next
+ * to the GPU one (tensor data is immutable in tfjs, so the two never disagree); large ones (weights, activations)
+ * still live on the GPU only.
+ */
+function keepSmallHostCopies<B extends tf.KernelBackend>(backend: B): B {
+  const b = backend as unknown as UploadingBackend;
+  const upload = b.uploadToGPU.bind(b);
+  b.uploadToGPU = (dataId) => {
+    const data = b.tensorMap.get(dataId);
+    const values = data && data.values != null && tf.util.sizeFromShape(data.shape) <= HOST_COPY_MAX_ELEMENTS ? data.values : undefined;
+    upload(dataId);
+    if (values !== undefined && data!.values == null) data!.values = values;
+  };
+  return backend;
 }
 
 /** The adapter this thread's engine was asked for: the pool gives each GPU worker its own (workerData.gpuAdapter). */
@@ -233,7 +284,7 @@ export async function initWebGpu(): Promise<void> {
   const requiredFeatures = ['timestamp-query'].filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-  tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
+  tf.registerBackend('webgpu', () => keepSmallHostCopies(new WebGPUBackend(device, adapter.info)), 3);
   if (!(await tf.setBackend('webgpu'))) throw new UsageError(`backend "webgpu" failed to initialise on ${chosen.name}`);
   current = { adapter: chosen, device };
   setWebGpuAdapterName(chosen.name);
@@ -249,6 +300,7 @@ export async function initWebGpu(): Promise<void> {
       process.exit(70);
     }
   });
+  installWebGpuKernelFixes();
   await installCpuFallbacks();
   // An inference worker tells the serving thread how much device memory its engine holds (metrics).
   if (!isMainThread) reportGpuMemory(chosen.name, threadId);

@@ -97,6 +97,8 @@ export async function foldConstants(g: WorkGraph, keep: Set<string>): Promise<nu
   // Each boundary tensor becomes a Const: named like its node when it is output 0 of a node nobody must keep (so the
   // node itself turns into the constant), else `<node>/folded_<k>` with readers redirected to it.
   const alias = new Map<string, string>();
+  // Read asynchronously: on webgpu the folded values are in GPU memory, which Node can only read that way.
+  const data = await Promise.all(results.map(readTensor));
   refs.forEach((ref, i) => {
     const t = results[i]!;
     const [node, index] = splitRef(ref);
@@ -106,7 +108,7 @@ export async function foldConstants(g: WorkGraph, keep: Set<string>): Promise<nu
       while (g.nodes.has(name)) name += '_';
       alias.set(ref, `${name}:0`);
     }
-    const value: HostTensor = { dtype: TF_DTYPE[t.dtype] ?? 'DT_FLOAT', shape: [...t.shape], data: readTensor(t) };
+    const value: HostTensor = { dtype: TF_DTYPE[t.dtype] ?? 'DT_FLOAT', shape: [...t.shape], data: data[i]! };
     t.dispose();
     g.nodes.set(name, { name, op: 'Const', input: [], attr: { dtype: { type: value.dtype } } });
     g.values.set(name, value);
@@ -123,10 +125,10 @@ export async function foldConstants(g: WorkGraph, keep: Set<string>): Promise<nu
   return foldable.size;
 }
 
-/** A tensor's values in HostTensor layout for its tfjs dtype (strings as bytes). */
-export function readTensor(t: tf.Tensor): HostTensor['data'] {
+/** A tensor's values in HostTensor layout for its tfjs dtype (strings as bytes), read as every backend allows. */
+async function readTensor(t: tf.Tensor): Promise<HostTensor['data']> {
   if (t.dtype === 'string') return tf.engine().readSync(t.dataId) as unknown as Uint8Array[];
-  const d = t.dataSync();
+  const d = await t.data();
   if (t.dtype === 'bool') return Uint8Array.from(d as ArrayLike<number>);
   return d.slice() as Float32Array | Int32Array;
 }

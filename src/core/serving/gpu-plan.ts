@@ -70,10 +70,11 @@ export async function planEngines(backend: BackendName, batching: BatchingConfig
   if (adapters.length === 0) return cpuPlan;
   const names = adapters.map((a) => a.name);
   const ignored = batching.explicit?.includes('numBatchThreads') ? ` (num_batch_threads ${batching.numBatchThreads} ignored: one engine per adapter)` : '';
+  const identical = adapters.map(webgpu.identicalAdaptersNote).filter(Boolean).map((n) => `; ${n}`).join('');
   return {
     backend: 'webgpu',
     batching: gpuBatching(batching, names.length),
     pool: { size: names.length, depth: 2, gpuAdapters: names },
-    note: `webgpu: one engine per adapter: ${names.join(', ')}${adapters.some((a) => a.software) ? ' (software adapter: runs on the CPU)' : ''}${ignored}`,
+    note: `webgpu: one engine per adapter: ${names.join(', ')}${adapters.some((a) => a.software) ? ' (software adapter: runs on the CPU)' : ''}${ignored}${identical}`,
   };
 }
