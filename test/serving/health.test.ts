@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { GRPC_IMPLS } from '../../src/core/serving/grpc/server.js';
 import { service as healthService } from 'grpc-health-check';
 import { startServing } from '../../src/core/serving/server.js';
 import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
@@ -23,7 +24,7 @@ function healthClient(port: number): HealthClient {
 const check = (c: HealthClient, service: string) =>
   new Promise<{ status?: string; code?: number }>((resolve) => c.check({ service }, (err, res) => resolve(err ? { code: err.code } : { status: res!.status })));
 
-test('healthz, readyz and the gRPC health service follow model availability and shutdown', async (t) => {
+for (const impl of GRPC_IMPLS) test(`healthz, readyz and the gRPC health service follow model availability and shutdown (${impl})`, async (t) => {
   const base = tmpBase();
   const runLog = path.join(base, 'runs.log');
   const holdFile = path.join(base, 'hold');
@@ -36,6 +37,7 @@ test('healthz, readyz and the gRPC health service follow model availability and 
     ],
     restPort: 0,
     grpcPort: 0,
+    grpcImpl: impl,
     host: '127.0.0.1',
     pollSeconds: 0,
     warmup: false,
