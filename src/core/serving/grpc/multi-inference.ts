@@ -14,6 +14,7 @@ import {
   regressionResult,
 } from '../../wire/example-json.js';
 import type { ServableHandle } from '../types.js';
+import type { CancelSignal } from '../cancel.js';
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -68,7 +69,7 @@ export function planTasks(request: Plain, h: Pick<ServableHandle, 'signatures'>)
 }
 
 /** Runs a MultiInferenceRequest on `h`; the response's results are in task order. */
-export async function runMultiInference(h: ServableHandle, request: Plain, signal: AbortSignal): Promise<Plain> {
+export async function runMultiInference(h: ServableHandle, request: Plain, signal: CancelSignal): Promise<Plain> {
   const tasks = planTasks(request, h);
   const examples = examplesFromInput(request.input); // "Input is empty." when there are none
   const n = examples.length;
