@@ -30,7 +30,6 @@ export class H2ServerCall<Req = unknown, Res = unknown> extends EventEmitter {
   private extraHeaders: http2.OutgoingHttpHeaders | undefined;
   private trailers: http2.OutgoingHttpHeaders = OK_TRAILERS;
   private md: grpc.Metadata | undefined;
-  private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly stream: http2.ServerHttp2Stream,
@@ -38,15 +37,17 @@ export class H2ServerCall<Req = unknown, Res = unknown> extends EventEmitter {
     private readonly path: string,
     private readonly serialize: (value: Res) => Buffer,
     /** Absolute deadline (Date.now() ms), or Infinity. */
-    private readonly deadline: number,
+    readonly deadline: number,
+    private readonly deadlines: DeadlineSweep,
   ) {
     super();
-    if (Number.isFinite(deadline)) {
-      this.deadlineTimer = setTimeout(() => {
-        this.sendStatus(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded');
-        this.cancel();
-      }, Math.max(0, deadline - Date.now()));
-    }
+    if (Number.isFinite(deadline)) deadlines.add(this);
+  }
+
+  /** The deadline passed (DeadlineSweep): DEADLINE_EXCEEDED, and the call's work is told it is cancelled. */
+  expire(): void {
+    this.sendStatus(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+    this.cancel();
   }
 
   /** The request metadata, built on first use (most calls never look at it when no gate is configured). */
@@ -144,8 +145,7 @@ export class H2ServerCall<Req = unknown, Res = unknown> extends EventEmitter {
   }
 
   private clearDeadline(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+    if (Number.isFinite(this.deadline)) this.deadlines.delete(this);
   }
 
   /** The stream closed: a call whose status was never sent was cancelled (client reset, connection lost). */
@@ -160,5 +160,42 @@ export class H2ServerCall<Req = unknown, Res = unknown> extends EventEmitter {
     if (this.cancelled) return;
     this.cancelled = true;
     this.emit('cancelled', 'cancelled');
+  }
+}
+
+/**
+ * The deadlines of a server's calls, checked by one timer every `everyMs` while any call has one (a timer per call was
+ * measurable churn: bench clients send grpc-timeout on every call). A call expires at most `everyMs` late.
+ */
+interface Expiring {
+  readonly deadline: number;
+  expire(): void;
+}
+
+export class DeadlineSweep {
+  private readonly calls = new Set<Expiring>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly everyMs = 5) {}
+
+  add(call: Expiring): void {
+    this.calls.add(call);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.sweep(), this.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  delete(call: Expiring): void {
+    this.calls.delete(call);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of this.calls) if (c.deadline <= now) c.expire(); // expire() deletes c (clearDeadline)
+    if (this.calls.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 }

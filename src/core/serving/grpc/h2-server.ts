@@ -15,7 +15,7 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { tlsServerOptions, type TlsSource } from '../tls.js';
-import { H2ServerCall } from './h2-call.js';
+import { DeadlineSweep, H2ServerCall } from './h2-call.js';
 import { decompress, encodeGrpcMessage, MessageReader, MessageTooLarge, parseGrpcTimeout, type DecompressError } from './h2-framing.js';
 
 interface Method {
@@ -56,6 +56,7 @@ export class H2GrpcServer {
   private readonly methods = new Map<string, Method>();
   private readonly sessions = new Set<Session>();
   private server: http2.Http2Server | http2.Http2SecureServer | undefined;
+  private readonly deadlines = new DeadlineSweep();
   /** Connections turned away because the cap was reached. */
   rejected = 0;
 
@@ -150,7 +151,7 @@ export class H2GrpcServer {
       }
       deadline = Date.now() + ms;
     }
-    const call = new H2ServerCall(stream, headers, path, method.definition.responseSerialize as (v: unknown) => Buffer, deadline);
+    const call = new H2ServerCall(stream, headers, path, method.definition.responseSerialize as (v: unknown) => Buffer, deadline, this.deadlines);
     const reader = new MessageReader(this.options.maxReceiveMessageBytes);
     const kind = method.streaming ? 'server streaming' : 'unary';
     let failed = false;
