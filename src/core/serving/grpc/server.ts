@@ -1,7 +1,9 @@
 // TF Serving's gRPC API: tensorflow.serving.PredictionService (Predict, Classify, Regress, MultiInference in
 // multi-inference.ts, GetModelMetadata) and tensorflow.serving.ModelService (GetModelStatus, HandleReloadConfigRequest
-// in reload-config.ts), on @grpc/grpc-js with messages (de)serialised by protobufjs from proto/tensorflow_serving.proto.
-// Existing TF Serving clients (tensorflow-serving-api stubs, any generated client) work unchanged.
+// in reload-config.ts), with messages (de)serialised by protobufjs from proto/tensorflow_serving.proto, served by
+// tfsvc's node:http2 server (h2-server.ts, the default) or @grpc/grpc-js (the reference: --grpc_impl grpc-js); both take
+// the same grpc-js service definitions and handlers. Existing TF Serving clients (tensorflow-serving-api stubs, any
+// generated client) work unchanged.
 //
 // Errors: RequestError codes are TF's canonical codes, which are gRPC's status codes one to one; messages over 1024
 // characters are cut like TF Serving's ToGRPCStatus. Each call acquires a servable handle and releases it when done, so
