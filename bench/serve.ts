@@ -87,6 +87,8 @@ async function serveTfsvc(port: number, modelDir: string, workers: number, secur
     models: [{ name: 'm', basePath: modelDir, policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
     restPort: port,
     grpcPort: secure ? undefined : 0,
+    // --grpc-impl h2|grpc-js (default: serve's default, h2)
+    grpcImpl: arg('grpc-impl') as 'h2' | 'grpc-js' | undefined,
     host: '127.0.0.1',
     pollSeconds: 0,
     batching: { ...defaultBatching(), numBatchThreads: workers },
@@ -104,7 +106,8 @@ interface Server {
 }
 
 function start(role: string, modelDir: string, workers: number, secure?: SecureFiles): Promise<Server> {
-  const argv = onCore(1, [process.execPath, here, `--role=${role}`, `--model=${modelDir}`, `--workers=${workers}`, ...(secure ? secureArgs(secure) : [])]);
+  const impl = arg('grpc-impl');
+  const argv = onCore(1, [process.execPath, here, `--role=${role}`, `--model=${modelDir}`, `--workers=${workers}`, ...(secure ? secureArgs(secure) : []), ...(impl ? [`--grpc-impl=${impl}`] : [])]);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number; grpcPort?: number }) => resolve({ child, port: m.port, grpcPort: m.grpcPort }));

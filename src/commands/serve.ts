@@ -216,7 +216,9 @@ tensorflow_model_server launch scripts run unchanged. Examples:
     .option('--max-inflight-request-bytes <n>', 'request bytes admitted and not yet answered, REST + gRPC (503 / RESOURCE_EXHAUSTED above)', String(1024 * 1024 * 1024))
     .option('--header-timeout-ms <ms>', 'a REST request head must arrive within this (408 and close)', '10000')
     .option('--body-timeout-ms <ms>', 'a whole REST request, body included, must arrive within this (408 and close)', '20000')
-    .option('--max-connections <n>', 'open REST connections; beyond it 503 and close (0: no cap)', '4096')
+    .option('--max-connections <n>', 'open connections, REST and gRPC each; beyond it 503 / UNAVAILABLE and close (0: no cap)', '4096')
+    .option('--grpc-impl <impl>', 'gRPC server: h2 (node:http2, tfsvc\'s gRPC framing) or grpc-js (the reference implementation)', 'h2')
+    .addOption(new Option('--grpc_impl <impl>').hideHelp())
     .option('--enable-cors', 'send CORS headers and answer preflight requests')
     .option('--access-log', 'log every request')
     .addOption(new Option('--log-format <format>', 'log format').choices(['pretty', 'json']).default('pretty'))
@@ -274,6 +276,8 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       // --port=0 disables gRPC, as in TF Serving.
       const grpcPortFlag = intFlag(get('port', 'port', '8500'), 'port');
       const grpcPort = grpcPortFlag === 0 ? undefined : grpcPortFlag;
+      const grpcImpl = String(get('grpc-impl', 'grpc_impl', 'h2'));
+      if (grpcImpl !== 'h2' && grpcImpl !== 'grpc-js') throw new UsageError(`--grpc_impl takes h2 or grpc-js, not "${grpcImpl}"`);
       const warmup = boolFlag(get('enable-model-warmup', 'enable_model_warmup'), 'enable_model_warmup') ?? true;
       const drainDelayMs = numFlag(get('drain-delay-seconds', 'drain_delay_seconds', '0'), 'drain_delay_seconds') * 1000;
       const drainTimeoutMs = numFlag(get('drain-timeout-seconds', 'drain_timeout_seconds', '30'), 'drain_timeout_seconds') * 1000;
@@ -329,6 +333,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         grpcHost: get('grpc-host', 'grpc_host') as string | undefined,
         envelope: envelopeOptions(get, Boolean(o.debug)),
         grpcPort,
+        grpcImpl,
         timeoutMs: intFlag(get('rest-api-timeout-in-ms', 'rest_api_timeout_in_ms', '30000'), 'rest_api_timeout_in_ms'),
         maxBodyBytes: intFlag(get('max-body-bytes', 'max_body_bytes'), 'max-body-bytes', 1),
         limits: {

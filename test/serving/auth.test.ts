@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as jose from 'jose';
 import { Authenticator } from '../../src/core/serving/auth.js';
 import { startServing, type ServeOptions } from '../../src/core/serving/server.js';
-import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
+import { GRPC_IMPLS, servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
 import type { AccessLogEntry } from '../../src/core/serving/rest/server.js';
 import { makePki, OPENSSL_MISSING } from '../helpers/pki.js';
 import { call, FAKE_ENGINE, headOnlyPost, tmpBase, until, writeVersion } from './helpers.js';
@@ -70,7 +70,7 @@ function baseOptions(base: string, envelope: ServeOptions['envelope'], extra: Pa
   };
 }
 
-test('JWT auth with a JWKS over https: RS256 and ES256, every refusal, REST and gRPC', async (t) => {
+for (const impl of GRPC_IMPLS) test(`JWT auth with a JWKS over https: RS256 and ES256, every refusal, REST and gRPC (${impl})`, async (t) => {
   const pki = makePki();
   if (!pki) {
     t.skip(OPENSSL_MISSING);
@@ -86,7 +86,7 @@ test('JWT auth with a JWKS over https: RS256 and ES256, every refusal, REST and 
   const jwksUrl = idp.url;
   const access: AccessLogEntry[] = [];
   const serving = await startServing(
-    baseOptions(base, { auth: { jwks: jwksUrl, jwksCa: pki.read(pki.ca), issuer: ISS, audience: [AUD] } }, { grpcPort: 0, accessLog: (e) => access.push(e) }),
+    baseOptions(base, { auth: { jwks: jwksUrl, jwksCa: pki.read(pki.ca), issuer: ISS, audience: [AUD] } }, { grpcPort: 0, grpcImpl: impl, accessLog: (e) => access.push(e) }),
   );
   t.after(async () => {
     await serving.close(0);

@@ -11,6 +11,7 @@ import { defaultBatching } from '../../src/core/serving/config.js';
 import { needsShared, sharedModel } from '../helpers/shared-models.js';
 import { FAKE_ENGINE, tmpBase, writeVersion } from './helpers.js';
 import { callUnary, servingClients } from './grpc-clients.js';
+import { GRPC_IMPLS } from '../../src/core/serving/grpc/server.js';
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -22,7 +23,7 @@ const MODEL = 'saved_model_half_plus_two_2_versions';
 const classify = (signatureName: string, name = MODEL) => ({ modelSpec: { name, signatureName }, methodName: 'tensorflow/serving/classify' });
 const regress = (signatureName: string, name = MODEL) => ({ modelSpec: { name, signatureName }, methodName: 'tensorflow/serving/regress' });
 
-describe('MultiInference on half_plus_two (TensorFlow-written)', needsShared, () => {
+for (const impl of GRPC_IMPLS) describe(`MultiInference on half_plus_two (TensorFlow-written, ${impl})`, needsShared, () => {
   let serving: Serving;
   let prediction: grpc.Client;
   before(async () => {
@@ -30,6 +31,7 @@ describe('MultiInference on half_plus_two (TensorFlow-written)', needsShared, ()
       models: [{ name: MODEL, basePath: sharedModel(`tfserving/${MODEL}`), policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
       restPort: 0,
       grpcPort: 0,
+      grpcImpl: impl,
       host: '127.0.0.1',
       pollSeconds: 0,
       batching: { ...defaultBatching(), numBatchThreads: 1 },

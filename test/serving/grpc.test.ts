@@ -7,7 +7,7 @@ import type { HostTensor, SignatureInfo } from '../../src/core/engine/types.js';
 import { RequestError } from '../../src/core/errors.js';
 import { decodePlain } from '../../src/core/proto/schema.js';
 import type { ServableHandle, ServableLookup, VersionSelector, VersionStatus } from '../../src/core/serving/types.js';
-import { servingServiceDefinitions, startGrpcServer, type RunningGrpcServer } from '../../src/core/serving/grpc/server.js';
+import { GRPC_IMPLS, servingServiceDefinitions, startGrpcServer, type RunningGrpcServer } from '../../src/core/serving/grpc/server.js';
 import { tensorProtoToHost } from '../../src/core/savedmodel/tensor.js';
 import type { TensorProto } from '../../src/core/savedmodel/types.js';
 
@@ -73,14 +73,14 @@ class FakeLookup implements ServableLookup {
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-describe('gRPC PredictionService / ModelService', () => {
+for (const impl of GRPC_IMPLS) describe(`gRPC PredictionService / ModelService (${impl})`, () => {
   const lookup = new FakeLookup();
   let server: RunningGrpcServer;
   let prediction: grpc.Client & Record<string, Function>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
   let model: grpc.Client & Record<string, Function>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
 
   before(async () => {
-    server = await startGrpcServer(lookup, { port: 0, host: '127.0.0.1' });
+    server = await startGrpcServer(lookup, { port: 0, host: '127.0.0.1', impl });
     const defs = servingServiceDefinitions();
     const Prediction = grpc.makeGenericClientConstructor(defs.prediction, 'PredictionService');
     const Model = grpc.makeGenericClientConstructor(defs.model, 'ModelService');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { GRPC_IMPLS } from '../../src/core/serving/grpc/server.js';
 import { service as healthService } from 'grpc-health-check';
 import { startServing, type ServeOptions } from '../../src/core/serving/server.js';
 import { call, FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
@@ -38,13 +39,13 @@ function serveModels(base: string, names: string[], extra: Partial<ServeOptions>
 const check = (c: HealthClient, service: string) =>
   new Promise<{ status?: string; code?: number }>((resolve) => c.check({ service }, (err, res) => resolve(err ? { code: err.code } : { status: res!.status })));
 
-test('healthz, readyz and the gRPC health service follow model availability and shutdown', async (t) => {
+for (const impl of GRPC_IMPLS) test(`healthz, readyz and the gRPC health service follow model availability and shutdown (${impl})`, async (t) => {
   const base = tmpBase();
   const runLog = path.join(base, 'runs.log');
   const holdFile = path.join(base, 'hold');
   writeVersion(path.join(base, 'm'), 1, { mul: 2, runLog, holdFile });
   mkdirSync(path.join(base, 'later'), { recursive: true }); // waits for its first version
-  const serving = await serveModels(base, ['m', 'later']);
+  const serving = await serveModels(base, ['m', 'later'], { grpcImpl: impl });
   const client = healthClient(serving.grpcPort!);
   let closed = false;
   t.after(async () => {

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { GRPC_IMPLS } from '../../src/core/serving/grpc/server.js';
 import protobuf from 'protobufjs';
 import { startServing, type ServeOptions, type Serving } from '../../src/core/serving/server.js';
 import { defaultBatching } from '../../src/core/serving/config.js';
@@ -207,8 +208,8 @@ function rawGrpc(port: number, method: string, bytes: Buffer): Promise<{ code: n
   });
 }
 
-test('gRPC: a full queue answers UNAVAILABLE before the message is decoded', async (t) => {
-  const { port, release, runLog, serving } = await gatedServer(t, { grpcPort: 0 });
+for (const impl of GRPC_IMPLS) test(`gRPC (${impl}): a full queue answers UNAVAILABLE before the message is decoded`, async (t) => {
+  const { port, release, runLog, serving } = await gatedServer(t, { grpcPort: 0, grpcImpl: impl });
   const { held, queued } = await fillQueue(port, runLog);
   await until(async () => (await call(port, 'POST', '/v1/models/m:predict', { instances: [[3]] })).status === 503, () => undefined);
   const spec = protoRoot('tensorflow_serving.proto').lookupType('tensorflow.serving.ModelSpec');
@@ -265,8 +266,8 @@ test('drain: requests written on idle keep-alive connections just before close a
   }
 });
 
-test('gRPC drain: a call in flight when the server closes finishes normally', async (t) => {
-  const { serving, release, close, runLog } = await gatedServer(t, { grpcPort: 0 });
+for (const impl of GRPC_IMPLS) test(`gRPC drain (${impl}): a call in flight when the server closes finishes normally`, async (t) => {
+  const { serving, release, close, runLog } = await gatedServer(t, { grpcPort: 0, grpcImpl: impl });
   const { servingServiceDefinitions } = await import('../../src/core/serving/grpc/server.js');
   const Prediction = grpc.makeGenericClientConstructor(servingServiceDefinitions().prediction, 'PredictionService');
   const client = new Prediction(`127.0.0.1:${serving.grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type

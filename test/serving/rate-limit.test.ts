@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as jose from 'jose';
 import { RateLimiter } from '../../src/core/serving/rate-limit.js';
 import { startServing, type ServeOptions } from '../../src/core/serving/server.js';
-import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
+import { GRPC_IMPLS, servingServiceDefinitions, type GrpcImpl } from '../../src/core/serving/grpc/server.js';
 import { call, FAKE_ENGINE, headOnlyPost, tmpBase, until, writeVersion } from './helpers.js';
 
 test('token buckets: burst, refill, per-client and global, refusals cost nothing', () => {
@@ -32,11 +32,12 @@ test('token buckets: burst, refill, per-client and global, refusals cost nothing
   assert.ok(small.trackedClients() <= 100);
 });
 
-function options(base: string, envelope: ServeOptions['envelope'], grpcPort?: number): ServeOptions {
+function options(base: string, envelope: ServeOptions['envelope'], grpcPort?: number, grpcImpl?: GrpcImpl): ServeOptions {
   return {
     models: [{ name: 'm', basePath: path.join(base, 'm'), policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
     restPort: 0,
     grpcPort,
+    grpcImpl,
     host: '127.0.0.1',
     pollSeconds: 0,
     warmup: false,
@@ -45,7 +46,7 @@ function options(base: string, envelope: ServeOptions['envelope'], grpcPort?: nu
   };
 }
 
-test('a burst, then 429 with Retry-After (REST) and RESOURCE_EXHAUSTED (gRPC); JWT sub is the client', async (t) => {
+for (const impl of GRPC_IMPLS) test(`a burst, then 429 with Retry-After (REST) and RESOURCE_EXHAUSTED (gRPC ${impl}); JWT sub is the client`, async (t) => {
   const base = tmpBase();
   writeVersion(path.join(base, 'm'), 1, { mul: 2 });
   const secretFile = path.join(base, 'secret');

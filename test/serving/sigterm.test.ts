@@ -139,6 +139,9 @@ test('bad usage exits 2 and a model that cannot load exits 1, each with a one-li
   const flag = await runCli(['serve', '/tmp', '--enable_batching=maybe', '--rest_api_port=0', '--port=0']);
   assert.equal(flag.code, 2, flag.out);
   assert.match(flag.out, /--enable_batching takes true or false/);
+  const impl = await runCli(['serve', '/tmp', '--grpc_impl=grpcio', '--rest_api_port=0', '--port=0']);
+  assert.equal(impl.code, 2, impl.out);
+  assert.match(impl.out, /--grpc_impl takes h2 or grpc-js, not "grpcio"/);
   const base = tmpBase();
   t.after(() => rmSync(base, { recursive: true, force: true }));
   writeVersion(base, 3, { fail: 'saved_model.pb: truncated protobuf' });

@@ -5,12 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { startServing, type ServeOptions } from '../../src/core/serving/server.js';
-import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
+import { GRPC_IMPLS, servingServiceDefinitions, type GrpcImpl } from '../../src/core/serving/grpc/server.js';
 import { TlsConfigError } from '../../src/core/serving/tls.js';
 import { makePki, OPENSSL_MISSING, sslConfigText, type Pki } from '../helpers/pki.js';
 import { FAKE_ENGINE, tmpBase, until, writeVersion } from './helpers.js';
@@ -37,11 +38,12 @@ function get(port: number, urlPath: string, tlsOpts: https.RequestOptions): Prom
   });
 }
 
-function options(base: string, envelope: ServeOptions['envelope'], grpcPort?: number): ServeOptions {
+function options(base: string, envelope: ServeOptions['envelope'], grpcPort?: number, grpcImpl?: GrpcImpl): ServeOptions {
   return {
     models: [{ name: 'm', basePath: path.join(base, 'm'), policy: { kind: 'latest', numVersions: 1 }, labels: {} }],
     restPort: 0,
     grpcPort,
+    grpcImpl,
     host: '127.0.0.1',
     pollSeconds: 0,
     warmup: false,
@@ -104,30 +106,68 @@ test('HTTPS, mTLS, TLS gRPC from an SSLConfig file, rotation, and bad certificat
     }
   });
 
-  await t.test('gRPC over TLS from a TF Serving SSLConfig (client_verify)', async () => {
-    const config = path.join(base, 'ssl.config');
-    writeFileSync(config, sslConfigText(pki.serverKey, pki.serverCert, pki.ca, true));
-    const serving = await startServing(options(base, { grpcTls: { kind: 'ssl-config', file: config } }, 0));
+  /** GetModelStatus over gRPC with `creds`: the status code and the answer (or error details). */
+  const grpcStatus = (port: number, creds: grpc.ChannelCredentials) => {
     const Model = grpc.makeGenericClientConstructor(servingServiceDefinitions().model, 'ModelService');
-    const status = (creds: grpc.ChannelCredentials) => {
-      const c = new Model(`127.0.0.1:${serving.grpcPort}`, creds) as grpc.Client & Record<string, Function>;
-      return new Promise<{ code: number; body?: any }>((resolve) => {
-        c.GetModelStatus({ modelSpec: { name: 'm' } }, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res: any) => {
-          c.close();
-          resolve(err ? { code: err.code, body: err.details } : { code: 0, body: res });
-        });
+    const c = new Model(`127.0.0.1:${port}`, creds) as grpc.Client & Record<string, Function>;
+    return new Promise<{ code: number; body?: any }>((resolve) => {
+      c.GetModelStatus({ modelSpec: { name: 'm' } }, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res: any) => {
+        c.close();
+        resolve(err ? { code: err.code, body: err.details } : { code: 0, body: res });
       });
-    };
-    try {
-      const ok = await status(grpc.credentials.createSsl(ca, pki.read(pki.clientKey), pki.read(pki.clientCert)));
-      assert.equal(ok.code, 0, JSON.stringify(ok.body));
-      assert.equal(ok.body.modelVersionStatus[0].state, 'AVAILABLE');
-      assert.equal((await status(grpc.credentials.createSsl(ca))).code, grpc.status.UNAVAILABLE, 'no client certificate');
-      assert.equal((await status(grpc.credentials.createInsecure())).code, grpc.status.UNAVAILABLE, 'plaintext');
-    } finally {
-      await serving.close(0);
-    }
-  });
+    });
+  };
+  /** CN of the certificate a new TLS connection to the gRPC port is shown (ALPN h2, as gRPC clients connect). */
+  const grpcServerCN = (port: number) =>
+    new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, ca, ALPNProtocols: ['h2'], checkServerIdentity: () => undefined }, () => {
+        const cn = String(s.getPeerCertificate().subject?.CN ?? '');
+        s.destroy();
+        resolve(cn);
+      });
+      s.on('error', reject);
+    });
+
+  for (const impl of GRPC_IMPLS) {
+    await t.test(`gRPC (${impl}) over TLS from a TF Serving SSLConfig (client_verify)`, async () => {
+      const config = path.join(base, 'ssl.config');
+      writeFileSync(config, sslConfigText(pki.serverKey, pki.serverCert, pki.ca, true));
+      const serving = await startServing(options(base, { grpcTls: { kind: 'ssl-config', file: config } }, 0, impl));
+      const status = (creds: grpc.ChannelCredentials) => grpcStatus(serving.grpcPort!, creds);
+      try {
+        const ok = await status(grpc.credentials.createSsl(ca, pki.read(pki.clientKey), pki.read(pki.clientCert)));
+        assert.equal(ok.code, 0, JSON.stringify(ok.body));
+        assert.equal(ok.body.modelVersionStatus[0].state, 'AVAILABLE');
+        assert.equal((await status(grpc.credentials.createSsl(ca))).code, grpc.status.UNAVAILABLE, 'no client certificate');
+        assert.equal((await status(grpc.credentials.createSsl(ca, pki.read(pki.otherClientKey), pki.read(pki.otherClientCert)))).code, grpc.status.UNAVAILABLE, 'certificate from another CA');
+        assert.equal((await status(grpc.credentials.createInsecure())).code, grpc.status.UNAVAILABLE, 'plaintext');
+      } finally {
+        await serving.close(0);
+      }
+    });
+
+    await t.test(`gRPC (${impl}): certificate rotation without restart; a broken replacement keeps the last good pair`, async () => {
+      const config = path.join(base, `rotate-${impl}.config`);
+      writeFileSync(config, sslConfigText(pki.serverKey, pki.serverCert));
+      const serving = await startServing(options(base, { grpcTls: { kind: 'ssl-config', file: config }, tlsPollMs: 50 }, 0, impl));
+      const port = serving.grpcPort!;
+      try {
+        assert.equal(await grpcServerCN(port), 'server');
+        assert.equal((await grpcStatus(port, grpc.credentials.createSsl(ca))).code, 0);
+        writeFileSync(config, sslConfigText(pki.server2Key, pki.server2Cert));
+        await until(async () => (await grpcServerCN(port)) === 'server2', () => undefined);
+        const after = await grpcStatus(port, grpc.credentials.createSsl(ca));
+        assert.equal(after.code, 0, `a new client gets through with the new certificate: ${JSON.stringify(after.body)}`);
+        // A key that does not match the certificate is refused; new connections still get server2.
+        writeFileSync(config, sslConfigText(pki.serverKey, pki.server2Cert));
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(await grpcServerCN(port), 'server2');
+        assert.equal((await grpcStatus(port, grpc.credentials.createSsl(ca))).code, 0);
+      } finally {
+        await serving.close(0);
+      }
+    });
+  }
 
   await t.test('a mismatched key or an expired certificate fails startup with one clear line', async () => {
     const mismatch = startServing(options(base, { restTls: { kind: 'pem', certFile: pki.serverCert, keyFile: pki.server2Key, clientVerify: false } }));

@@ -37,6 +37,8 @@ export interface Envelope {
   readonly gate: Gate;
   readonly createRestServer?: (options: http.ServerOptions, handler: http.RequestListener) => http.Server;
   readonly grpcCredentials?: grpc.ServerCredentials;
+  /** The same gRPC TLS material for the node:http2 gRPC server. */
+  readonly grpcTlsSource?: TlsSource;
   readonly restScheme: 'http' | 'https';
   close(): void;
 }
@@ -78,6 +80,7 @@ export async function openEnvelope(options: EnvelopeOptions, deps: EnvelopeDeps)
       gate,
       createRestServer: restSource ? httpsServerFactory(restSource) : undefined,
       grpcCredentials: grpcSource ? grpcServerCredentials(grpcSource) : undefined,
+      grpcTlsSource: grpcSource,
       restScheme: restSource ? 'https' : 'http',
       close: () => sources.forEach((s) => s.close()),
     };

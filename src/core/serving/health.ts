@@ -94,8 +94,8 @@ export class Health {
     this.watchCalls.clear();
   }
 
-  /** Adds grpc.health.v1.Health to `server`, remembering Watch calls so endWatches can close them. */
-  addToServer(server: grpc.Server): void {
+  /** Adds grpc.health.v1.Health to `server` (grpc-js or h2), remembering Watch calls so endWatches can close them. */
+  addToServer(server: Pick<grpc.Server, 'addService'>): void {
     const calls = this.watchCalls;
     const shim = {
       addService(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void {

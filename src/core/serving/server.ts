@@ -17,7 +17,8 @@ import { DEFAULT_MAX_BODY_BYTES, startRestServer, type AccessLogEntry, type Rest
 import { FileSystemSource } from './source.js';
 import { withStorageErrors } from './storage-status.js';
 import { isS3Url } from '../storage/s3-url.js';
-import { startGrpcServer } from './grpc/server.js';
+import { startGrpcServer, type GrpcImpl } from './grpc/server.js';
+import { DEFAULT_MAX_CONNECTIONS } from './rest/connections.js';
 import { DEFAULT_MAX_REQUEST_ELEMENTS } from '../wire/signature-check.js';
 import type { ServableLookup, VersionState } from './types.js';
 import path from 'node:path';
@@ -44,6 +45,8 @@ export interface ServeOptions {
   envelope?: EnvelopeOptions;
   /** gRPC port (TF Serving's --port); undefined: no gRPC server. */
   grpcPort?: number;
+  /** --grpc_impl: the gRPC server implementation (default h2: node:http2 with tfsvc's framing; grpc-js the reference). */
+  grpcImpl?: GrpcImpl;
   /** Local cache for versions downloaded from object storage (s3:// base paths). */
   modelCacheDir?: string;
   timeoutMs?: number;
@@ -71,7 +74,7 @@ export interface TransportLimits {
   /** --header_timeout_ms / --body_timeout_ms: REST request head / whole request read deadlines (408 and close). */
   headerTimeoutMs?: number;
   bodyTimeoutMs?: number;
-  /** --max_connections: open REST connections. */
+  /** --max_connections: open connections, REST and gRPC each (gRPC: the h2 server only). */
   maxConnections?: number;
   /** Bodies of at least this many bytes are decoded on a worker thread. */
   offThreadDecodeBytes?: number;
@@ -332,7 +335,10 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       grpc = await startGrpcServer(env.lookup, {
         port: options.grpcPort,
         host: grpcHost,
+        impl: options.grpcImpl,
         credentials: env.grpcCredentials,
+        tls: env.grpcTlsSource,
+        maxConnections: options.limits?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
         gate: env.gate.active ? env.gate : undefined,
         admission,
         limits,

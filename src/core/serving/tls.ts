@@ -184,15 +184,16 @@ export class TlsSource {
   }
 }
 
-function serverOptions(m: TlsMaterial): tls.SecureContextOptions & tls.TlsOptions {
+/** Node TLS server options for `m` (HTTPS for REST; the node:http2 gRPC server). */
+export function tlsServerOptions(m: TlsMaterial): tls.SecureContextOptions & tls.TlsOptions {
   return { key: m.key, cert: m.cert, ca: m.ca, requestCert: m.ca !== undefined, rejectUnauthorized: m.clientVerify };
 }
 
 /** A factory for the REST server: HTTPS with `source`'s material, swapped in place when it reloads. */
 export function httpsServerFactory(source: TlsSource): (options: http.ServerOptions, handler: http.RequestListener) => http.Server {
   return (options, handler) => {
-    const server = https.createServer({ ...options, ...serverOptions(source.current) }, handler);
-    source.onChange((m) => server.setSecureContext(serverOptions(m)));
+    const server = https.createServer({ ...options, ...tlsServerOptions(source.current) }, handler);
+    source.onChange((m) => server.setSecureContext(tlsServerOptions(m)));
     return server;
   };
 }

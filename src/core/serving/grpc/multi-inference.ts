@@ -17,6 +17,7 @@ import {
 import { checkInputs, DEFAULT_LIMITS, type RequestLimits } from '../../wire/signature-check.js';
 import type { HostTensor } from '../../engine/types.js';
 import type { ServableHandle } from '../types.js';
+import type { CancelSignal } from '../cancel.js';
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -78,7 +79,7 @@ export function planTasks(request: Plain, h: Pick<ServableHandle, 'signatures'>)
  * Runs a MultiInferenceRequest on `h`; the response's results are in task order. Every task's input is checked
  * against its signature and `limits` before any task runs.
  */
-export async function runMultiInference(h: ServableHandle, request: Plain, signal: AbortSignal, limits: RequestLimits = DEFAULT_LIMITS): Promise<Plain> {
+export async function runMultiInference(h: ServableHandle, request: Plain, signal: CancelSignal, limits: RequestLimits = DEFAULT_LIMITS): Promise<Plain> {
   const tasks = planTasks(request, h);
   const examples = examplesFromInput(request.input); // "Input is empty." when there are none
   const n = examples.length;

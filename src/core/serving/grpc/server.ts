@@ -1,7 +1,9 @@
 // TF Serving's gRPC API: tensorflow.serving.PredictionService (Predict, Classify, Regress, MultiInference in
 // multi-inference.ts, GetModelMetadata) and tensorflow.serving.ModelService (GetModelStatus, HandleReloadConfigRequest
-// in reload-config.ts), on @grpc/grpc-js with messages (de)serialised by protobufjs from proto/tensorflow_serving.proto.
-// Existing TF Serving clients (tensorflow-serving-api stubs, any generated client) work unchanged.
+// in reload-config.ts), with messages (de)serialised by protobufjs from proto/tensorflow_serving.proto, served by
+// tfsvc's node:http2 server (h2-server.ts, the default) or @grpc/grpc-js (the reference: --grpc_impl grpc-js); both take
+// the same grpc-js service definitions and handlers. Existing TF Serving clients (tensorflow-serving-api stubs, any
+// generated client) work unchanged.
 //
 // Errors: RequestError codes are TF's canonical codes, which are gRPC's status codes one to one; messages over 1024
 // characters are cut like TF Serving's ToGRPCStatus. Each call acquires a servable handle and releases it when done, so
@@ -33,6 +35,9 @@ import type { Gate } from '../gate.js';
 import { gatedService } from './gated.js';
 import { Admission } from '../admission.js';
 import { guardInference } from './admission.js';
+import { Cancellation, type CancelSignal } from '../cancel.js';
+import { H2GrpcServer } from './h2-server.js';
+import type { TlsSource } from '../tls.js';
 
 const PROTO_FILE = 'tensorflow_serving.proto';
 
@@ -125,15 +130,16 @@ async function withHandle<T>(
   lookup: ServableLookup,
   call: grpc.ServerUnaryCall<Plain, Plain>,
   spec: Plain | undefined,
-  body: (h: ServableHandle, signatureName: string, signal: AbortSignal) => Promise<T>,
+  body: (h: ServableHandle, signatureName: string, signal: CancelSignal) => Promise<T>,
 ): Promise<T> {
   const { name, selector, signatureName } = specOf(spec);
-  const abort = new AbortController();
+  // The cheap Cancellation, not an AbortController: one per call showed in the gRPC profile (bench/grpc-profile).
+  const abort = new Cancellation();
   const onCancel = () => abort.abort(new RequestError('CANCELLED', 'Client cancelled the request'));
   call.on('cancelled', onCancel);
   const handle = lookup.acquire(name, selector);
   try {
-    return await body(handle, signatureName, abort.signal);
+    return await body(handle, signatureName, abort);
   } finally {
     handle.release();
     call.off('cancelled', onCancel);
@@ -238,19 +244,33 @@ function modelService(lookup: ServableLookup, reload: ConfigReloader | undefined
   };
 }
 
+/** Which server carries the calls: node:http2 with tfsvc's framing (h2-server.ts), or @grpc/grpc-js (the reference). */
+export type GrpcImpl = 'h2' | 'grpc-js';
+export const GRPC_IMPLS: readonly GrpcImpl[] = ['h2', 'grpc-js'];
+export const DEFAULT_GRPC_IMPL: GrpcImpl = 'h2';
+
+/** What services are added to: a grpc-js Server or the h2 server. */
+export type GrpcServiceHost = Pick<grpc.Server, 'addService'>;
+
 export interface GrpcServerOptions {
+  /** Default DEFAULT_GRPC_IMPL. */
+  impl?: GrpcImpl;
   /** 0 picks a free port. */
   port: number;
   /** Default 0.0.0.0 (TF Serving listens on all interfaces). */
   host?: string;
   /** Applies a ReloadConfigRequest's model list (ModelService/HandleReloadConfigRequest); absent: UNIMPLEMENTED. */
   reloadConfig?: ConfigReloader;
-  /** TLS (grpc/tls-credentials.ts); default plaintext. */
+  /** TLS for grpc-js (grpc/tls-credentials.ts); default plaintext. */
   credentials?: grpc.ServerCredentials;
+  /** TLS for the h2 server (certificates swapped in when the files change); default plaintext. */
+  tls?: TlsSource;
+  /** Open connections at most (h2 only: --max_connections; 0 or undefined: no cap). */
+  maxConnections?: number;
   /** Auth, rate limits, concurrency cap before each call runs (../gate.ts). */
   gate?: Pick<Gate, 'admitGrpc'>;
   /** Further services on the same server (grpc.health.v1.Health: ../health.ts). */
-  addServices?: (server: grpc.Server) => void;
+  addServices?: (server: GrpcServiceHost) => void;
   /** Admission control shared with REST (decided before a request message is decoded). */
   admission?: Admission;
   /** Largest request message accepted (grpc-js answers RESOURCE_EXHAUSTED above); default unlimited like TF Serving. */
@@ -268,29 +288,38 @@ export interface RunningGrpcServer {
 /** Starts TF Serving's gRPC services on host:port over `lookup`. */
 export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const defs = servingServiceDefinitions();
+  const impl = opts.impl ?? DEFAULT_GRPC_IMPL;
   // TF Serving accepts messages up to 2 GiB; grpc-js defaults to 4 MiB received.
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxMessageBytes ?? -1, 'grpc.max_send_message_length': -1 });
+  const maxReceive = opts.maxMessageBytes ?? -1;
+  const h2 = impl === 'h2' ? new H2GrpcServer({ maxReceiveMessageBytes: maxReceive, maxConnections: opts.maxConnections, tls: opts.tls }) : undefined;
+  const server = h2 ? undefined : new grpc.Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_send_message_length': -1 });
+  const host: GrpcServiceHost = (h2 ?? server)!;
   const gate = opts.gate;
   const gated = (impl: grpc.UntypedServiceImplementation) => (gate ? gatedService(impl, gate, toGrpcError) : impl);
   // Admission first (on the raw message, before decoding); the gate then sees the decoded request's ModelSpec, so a
   // per-model authorisation check always knows the model.
   const prediction = guardInference(defs.prediction, gated(predictionService(lookup, opts.limits ?? DEFAULT_LIMITS)), { admission: opts.admission ?? new Admission(), lookup, toStatus: toGrpcError });
-  server.addService(prediction.definition, prediction.implementation);
-  server.addService(defs.model, gated(modelService(lookup, opts.reloadConfig)));
-  opts.addServices?.(server);
-  const host = opts.host ?? '0.0.0.0';
-  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${opts.port}` : `${host}:${opts.port}`;
+  host.addService(prediction.definition, prediction.implementation);
+  host.addService(defs.model, gated(modelService(lookup, opts.reloadConfig)));
+  opts.addServices?.(host);
+  const bindHost = opts.host ?? '0.0.0.0';
+  if (h2) {
+    const port = await h2.listen(bindHost, opts.port);
+    return { port, close: (graceMs = 30_000) => h2.close(graceMs) };
+  }
+  const grpcJs = server!;
+  const address = bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost}]:${opts.port}` : `${bindHost}:${opts.port}`;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    grpcJs.bindAsync(address, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
   return {
     port,
     close: (graceMs = 30_000) =>
       new Promise<void>((resolve) => {
         // tryShutdown stops accepting and lets calls already received finish; forceShutdown cuts what outlives grace.
-        const force = setTimeout(() => server.forceShutdown(), graceMs);
+        const force = setTimeout(() => grpcJs.forceShutdown(), graceMs);
         force.unref();
-        server.tryShutdown(() => {
+        grpcJs.tryShutdown(() => {
           clearTimeout(force);
           resolve();
         });

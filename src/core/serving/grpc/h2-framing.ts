@@ -1,0 +1,133 @@
+// The gRPC-over-HTTP/2 wire details the node:http2 server (h2-server.ts) needs, from gRPC's PROTOCOL-HTTP2.md:
+// length-prefixed messages (1 byte compressed flag, 4 bytes big-endian length, the message), grpc-timeout values,
+// percent-encoded grpc-message, and the per-message compression a client may apply (grpc-encoding gzip / deflate).
+// Written by hand because this is the measured hot path of every gRPC call (docs/serve.md, "The gRPC path").
+import zlib from 'node:zlib';
+
+/** One request message as it came off the wire (still compressed when `compressed`). */
+export interface WireMessage {
+  compressed: boolean;
+  data: Buffer;
+}
+
+/** A message announced larger than the limit: refused from its 5-byte prefix, before its bytes are buffered. */
+export class MessageTooLarge extends Error {
+  constructor(readonly size: number, readonly max: number) {
+    // grpc-js's text, so clients see the same whichever server implementation answers.
+    super(`Received message larger than max (${size} vs. ${max})`);
+  }
+}
+
+/**
+ * Splits a stream's DATA chunks into length-prefixed messages. A message that arrives whole in one chunk (the common
+ * case) is a view of that chunk, not a copy; a split one is copied once into a buffer of its announced size.
+ */
+export class MessageReader {
+  readonly messages: WireMessage[] = [];
+  private readonly head = Buffer.alloc(5);
+  private headFill = 0;
+  private body: Buffer | undefined;
+  private bodyFill = 0;
+  private compressed = false;
+
+  /** `max`: largest message accepted, in bytes (-1: no limit). */
+  constructor(private readonly max: number) {}
+
+  /** Adds a chunk; throws MessageTooLarge as soon as a prefix announces more than the limit. */
+  push(chunk: Buffer): void {
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.body) {
+        const take = Math.min(this.body.length - this.bodyFill, n - i);
+        chunk.copy(this.body, this.bodyFill, i, i + take);
+        this.bodyFill += take;
+        i += take;
+        if (this.bodyFill === this.body.length) {
+          this.messages.push({ compressed: this.compressed, data: this.body });
+          this.body = undefined;
+        }
+        continue;
+      }
+      let len: number;
+      if (this.headFill === 0 && n - i >= 5) {
+        this.compressed = chunk[i] !== 0;
+        len = chunk.readUInt32BE(i + 1);
+        i += 5;
+      } else {
+        const take = Math.min(5 - this.headFill, n - i);
+        chunk.copy(this.head, this.headFill, i, i + take);
+        this.headFill += take;
+        i += take;
+        if (this.headFill < 5) return;
+        this.headFill = 0;
+        this.compressed = this.head[0] !== 0;
+        len = this.head.readUInt32BE(1);
+      }
+      if (this.max >= 0 && len > this.max) throw new MessageTooLarge(len, this.max);
+      if (n - i >= len) {
+        this.messages.push({ compressed: this.compressed, data: chunk.subarray(i, i + len) });
+        i += len;
+      } else {
+        this.body = Buffer.allocUnsafe(len);
+        this.bodyFill = 0;
+      }
+    }
+  }
+
+  /** Whether a message has begun and not ended (the stream ended mid-message). */
+  get partial(): boolean {
+    return this.body !== undefined || this.headFill > 0;
+  }
+}
+
+/** `message` with its 5-byte prefix (uncompressed). */
+export function frameMessage(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.length);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  out.set(message, 5);
+  return out;
+}
+
+const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
+
+/** grpc-timeout ("TimeoutValue TimeoutUnit": at most 8 digits, then H M S m u n) in ms; undefined when malformed. */
+export function parseGrpcTimeout(v: string): number | undefined {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(v);
+  return m ? Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]! : undefined;
+}
+
+/**
+ * grpc-message: UTF-8, with bytes outside printable ASCII (and '%') percent-encoded. A space at either end is encoded
+ * too: HTTP/2 forbids a field value that starts or ends with whitespace (nghttp2 would drop the header), and TF
+ * Serving's messages do end with one ("... default input alias set: ").
+ */
+export function encodeGrpcMessage(s: string): string {
+  if (/^(?! )[\x20-\x24\x26-\x7e]*$/.test(s) && !s.endsWith(' ')) return s;
+  const bytes = Buffer.from(s, 'utf8');
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    const plain = b >= 0x20 && b <= 0x7e && b !== 0x25 && !(b === 0x20 && (i === 0 || i === bytes.length - 1));
+    out += plain ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Encodings a request message may be compressed with (advertised in grpc-accept-encoding). */
+export const ACCEPT_ENCODING = 'identity,deflate,gzip';
+
+export type DecompressError = { kind: 'unsupported' } | { kind: 'too-large' } | { kind: 'corrupt' };
+
+/** Inflates a message compressed with `encoding`, refusing output past `max` bytes (-1: none). */
+export function decompress(data: Buffer, encoding: string, max: number): Promise<Buffer> {
+  const inflate = encoding === 'gzip' ? zlib.gunzip : encoding === 'deflate' ? zlib.inflate : undefined;
+  if (!inflate) return Promise.reject<Buffer>({ kind: 'unsupported' } satisfies DecompressError);
+  return new Promise((resolve, reject) => {
+    inflate(data, max >= 0 ? { maxOutputLength: Math.max(1, max) } : {}, (err, out) => {
+      if (!err) resolve(out);
+      else reject({ kind: (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? 'too-large' : 'corrupt' } satisfies DecompressError);
+    });
+  });
+}
