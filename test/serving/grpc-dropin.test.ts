@@ -96,6 +96,13 @@ for (const impl of GRPC_IMPLS) describe(`MultiInference on half_plus_two (Tensor
     });
     // The same text as Classify and Regress give for the same input.
     await assert.rejects(call(prediction, 'Regress', { modelSpec: { name: MODEL, signatureName: 'regress_x_to_y' }, input: four }), { code: grpc.status.INVALID_ARGUMENT, details: limit });
+    // Within the cap, Classify and Regress answer: their bytes bound follows the request's own examples, not the
+    // element cap alone (a cap of 3 once refused every 3-example request on bytes).
+    const three = { exampleList: { examples: [example(1), example(2), example(5)] } };
+    const r = await call(prediction, 'Regress', { modelSpec: { name: MODEL, signatureName: 'regress_x_to_y' }, input: three });
+    assert.deepEqual(r.result.regressions.map((x: Plain) => x.value), [2.5, 3, 4.5]);
+    const c = await call(prediction, 'Classify', { modelSpec: { name: MODEL, signatureName: 'classify_x_to_y' }, input: three });
+    assert.deepEqual(c.result.classifications.map((x: Plain) => x.classes[0].score), [2.5, 3, 4.5]);
     // A signature name that is an Object.prototype member is not a signature.
     await assert.rejects(call(prediction, 'MultiInference', { tasks: [regress('constructor')], input: four }), {
       code: grpc.status.INVALID_ARGUMENT,

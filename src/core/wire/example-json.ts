@@ -373,6 +373,16 @@ export function encodeRegressResponse(outputs: Record<string, HostTensor>, signa
   return encodeRegressionResultJson(regressionResult(outputs, numExamples));
 }
 
+/**
+ * The request's size for the signature check's bytes bound when only its examples are at hand (gRPC Classify,
+ * Regress, MultiInference): at least the serialized tf.Examples it carried.
+ */
+export function examplesBytes(examples: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const e of examples) n += e.byteLength;
+  return n;
+}
+
 /** Serialized Examples of a gRPC tensorflow.serving.Input (decoded plain object), context merged like TF Serving. */
 export function examplesFromInput(input: Record<string, unknown> | undefined): Uint8Array[] {
   type PlainExample = { features?: { feature?: FeatureMap } } | undefined;

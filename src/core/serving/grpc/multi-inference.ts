@@ -11,6 +11,7 @@ import {
   checkClassifySignature,
   checkRegressSignature,
   classificationResult,
+  examplesBytes,
   examplesFromInput,
   regressionResult,
 } from '../../wire/example-json.js';
@@ -84,9 +85,7 @@ export async function runMultiInference(h: ServableHandle, request: Plain, signa
   const examples = examplesFromInput(request.input); // "Input is empty." when there are none
   const n = examples.length;
   const tensor = (data: Uint8Array[]): HostTensor => ({ dtype: 'DT_STRING', shape: [n], data });
-  // The request's size for the bytes bound: at least its examples' (the serialized tf.Examples came from it).
-  let requestBytes = 0;
-  for (const e of examples) requestBytes += e.byteLength;
+  const requestBytes = examplesBytes(examples);
   for (const task of tasks) checkInputs(task.sig, { [task.alias]: tensor(examples) }, limits, requestBytes);
   const results = await Promise.all(
     tasks.map(async (task, i) => {

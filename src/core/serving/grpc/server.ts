@@ -22,6 +22,7 @@ import {
   checkClassifySignature,
   checkRegressSignature,
   classificationResult,
+  examplesBytes,
   examplesFromInput,
   examplesSignature,
   regressionResult,
@@ -173,7 +174,7 @@ function runExamples(
     const input = check(sig);
     const examples = examplesFromInput(call.request.input);
     const inputs: Record<string, HostTensor> = { [input]: { dtype: 'DT_STRING', shape: [examples.length], data: examples } };
-    checkInputs(sig, inputs, limits);
+    checkInputs(sig, inputs, limits, examplesBytes(examples));
     const outputs = await h.run(key, inputs, { outputFilter: wanted(sig), signal });
     return respond(h, key, outputs, examples.length);
   });
