@@ -25,7 +25,7 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
   ['model-base-path', 'model_base_path', '<dir|s3://b/p>', 'model base directory (numeric version subdirectories), or an s3:// prefix (docs/deploy.md)', undefined],
   ['rest-api-port', 'rest_api_port', '<port>', 'REST port', '8501'],
   ['port', 'port', '<port>', 'gRPC port (TF Serving PredictionService and ModelService)', '8500'],
-  ['model-config-file', 'model_config_file', '<file|s3://b/key>', 'TF Serving model_config_list text proto (several models, policies, labels); s3:// is read once at startup', undefined],
+  ['model-config-file', 'model_config_file', '<file|s3://b/key>', 'TF Serving model_config_list text proto (several models, policies, labels); also an s3:// object', undefined],
   ['model-config-file-poll-wait-seconds', 'model_config_file_poll_wait_seconds', '<s>', 're-read the model config file every s seconds (0: never)', '0'],
   ['file-system-poll-wait-seconds', 'file_system_poll_wait_seconds', '<s>', 'poll model directories for new/removed versions every s seconds (0: only at startup)', '1'],
   ['enable-batching', 'enable_batching', '[bool]', 'batch requests (default on, adaptive; false: every request runs alone)', undefined],
@@ -322,7 +322,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
 
       const serving = await startServing({
         models,
-        modelConfigFile: configFile && isS3Url(configFile) ? undefined : configFile,
+        modelConfigFile: configFile,
         modelConfigPollSeconds: numFlag(get('model-config-file-poll-wait-seconds', 'model_config_file_poll_wait_seconds', '0'), 'model_config_file_poll_wait_seconds'),
         pollSeconds: numFlag(get('file-system-poll-wait-seconds', 'file_system_poll_wait_seconds', '1'), 'file_system_poll_wait_seconds'),
         batching,

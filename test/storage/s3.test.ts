@@ -403,6 +403,52 @@ test('the cache is reused across a restart (no download), also for a model confi
   await assert.rejects(readModelConfigUrl(`${REPO}/relative.config`), /relative\.config: model 'hpt' has the relative base_path "hpt"; a config file in object storage needs s3:\/\/ or absolute base paths/);
 });
 
+test('a model config file in s3:// is re-read every --model_config_file_poll_wait_seconds: models added and removed; an outage changes nothing', needsShared, async (t) => {
+  const two = sharedModel('tfserving/saved_model_half_plus_two_cpu/00000123', t);
+  const three = sharedModel('tfserving/saved_model_half_plus_three/00000123', t);
+  const store = await startStore(t);
+  await publishModelToS3(two, { repo: REPO, name: 'hpt', next: true, validate: false });
+  await publishModelToS3(three, { repo: REPO, name: 'hp3', next: true, validate: false });
+  const config = (names: string[]) =>
+    client().put({ bucket: BUCKET, prefix: 'prod' }, 'models.config', Buffer.from(`model_config_list { ${names.map((n) => `config { name: "${n}" base_path: "${REPO}/${n}" }`).join(' ')} }`));
+  await config(['hpt']);
+  const url = `${REPO}/models.config`;
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'tfsvc-s3cache-'));
+  t.after(() => rmSync(cache, { recursive: true, force: true }));
+  const logs: string[] = [];
+  const serving = await startServing({
+    models: await readModelConfigUrl(url),
+    modelConfigFile: url,
+    modelConfigPollSeconds: 0.1,
+    restPort: 0,
+    host: '127.0.0.1',
+    pollSeconds: 0.1,
+    modelCacheDir: cache,
+    batching: { ...defaultBatching(), numBatchThreads: 1 },
+    log: (e: ServingEvent) => logs.push(JSON.stringify(e)),
+  });
+  t.after(() => serving.close());
+  const port = serving.restPort;
+  const hp3 = async () => (await call(port, 'POST', '/v1/models/hp3:predict', { instances: [2.0] })).json?.predictions?.[0];
+  assert.equal((await predict(port)).y, 3);
+  assert.notEqual(await hp3(), 4, 'hp3 is not configured yet');
+
+  await config(['hpt', 'hp3']);
+  await until(async () => (await hp3()) === 4, () => undefined, 20_000);
+
+  // The store goes away: the config cannot be read, the models already served keep serving.
+  await store.stop();
+  await until(() => logs.some((l) => l.includes('config-error')), () => undefined, 20_000);
+  assert.equal((await predict(port)).y, 3);
+  assert.equal(await hp3(), 4);
+  await store.restart();
+
+  await config(['hpt']);
+  await until(async () => (await call(port, 'POST', '/v1/models/hp3:predict', { instances: [2.0] })).status === 404, () => undefined, 20_000);
+  assert.equal((await predict(port)).y, 3, 'the model kept in the config still serves');
+  for (const l of logs) assert.ok(!l.includes(SECRET), 'no secret in the log');
+});
+
 test('tfsvc serve --model_config_file s3://... (the CLI, configured by the environment alone) answers predict', needsShared, async (t) => {
   const two = sharedModel('tfserving/saved_model_half_plus_two_cpu/00000123', t);
   await startStore(t);

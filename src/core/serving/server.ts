@@ -1,13 +1,13 @@
 // Wires the serving stack together: worker pool → batch scheduler → loader → manager ← source, then the REST (and,
 // when available, gRPC) front ends over the manager. `startServing` returns once the initial versions are loaded
 // (like TF Serving, which opens its ports after the first load) and `close` drains in the reverse order.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { WorkerPool } from '../engine/pool.js';
 import type { LoadOptions } from '../engine/types.js';
 import { ModelError, RequestError, UsageError } from '../errors.js';
 import { Admission } from './admission.js';
 import { BatchScheduler } from './batcher.js';
-import { defaultBatching, DEFAULT_METRICS_PATH, parseModelConfigList, type BatchingConfig, type ModelConfig, type MonitoringConfig } from './config.js';
+import { defaultBatching, DEFAULT_METRICS_PATH, type BatchingConfig, type ModelConfig, type MonitoringConfig } from './config.js';
 import { BackendMetrics } from './gpu-metrics.js';
 import { planEngines } from './gpu-plan.js';
 import { PoolLoader } from './loader.js';
@@ -23,6 +23,7 @@ import { DEFAULT_MAX_REQUEST_ELEMENTS } from '../wire/signature-check.js';
 import type { ServableLookup, VersionState } from './types.js';
 import path from 'node:path';
 import { Health } from './health.js';
+import { pollModelConfig, type ConfigPoll } from './config-poll.js';
 import { openEnvelope, type Envelope, type EnvelopeOptions } from './envelope.js';
 
 export interface ServeOptions {
@@ -214,7 +215,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     { cacheDir: options.modelCacheDir },
   );
 
-  let configTimer: NodeJS.Timeout | undefined;
+  let configPoll: ConfigPoll | undefined;
   let rest: RestServer | undefined;
   let grpc: { port: number; close(graceMs?: number): Promise<void> } | undefined;
   let envelope: Envelope | undefined;
@@ -239,7 +240,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     if (rest && !startupFailed) log({ kind: 'shutdown', phase: 'draining', inFlight: rest.inFlight() });
     health.endWatches();
     envelope?.close();
-    if (configTimer) clearInterval(configTimer);
+    configPoll?.stop();
     source.stop();
     await Promise.all([rest?.close(graceMs), grpc?.close(graceMs)]);
     await manager.close();
@@ -284,23 +285,16 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     if (!servingOrWaiting) throw new ModelError(`no model could be loaded: ${problems.join(' | ')}`);
 
     if (options.modelConfigFile && (options.modelConfigPollSeconds ?? 0) > 0) {
-      const file = options.modelConfigFile;
-      let last = readFileSync(file, 'utf8');
-      configTimer = setInterval(() => {
-        try {
-          if (!existsSync(file)) return;
-          const text = readFileSync(file, 'utf8');
-          if (text === last) return;
-          last = text;
-          const models = parseModelConfigList(text, file, path.dirname(path.resolve(file)));
+      configPoll = pollModelConfig(
+        options.modelConfigFile,
+        options.modelConfigPollSeconds!,
+        (models) => {
           source.setModels(models);
           liveModels.splice(0, liveModels.length, ...models);
           health.setModels(models.map((m) => m.name));
-        } catch (err) {
-          log({ kind: 'config-error', message: (err as Error).message });
-        }
-      }, options.modelConfigPollSeconds! * 1000);
-      configTimer.unref();
+        },
+        (message) => log({ kind: 'config-error', message }),
+      );
     }
 
     const monitoring = monitoringConfig;
