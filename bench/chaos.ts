@@ -21,6 +21,7 @@
 //           instead of a :predict body malformed at its end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { arg, repoRootOf } from './script-util.js';
+import { onCore, pinNote, pinSelf } from './pin.js';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -81,7 +82,10 @@ async function startServer(base: string, name: string): Promise<Server> {
   if (phase('bigvalid')) extra.push('--rest_api_timeout_in_ms=600000');
   // --server-node-args "--cpu-prof --cpu-prof-dir=D": Node flags for the server process (profiling a phase).
   const nodeArgs = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1', ...extra], {
+  // Pinned to core 1 (this generator to core 0, bench/pin.ts; --no-pin to turn off): at 5x overload the generator
+  // writes ~180 MB/s of bodies, and on a 2-core machine it would otherwise take the server's CPU and its goodput.
+  const argv = onCore(1, [process.execPath, ...nodeArgs, path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1', ...extra]);
+  const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const s: Server = { child, rest: 0, grpc: 0, out: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
@@ -242,6 +246,8 @@ async function main(): Promise<void> {
     log.push(s);
     console.log(s);
   };
+  pinSelf(0);
+  say(pinNote());
   let server = await startServer(base, name);
   let pool: Pool;
   const restart = async () => {
