@@ -135,6 +135,34 @@ describe('predict fast path', () => {
     assert.ok(agrees(text));
   });
 
+  test('16 to 19 digit numbers (how clients print float32 data) are read exactly, also next to float32 rounding boundaries', () => {
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    const literals: string[] = [];
+    for (let i = 0; i < 20000; i++) {
+      // A random float32 in [1e-7, 1e38), as a client would print it (shortest round-trip: up to 17 digits)...
+      f32[0] = (rand() < 0.5 ? -1 : 1) * 10 ** (-7 + rand() * 45) * (1 + rand());
+      const a = f32[0]!;
+      literals.push(String(a));
+      // ...and the hard cases: the exact midpoint between it and the next float32 (a double), printed with 16 to 19
+      // significant digits, which lands just below, on, or just above the rounding boundary.
+      u32[0] = u32[0]! + 1;
+      const mid = (a + f32[0]!) / 2;
+      literals.push(mid.toPrecision(16 + Math.floor(rand() * 4)).replace(/e\+?/, rand() < 0.5 ? 'e' : 'E'));
+      literals.push(mid.toPrecision(17));
+    }
+    const text = `{"instances": [${literals.join(', ')}]}`;
+    for (const dtype of ['DT_FLOAT', 'DT_DOUBLE']) {
+      const d = decodePredictFast(Buffer.from(text), { serving_default: sig({ x: dtype }) }, 'serving_default');
+      assert.ok(d, `fast path declined (${dtype})`);
+      const got = d.inputs.x!.data;
+      const want = dtype === 'DT_FLOAT' ? Float32Array.from(literals, (l) => JSON.parse(l)) : Float64Array.from(literals, (l) => JSON.parse(l));
+      literals.forEach((lit, i) => assert.ok(Object.is(got[i], want[i]), `${dtype} ${lit}: ${got[i]} != ${want[i]}`));
+    }
+  });
+
   test('random corruptions of a valid body: the fast path never answers differently from the general path', () => {
     const bases = [
       '{"signature_name": "serving_default", "instances": [[0.5, -1.25, 3e1], [4, 5.0, 6E-2]]}',

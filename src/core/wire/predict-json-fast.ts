@@ -110,11 +110,22 @@ class Scanner {
   }
 
   /**
-   * A JSON number (strict grammar) as JSON.parse reads it. Decimal literals of up to 15 significant digits with a
-   * decimal exponent within ±22 are computed exactly (Clinger's fast path: an integer below 2^53 times or divided by
-   * an exact power of ten is one correctly rounded operation); others go through Number().
+   * Values computed approximately (see num), as pairs: index in buf, offset of the literal in the body. settle()
+   * makes them exact once the dtype is known.
    */
-  num(): number {
+  approx: number[] = [];
+
+  /**
+   * A JSON number (strict grammar) as JSON.parse reads it, stored at buf[index]. Decimal literals of up to 15
+   * significant digits with a decimal exponent within ±22 are computed exactly (Clinger's fast path: an integer below
+   * 2^53 times or divided by an exact power of ten is one correctly rounded operation). Those of 16 to 19 digits in the
+   * same range are computed approximately (relative error below 2^-49: at most 8 roundings while accumulating the
+   * digits, one for the power of ten) and noted in `approx` for settle(). They are the usual case, not a rare one:
+   * a float32 printed by Python's json (np.float32(0.1) → 0.10000000149011612) or JavaScript has 16 or 17 digits, and
+   * Number() on each of them cost 4x the rest of the decode (bench/json-codec.ts, 17-digit row). Others go through
+   * Number().
+   */
+  num(index: number): number {
     const b = this.b;
     let i = this.i;
     const start = i;
@@ -169,9 +180,10 @@ class Scanner {
     this.i = i;
     const e10 = exp - frac;
     let v: number;
-    if (sig <= 15 && expDigits < 6 && e10 >= -22 && e10 <= 22) {
+    if (sig <= 19 && expDigits < 6 && e10 >= -22 && e10 <= 22) {
       v = e10 >= 0 ? m * POW10[e10]! : m / POW10[-e10]!;
       if (neg) v = -v;
+      if (sig > 15) this.approx.push(index, start);
     } else {
       v = Number(String.fromCharCode.apply(null, b.subarray(start, i) as unknown as number[]));
       // JSON.parse gives ±Infinity for 1e400 where TF Serving's parser refuses it: leave that to the general path.
@@ -191,7 +203,7 @@ class Scanner {
     if (b[this.i] !== LBRACKET) {
       if (this.leafDepth < 0) this.leafDepth = depth;
       else if (this.leafDepth !== depth) throw BAIL;
-      this.push(this.num());
+      this.push(this.num(this.n));
       return;
     }
     if (this.leafDepth >= 0 && depth >= this.leafDepth) throw BAIL;
@@ -261,7 +273,8 @@ class Scanner {
         bigger.set(buf);
         this.buf = buf = bigger;
       }
-      buf[n++] = this.num();
+      buf[n] = this.num(n);
+      n++;
       count++;
       let i = this.i;
       let c = b[i];
@@ -278,6 +291,32 @@ class Scanner {
     }
     this.n = n;
     return count;
+  }
+
+  /**
+   * Makes the approximated values exact for the tensor they go into. float32: the approximation v (within 2^-49 of
+   * the literal) and the correctly rounded double (within 2^-53) are within 2^-48 of each other, so the exact double
+   * lies inside v·(1 ± 2^-44); when both ends of that bracket round to the same float32, so does the exact value
+   * (rounding is monotonic), and the approximation is kept; only a literal
+   * within 2^-44 of a float32 rounding boundary (about one in a million) is re-read with Number(). float64: every
+   * approximated value is re-read.
+   */
+  settle(float32: boolean): void {
+    const a = this.approx;
+    const buf = this.buf;
+    const b = this.b;
+    for (let k = 0; k < a.length; k += 2) {
+      const v = buf[a[k]!]!;
+      if (float32 && Math.fround(v * (1 - 2 ** -44)) === Math.fround(v * (1 + 2 ** -44))) continue;
+      const start = a[k + 1]!;
+      let end = start;
+      for (;;) {
+        const c = b[end];
+        if (c === undefined || !((c >= ZERO && c <= NINE) || c === MINUS || c === PLUS || c === DOT || c === 0x65 || c === 0x45)) break;
+        end++;
+      }
+      buf[a[k]!] = Number(String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]));
+    }
   }
 
   /** The instances list of the row format: each element is one instance at depth 0. Returns the instance count. */
@@ -377,6 +416,7 @@ export function decodePredictFast(body: Uint8Array, signatures: Record<string, S
     if (!input || (inputName !== undefined && inputName !== input[0])) throw BAIL;
     const shape = s.leafDepth === s.shape.length ? s.shape : undefined;
     if (!shape) throw BAIL;
+    if (s.approx.length > 0) s.settle(input[1] === 'DT_FLOAT');
     const values = s.buf.subarray(0, s.n);
     const data = input[1] === 'DT_FLOAT' ? new Float32Array(s.n) : new Float64Array(s.n);
     data.set(values);
