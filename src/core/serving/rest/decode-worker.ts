@@ -1,8 +1,7 @@
 // A decode worker thread (see decode-pool.ts): runs decodeInferenceBody on bodies too large to parse on the HTTP
 // thread and hands the tensors back, transferring their buffers (no copy).
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThisThreadPriority } from '../../engine/thread-priority.js';
 import type { SignatureInfo } from '../../engine/types.js';
 import { decodeInferenceBody, serializeError, type DecodedBody, type InferenceVerb } from './decode-body.js';
 
@@ -25,17 +24,8 @@ function buffersOf(d: DecodedBody): ArrayBuffer[] {
 
 // The bulk lane's worker (bodies of 8 MiB and more, decode-pool.ts) runs `niceness` nicer than the process: a 50 MB
 // body takes seconds of CPU to decode, and at equal priority that CPU comes out of the inference workers' and the HTTP
-// thread's share while every other client waits. Linux: setpriority(PRIO_PROCESS, tid) sets one thread's niceness,
-// and this thread's id is /proc/thread-self's last part. Elsewhere, or when not allowed, it keeps the process's.
-const niceness = Number((workerData as { niceness?: number } | null)?.niceness ?? 0);
-if (niceness > 0) {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + niceness));
-  } catch {
-    // no /proc/thread-self: not Linux
-  }
-}
+// thread's share while every other client waits.
+lowerThisThreadPriority(Number((workerData as { niceness?: number } | null)?.niceness ?? 0));
 
 parentPort!.on('message', (job: Job) => {
   let decoded: DecodedBody;
