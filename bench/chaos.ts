@@ -487,6 +487,9 @@ async function main(): Promise<void> {
         hugeBody = `{"instances": [${Array.from({ length: Math.ceil(hugeBytes / row.length) }, () => row).join(',')}]`; // no closing brace: a parse error at the very end
         hugeWhat = ':predict body, malformed at its end';
       }
+      // Encoded before the window: encoding a 50 MB string on the way out blocked this process's event loop (the
+      // other clients' timer) for about 100 ms, which the figure then counted as the server's stall.
+      const hugeBuf = Buffer.from(hugeBody);
       const steady = capacity * 0.3;
       before = await openLoop(steady, 2000, pool);
       const side = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 2 });
@@ -498,9 +501,6 @@ async function main(): Promise<void> {
         clientLag = Math.max(clientLag, now - tick - 10);
         tick = now;
       }, 10);
-      // Encoded before the window: encoding a 50 MB string on the way out blocked this process's event loop (the
-      // other clients' timer) for about 100 ms, which the figure then counted as the server's stall.
-      const hugeBuf = Buffer.from(hugeBody);
       const during = openLoop(steady, 6000, pool);
       await sleep(500);
       const hugeAns = await post(side, hugePath, hugeBuf);
