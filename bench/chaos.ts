@@ -464,6 +464,7 @@ async function main(): Promise<void> {
       const recovery = after.out.filter((a) => a.at - after.out[0]!.at > 0 && a.status === 200);
       say(`capacity: ${capacity.toFixed(0)} req/s (closed loop, 8 connections, P99 ${pct(capLat, 99).toFixed(1)} ms)`);
       say(`5x overload (${(capacity * 5).toFixed(0)} req/s for ${over.seconds.toFixed(1)} s, 1024 connections): ${over.out.length} sent, ${ok.length} ok, ${rejected.length} rejected 503 (time to reject p99 ${pct(rejected.map((a) => a.ms), 99).toFixed(1)} ms), ${tcp} TCP-level failures, other ${over.out.length - ok.length - rejected.length - tcp}; goodput ${(ok.length / over.seconds).toFixed(0)} req/s = ${((ok.length / over.seconds / capacity) * 100).toFixed(0)}% of capacity`);
+      say(`  at the client: time to reject p50 ${pct(rejected.map((a) => a.ms), 50).toFixed(1)} p75 ${pct(rejected.map((a) => a.ms), 75).toFixed(1)} p90 ${pct(rejected.map((a) => a.ms), 90).toFixed(1)} p95 ${pct(rejected.map((a) => a.ms), 95).toFixed(1)}; ok ms p50 ${pct(ok.map((a) => a.ms), 50).toFixed(1)} p99 ${pct(ok.map((a) => a.ms), 99).toFixed(1)}`);
       say(`after the overload (0.5x capacity): P99 ${pct(afterOk.map((a) => a.ms), 99).toFixed(1)} ms vs ${pct(capLat, 99).toFixed(1)} ms at capacity; ${after.out.length - afterOk.length} not ok; ${recovery.length} answered`);
       await big.close();
 

@@ -17,6 +17,9 @@ import { drainHttpServer } from './drain.js';
 import { errorBody, handleRequest, inferenceTarget, type RouteContext, type RouteResult } from './routes.js';
 import { DEFAULT_SIGNATURE } from './decode-body.js';
 
+/** listen(2) backlog for the REST port. */
+const LISTEN_BACKLOG = 4096;
+
 /** The most unread body bytes node:http is left to discard after an early answer so that the connection stays open. */
 const KEEP_ALIVE_UNREAD_BYTES = 256 * 1024;
 
@@ -286,7 +289,11 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8501, options.host ?? '0.0.0.0', () => {
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): under overload, clients whose large refused
+    // bodies made us close their connection reconnect at once, and with node's default of 511 the queue overflowed;
+    // each dropped SYN costs that client a 1 s (then 3 s) retransmit, which showed as seconds of time to reject at the
+    // client while the server refused in under a millisecond (bench/chaos --only overload).
+    server.listen({ port: options.port ?? 8501, host: options.host ?? '0.0.0.0', backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       const addr = server.address() as AddressInfo;
       resolve({
