@@ -4,6 +4,7 @@
 // message counts of unary calls, binary metadata, percent-encoded messages, the connection cap and forced close.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import http2 from 'node:http2';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
@@ -282,7 +283,7 @@ for (const impl of GRPC_IMPLS) {
   });
 }
 
-async function withServer(impl: GrpcImpl, opts: { maxConnections?: number }, body: (server: RunningGrpcServer, lookup: Lookup) => Promise<void>): Promise<void> {
+async function withServer(impl: GrpcImpl, opts: { maxConnections?: number; bodyTimeoutMs?: number; idleTimeoutMs?: number; maxConcurrentStreams?: number }, body: (server: RunningGrpcServer, lookup: Lookup) => Promise<void>): Promise<void> {
   const lookup = new Lookup();
   const server = await startGrpcServer(lookup, { port: 0, host: '127.0.0.1', impl, ...opts });
   try {
@@ -327,3 +328,106 @@ for (const impl of GRPC_IMPLS) {
     }
   });
 }
+
+/** A raw HTTP/2 connection that opens a Predict stream, sends a prefix announcing `announced` bytes and `sent` of them, and stalls. */
+function stalledCall(port: number, announced: number, sent: number) {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => undefined);
+  const stream = session.request({ ':method': 'POST', ':path': '/tensorflow.serving.PredictionService/Predict', 'content-type': 'application/grpc', te: 'trailers' });
+  stream.on('error', () => undefined);
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(announced, 1);
+  stream.write(Buffer.concat([prefix, Buffer.alloc(sent)]));
+  const headers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.on('response', resolve));
+  const streamClosed = new Promise<number>((resolve) => stream.on('close', () => resolve(stream.rstCode ?? -1)));
+  const sessionClosed = new Promise<void>((resolve) => session.on('close', resolve));
+  let goaway = false;
+  session.on('goaway', () => (goaway = true));
+  return { session, stream, headers, streamClosed, sessionClosed, goaway: () => goaway };
+}
+
+test('h2: a request message not all in within --body_timeout_ms is DEADLINE_EXCEEDED and its stream reset; then the idle connection closes', { timeout: 30_000 }, async () => {
+  await withServer('h2', { bodyTimeoutMs: 300, idleTimeoutMs: 400 }, async (server) => {
+    const c = stalledCall(server.port, 100, 10);
+    const h = await c.headers;
+    assert.equal(Number(h['grpc-status']), grpc.status.DEADLINE_EXCEEDED);
+    assert.match(decodeURIComponent(String(h['grpc-message'])), /did not arrive within 300 ms \(--body_timeout_ms\)/);
+    assert.equal(await c.streamClosed, http2.constants.NGHTTP2_CANCEL, 'the stream is reset');
+    await c.sessionClosed; // GOAWAY, then the server closes the connection that has no call left
+    assert.ok(c.goaway(), 'the client was told (GOAWAY) before the connection closed');
+    assert.deepEqual(server.transport!(), { connections: 0, streams: 0 });
+  });
+});
+
+test('h2: 50 slow senders are all answered and every connection and stream goes away (no fds left behind)', { timeout: 30_000 }, async () => {
+  await withServer('h2', { bodyTimeoutMs: 200, idleTimeoutMs: 300 }, async (server) => {
+    const fds = (): number => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0);
+    const fdsBefore = fds();
+    const calls = Array.from({ length: 50 }, (_, i) => stalledCall(server.port, 1000, i));
+    await until(() => server.transport!().streams === 50, () => undefined);
+    const codes = await Promise.all(calls.map((c) => c.headers.then((h) => Number(h['grpc-status']))));
+    assert.deepEqual(new Set(codes), new Set([grpc.status.DEADLINE_EXCEEDED]));
+    await Promise.all(calls.map((c) => c.sessionClosed));
+    await until(() => server.transport!().connections === 0 && server.transport!().streams === 0, () => undefined);
+    // Both ends of the 50 connections live in this process: their sockets are all closed again (a little slack for
+    // whatever else the runtime opens meanwhile).
+    await until(() => fds() <= fdsBefore + 5, () => undefined);
+    // A well-behaved client still gets answers.
+    const client = predictionClient(server.port);
+    try {
+      assert.equal((await predict(client, predictRequest('m', [1]))).err, null);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test('h2: an idle connection is closed (GOAWAY) and the client reconnects; one with a call in flight is not idle', { timeout: 30_000 }, async () => {
+  await withServer('h2', { idleTimeoutMs: 300 }, async (server, lookup) => {
+    const client = predictionClient(server.port);
+    try {
+      assert.equal((await predict(client, predictRequest('m', [1]))).err, null);
+      assert.equal(server.transport!().connections, 1);
+      await until(() => server.transport!().connections === 0, () => undefined);
+      // The next call reconnects.
+      assert.equal((await predict(client, predictRequest('m', [2]))).err, null);
+      // A call that runs for 4 idle periods keeps its connection: it ends by its own deadline, not UNAVAILABLE.
+      const started = lookup.started;
+      const slow = predict(client, predictRequest('slow', [1]), { deadline: Date.now() + 1200 });
+      await until(() => lookup.started > started, () => undefined);
+      const { err } = await slow;
+      assert.equal(err?.code, grpc.status.DEADLINE_EXCEEDED, err?.details);
+      assert.equal(server.transport!().connections, 1, 'the connection stayed open while the call ran');
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test('h2: SETTINGS_MAX_CONCURRENT_STREAMS caps the calls open on one connection; the client queues the rest', { timeout: 30_000 }, async () => {
+  await withServer('h2', { maxConcurrentStreams: 2 }, async (server, lookup) => {
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    session.on('error', () => undefined);
+    try {
+      const settings = await new Promise<http2.Settings>((resolve) => session.once('remoteSettings', resolve));
+      assert.equal(settings.maxConcurrentStreams, 2);
+      const body = frame(encodePredict(predictRequest('slow', [1])));
+      const streams = Array.from({ length: 3 }, () => {
+        const s = session.request({ ':method': 'POST', ':path': '/tensorflow.serving.PredictionService/Predict', 'content-type': 'application/grpc', te: 'trailers' });
+        s.on('error', () => undefined);
+        s.end(body);
+        return s;
+      });
+      await until(() => lookup.started === 2, () => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(lookup.started, 2, 'the third call waits for a free stream');
+      assert.equal(server.transport!().streams, 2);
+      streams[0]!.close(http2.constants.NGHTTP2_CANCEL);
+      await until(() => lookup.started === 3, () => undefined);
+      for (const s of streams) s.close(http2.constants.NGHTTP2_CANCEL);
+      await until(() => lookup.acquired === lookup.released, () => undefined);
+    } finally {
+      session.destroy();
+    }
+  });
+});

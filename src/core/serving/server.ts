@@ -77,6 +77,9 @@ export interface TransportLimits {
   bodyTimeoutMs?: number;
   /** --max_connections: open connections, REST and gRPC each (gRPC: the h2 server only). */
   maxConnections?: number;
+  /** --grpc_channel_arguments grpc.max_connection_idle_ms / grpc.max_concurrent_streams (h2 gRPC server only). */
+  grpcIdleTimeoutMs?: number;
+  grpcMaxConcurrentStreams?: number;
   /** Bodies of at least this many bytes are decoded on a worker thread. */
   offThreadDecodeBytes?: number;
 }
@@ -333,6 +336,9 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         credentials: env.grpcCredentials,
         tls: env.grpcTlsSource,
         maxConnections: options.limits?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        bodyTimeoutMs: options.limits?.bodyTimeoutMs,
+        idleTimeoutMs: options.limits?.grpcIdleTimeoutMs,
+        maxConcurrentStreams: options.limits?.grpcMaxConcurrentStreams,
         gate: env.gate.active ? env.gate : undefined,
         admission,
         limits,

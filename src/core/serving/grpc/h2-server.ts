@@ -11,6 +11,11 @@
 // the limit is refused (RESOURCE_EXHAUSTED) from its prefix; a unary call needs exactly one message. A client's
 // RST_STREAM cancels the call. close(): GOAWAY on every connection, calls in flight finish, the rest is cut after grace.
 // Connections over `maxConnections` get their first call answered UNAVAILABLE and are closed (the client reads why).
+//
+// Slow and idle clients (issue 8): a call whose request message is not all in within `bodyTimeoutMs` is answered
+// DEADLINE_EXCEEDED and its stream reset; a connection with no call in flight for `idleTimeoutMs` gets GOAWAY and is
+// closed; SETTINGS_MAX_CONCURRENT_STREAMS caps the calls one connection may have open (the client queues the rest).
+// Both timers are sweeps (one interval per server), not a timer per call: per-call timers were measurable churn.
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -31,10 +36,28 @@ export interface H2GrpcServerOptions {
   maxConnections?: number;
   /** TLS (re-read when its files change); absent: plaintext HTTP/2 (h2c). */
   tls?: TlsSource;
+  /** A call's request message must be all in within this (--body_timeout_ms); 0: no limit. Default 20 s. */
+  bodyTimeoutMs?: number;
+  /** A connection with no call in flight this long gets GOAWAY and is closed; 0: never. Default 65 s. */
+  idleTimeoutMs?: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: calls open at once on one connection. Default 100. */
+  maxConcurrentStreams?: number;
 }
 
+/** As the REST server's keep-alive timeout (rest/server.ts). */
+export const DEFAULT_GRPC_IDLE_TIMEOUT_MS = 65_000;
+/**
+ * grpc-core and nghttp2 advertise no limit by default; RFC 9113 (6.5.2) asks for at least 100 and nginx (128) and Go's
+ * http2 server (250) pick a few hundred. 100 is enough for a multiplexing client at thousands of calls per second
+ * (each call is in flight for milliseconds) and bounds what one connection can start at once.
+ */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+const DEFAULT_BODY_TIMEOUT_MS = 20_000;
+
 const OVER_CAP = Symbol('tfsvc.overCap');
-type Session = http2.ServerHttp2Session & { [OVER_CAP]?: boolean };
+const ACTIVE = Symbol('tfsvc.activeStreams');
+const IDLE_SINCE = Symbol('tfsvc.idleSince');
+type Session = http2.ServerHttp2Session & { [OVER_CAP]?: boolean; [ACTIVE]: number; [IDLE_SINCE]: number };
 
 /** Trailers-Only status for a stream that never became a call. */
 function refuse(stream: http2.ServerHttp2Stream, code: grpc.status, details: string): void {
@@ -57,10 +80,25 @@ export class H2GrpcServer {
   private readonly sessions = new Set<Session>();
   private server: http2.Http2Server | http2.Http2SecureServer | undefined;
   private readonly deadlines = new DeadlineSweep();
+  /** Read deadlines of calls whose request message is not all in yet (--body_timeout_ms). */
+  private readonly reads: DeadlineSweep;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimeoutMs: number;
+  private readonly bodyTimeoutMs: number;
   /** Connections turned away because the cap was reached. */
   rejected = 0;
+  /** Connections closed for being idle; calls ended because their request message was too slow. */
+  idleClosed = 0;
+  slowCalls = 0;
+  /** Streams open now (every session). */
+  private openStreams = 0;
 
-  constructor(private readonly options: H2GrpcServerOptions) {}
+  constructor(private readonly options: H2GrpcServerOptions) {
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_GRPC_IDLE_TIMEOUT_MS;
+    this.bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    // A call expires at most a tenth of the timeout late (between 10 ms and 1 s).
+    this.reads = new DeadlineSweep(Math.max(10, Math.min(1000, Math.floor(this.bodyTimeoutMs / 10))));
+  }
 
   /** Registers a service like grpc.Server#addService (handlers keyed by method name or its original name). */
   addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
@@ -78,7 +116,7 @@ export class H2GrpcServer {
     const settings: http2.ServerOptions = {
       // A large Predict may be in flight on a connection at once; the default 10 MB session cap would refuse streams.
       maxSessionMemory: 1 << 30,
-      settings: { enablePush: false },
+      settings: { enablePush: false, maxConcurrentStreams: this.options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS },
     };
     const tls = this.options.tls;
     let server: http2.Http2Server | http2.Http2SecureServer;
@@ -112,9 +150,33 @@ export class H2GrpcServer {
       // A connection that never sends a call is not kept either.
       setTimeout(() => session.close(), 10_000).unref();
     }
+    session[ACTIVE] = 0;
+    session[IDLE_SINCE] = Date.now();
     this.sessions.add(session);
     session.on('error', () => {});
     session.once('close', () => this.sessions.delete(session));
+    if (this.idleTimeoutMs > 0 && !this.idleTimer) {
+      // Checked every quarter of the timeout (at most every second): an idle connection closes at most that late.
+      this.idleTimer = setInterval(() => this.closeIdle(), Math.max(10, Math.min(1000, Math.floor(this.idleTimeoutMs / 4))));
+      this.idleTimer.unref();
+    }
+  }
+
+  /** GOAWAY and close for every connection with no call in flight for idleTimeoutMs. */
+  private closeIdle(): void {
+    if (this.sessions.size === 0) {
+      clearInterval(this.idleTimer);
+      this.idleTimer = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const s of this.sessions) {
+      if (s[ACTIVE] === 0 && now - s[IDLE_SINCE] >= this.idleTimeoutMs && !s.closed && !s.destroyed) {
+        this.idleClosed++;
+        // close(): GOAWAY (NO_ERROR) naming the last stream seen, then the socket closes (no stream is open).
+        s.close();
+      }
+    }
   }
 
   /** Open HTTP/2 connections (over-cap ones included until they close). */
@@ -122,10 +184,21 @@ export class H2GrpcServer {
     return this.sessions.size;
   }
 
+  /** Open HTTP/2 streams, every connection together. */
+  streams(): number {
+    return this.openStreams;
+  }
+
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     // Errors also close the stream, which is where a call learns it was cancelled.
     stream.on('error', () => {});
     const session = stream.session as Session | undefined;
+    this.openStreams++;
+    if (session) session[ACTIVE]++;
+    stream.once('close', () => {
+      this.openStreams--;
+      if (session && --session[ACTIVE] === 0) session[IDLE_SINCE] = Date.now();
+    });
     if (session?.[OVER_CAP]) {
       refuse(stream, grpc.status.UNAVAILABLE, `Too many open connections (the limit is ${this.options.maxConnections}, --max_connections); retry later`);
       session.close();
@@ -162,6 +235,23 @@ export class H2GrpcServer {
       stream.removeAllListeners('data');
       stream.resume();
     };
+    // The request message must be all in within bodyTimeoutMs. Past it the call ends DEADLINE_EXCEEDED: it is the code
+    // gRPC servers send when a time limit on the call runs out (grpc-timeout), and the client did not cancel anything
+    // (CANCELLED says it did); REST answers 408 for the same. The stream is then reset (RST_STREAM CANCEL), so nothing
+    // more of the request is read or buffered, and the connection goes idle (closed after idleTimeoutMs).
+    const read = this.bodyTimeoutMs > 0 ? {
+      deadline: Date.now() + this.bodyTimeoutMs,
+      expire: () => {
+        this.reads.delete(read!);
+        if (!failed) {
+          this.slowCalls++;
+          fail(grpc.status.DEADLINE_EXCEEDED, `The request message did not arrive within ${this.bodyTimeoutMs} ms (--body_timeout_ms)`);
+        }
+        // Also ends the draining of a refused message's remaining bytes (fail() reads them to nowhere).
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      },
+    } : undefined;
+    if (read) this.reads.add(read);
     stream.on('data', (chunk: Buffer) => {
       if (failed) return;
       try {
@@ -173,6 +263,7 @@ export class H2GrpcServer {
       if (reader.messages.length > 1) fail(grpc.status.UNIMPLEMENTED, `Received a second request message for ${kind} method ${path}`);
     });
     stream.once('end', () => {
+      if (read) this.reads.delete(read);
       if (failed) return;
       const wire = reader.messages[0];
       if (!wire || reader.partial) return fail(grpc.status.UNIMPLEMENTED, `Received no request message for ${kind} method ${path}`);
@@ -188,7 +279,10 @@ export class H2GrpcServer {
         },
       );
     });
-    stream.once('close', () => call.closed());
+    stream.once('close', () => {
+      if (read) this.reads.delete(read);
+      call.closed();
+    });
   }
 
   private dispatch(call: H2ServerCall, method: Method, data: Buffer): void {
@@ -224,6 +318,8 @@ export class H2GrpcServer {
     const server = this.server;
     if (!server) return Promise.resolve();
     this.server = undefined;
+    clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
     return new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         for (const s of this.sessions) s.destroy();
