@@ -220,7 +220,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
     .option('--max-connections <n>', 'open connections, REST and gRPC each; beyond it 503 / UNAVAILABLE and close (0: no cap)', '4096')
     .option('--grpc-impl <impl>', 'gRPC server: h2 (node:http2, tfsvc\'s gRPC framing) or grpc-js (the reference implementation)', 'h2')
     .addOption(new Option('--grpc_impl <impl>').hideHelp())
-    .option('--grpc-channel-arguments <args>', 'TF Serving\'s gRPC server arguments, key=value,...: grpc.max_connection_idle_ms (default 65000; 0: never) and grpc.max_concurrent_streams (default 100) act on the h2 server, others are ignored with a warning')
+    .option('--grpc-channel-arguments <args>', 'TF Serving\'s gRPC server arguments, key=value,...: grpc.max_connection_idle_ms (default 65000; 0: never), grpc.max_concurrent_streams (default 100), grpc.keepalive_time_ms (default 7200000) and grpc.keepalive_timeout_ms (default 20000) are applied, others ignored with a warning')
     .addOption(new Option('--grpc_channel_arguments <args>').hideHelp())
     .option('--enable-cors', 'send CORS headers and answer preflight requests')
     .option('--access-log', 'log every request')
@@ -283,9 +283,6 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       if (grpcImpl !== 'h2' && grpcImpl !== 'grpc-js') throw new UsageError(`--grpc_impl takes h2 or grpc-js, not "${grpcImpl}"`);
       const channelArgs = parseGrpcChannelArguments(String(get('grpc-channel-arguments', 'grpc_channel_arguments', '')));
       for (const k of channelArgs.ignored) emit('warn', `--grpc_channel_arguments: ignoring ${k} (not supported by tfsvc)`);
-      if (grpcImpl === 'grpc-js' && (channelArgs.idleTimeoutMs !== undefined || channelArgs.maxConcurrentStreams !== undefined)) {
-        emit('warn', '--grpc_channel_arguments: grpc.max_connection_idle_ms and grpc.max_concurrent_streams apply to --grpc_impl h2 only');
-      }
       const warmup = boolFlag(get('enable-model-warmup', 'enable_model_warmup'), 'enable_model_warmup') ?? true;
       const drainDelayMs = numFlag(get('drain-delay-seconds', 'drain_delay_seconds', '0'), 'drain_delay_seconds') * 1000;
       const drainTimeoutMs = numFlag(get('drain-timeout-seconds', 'drain_timeout_seconds', '30'), 'drain_timeout_seconds') * 1000;
@@ -351,6 +348,8 @@ tensorflow_model_server launch scripts run unchanged. Examples:
           maxConnections: intFlag(get('max-connections', 'max_connections'), 'max-connections'),
           grpcIdleTimeoutMs: channelArgs.idleTimeoutMs,
           grpcMaxConcurrentStreams: channelArgs.maxConcurrentStreams,
+          grpcKeepaliveTimeMs: channelArgs.keepaliveTimeMs,
+          grpcKeepaliveTimeoutMs: channelArgs.keepaliveTimeoutMs,
         },
         maxRequestElements: intFlag(get('max-request-elements', 'max_request_elements', String(2 ** 26)), 'max_request_elements', 1),
         cors: Boolean(o.enableCors),

@@ -5,9 +5,11 @@ import { UsageError } from '../../src/core/errors.js';
 import { parseGrpcChannelArguments } from '../../src/core/serving/grpc/channel-arguments.js';
 
 test('known keys set the h2 server options; other keys are returned to be warned about', () => {
-  assert.deepEqual(parseGrpcChannelArguments('grpc.max_connection_idle_ms=2000, grpc.max_concurrent_streams=16,grpc.max_connection_age_ms=5'), {
+  assert.deepEqual(parseGrpcChannelArguments('grpc.max_connection_idle_ms=2000, grpc.max_concurrent_streams=16,grpc.max_connection_age_ms=5,grpc.keepalive_time_ms=60000,grpc.keepalive_timeout_ms=5000'), {
     idleTimeoutMs: 2000,
     maxConcurrentStreams: 16,
+    keepaliveTimeMs: 60000,
+    keepaliveTimeoutMs: 5000,
     ignored: ['grpc.max_connection_age_ms'],
   });
   assert.deepEqual(parseGrpcChannelArguments(''), { ignored: [] });

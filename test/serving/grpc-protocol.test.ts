@@ -6,12 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import http2 from 'node:http2';
+import net from 'node:net';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { RequestError } from '../../src/core/errors.js';
 import type { HostTensor, SignatureInfo } from '../../src/core/engine/types.js';
 import type { ServableHandle, ServableLookup, VersionStatus } from '../../src/core/serving/types.js';
-import { GRPC_IMPLS, servingServiceDefinitions, startGrpcServer, type GrpcImpl, type RunningGrpcServer } from '../../src/core/serving/grpc/server.js';
+import { GRPC_IMPLS, servingServiceDefinitions, startGrpcServer, type GrpcImpl, type GrpcServerOptions, type RunningGrpcServer } from '../../src/core/serving/grpc/server.js';
 import { until } from './helpers.js';
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -283,7 +284,7 @@ for (const impl of GRPC_IMPLS) {
   });
 }
 
-async function withServer(impl: GrpcImpl, opts: { maxConnections?: number; bodyTimeoutMs?: number; idleTimeoutMs?: number; maxConcurrentStreams?: number }, body: (server: RunningGrpcServer, lookup: Lookup) => Promise<void>): Promise<void> {
+async function withServer(impl: GrpcImpl, opts: Partial<Pick<GrpcServerOptions, 'maxConnections' | 'bodyTimeoutMs' | 'idleTimeoutMs' | 'maxConcurrentStreams' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs'>>, body: (server: RunningGrpcServer, lookup: Lookup) => Promise<void>): Promise<void> {
   const lookup = new Lookup();
   const server = await startGrpcServer(lookup, { port: 0, host: '127.0.0.1', impl, ...opts });
   try {
@@ -382,14 +383,27 @@ test('h2: 50 slow senders are all answered and every connection and stream goes 
   });
 });
 
-test('h2: an idle connection is closed (GOAWAY) and the client reconnects; one with a call in flight is not idle', { timeout: 30_000 }, async () => {
-  await withServer('h2', { idleTimeoutMs: 300 }, async (server, lookup) => {
+for (const impl of GRPC_IMPLS) test(`${impl}: an idle connection is closed (GOAWAY) and the client reconnects; one with a call in flight is not idle`, { timeout: 30_000 }, async () => {
+  await withServer(impl, { idleTimeoutMs: 300 }, async (server, lookup) => {
+    // On the raw wire: one call, then nothing; the server says GOAWAY and closes the connection.
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    session.on('error', () => undefined);
+    let goaway: number | undefined;
+    session.on('goaway', (code: number) => (goaway = code));
+    const closed = new Promise<void>((resolve) => session.on('close', resolve));
+    const s = session.request({ ':method': 'POST', ':path': '/tensorflow.serving.PredictionService/Predict', 'content-type': 'application/grpc', te: 'trailers' });
+    s.on('error', () => undefined);
+    s.resume();
+    s.end(frame(encodePredict(predictRequest('m', [1]))));
+    await closed;
+    assert.equal(goaway, http2.constants.NGHTTP2_NO_ERROR, 'a graceful GOAWAY came first');
+    if (server.transport) await until(() => server.transport!().connections === 0, () => undefined);
+
     const client = predictionClient(server.port);
     try {
       assert.equal((await predict(client, predictRequest('m', [1]))).err, null);
-      assert.equal(server.transport!().connections, 1);
-      await until(() => server.transport!().connections === 0, () => undefined);
-      // The next call reconnects.
+      await new Promise((r) => setTimeout(r, 700));
+      // The connection was closed meanwhile; the next call reconnects.
       assert.equal((await predict(client, predictRequest('m', [2]))).err, null);
       // A call that runs for 4 idle periods keeps its connection: it ends by its own deadline, not UNAVAILABLE.
       const started = lookup.started;
@@ -397,15 +411,15 @@ test('h2: an idle connection is closed (GOAWAY) and the client reconnects; one w
       await until(() => lookup.started > started, () => undefined);
       const { err } = await slow;
       assert.equal(err?.code, grpc.status.DEADLINE_EXCEEDED, err?.details);
-      assert.equal(server.transport!().connections, 1, 'the connection stayed open while the call ran');
+      if (server.transport) assert.equal(server.transport().connections, 1, 'the connection stayed open while the call ran');
     } finally {
       client.close();
     }
   });
 });
 
-test('h2: SETTINGS_MAX_CONCURRENT_STREAMS caps the calls open on one connection; the client queues the rest', { timeout: 30_000 }, async () => {
-  await withServer('h2', { maxConcurrentStreams: 2 }, async (server, lookup) => {
+for (const impl of GRPC_IMPLS) test(`${impl}: SETTINGS_MAX_CONCURRENT_STREAMS caps the calls open on one connection; the client queues the rest`, { timeout: 30_000 }, async () => {
+  await withServer(impl, { maxConcurrentStreams: 2 }, async (server, lookup) => {
     const session = http2.connect(`http://127.0.0.1:${server.port}`);
     session.on('error', () => undefined);
     try {
@@ -421,13 +435,52 @@ test('h2: SETTINGS_MAX_CONCURRENT_STREAMS caps the calls open on one connection;
       await until(() => lookup.started === 2, () => undefined);
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(lookup.started, 2, 'the third call waits for a free stream');
-      assert.equal(server.transport!().streams, 2);
+      if (server.transport) assert.equal(server.transport().streams, 2);
       streams[0]!.close(http2.constants.NGHTTP2_CANCEL);
       await until(() => lookup.started === 3, () => undefined);
       for (const s of streams) s.close(http2.constants.NGHTTP2_CANCEL);
       await until(() => lookup.acquired === lookup.released, () => undefined);
     } finally {
       session.destroy();
+    }
+  });
+});
+
+for (const impl of GRPC_IMPLS) test(`${impl}: keepalive: a peer that stops answering PINGs is cut and its call cancelled; one that answers is kept`, { timeout: 30_000 }, async () => {
+  await withServer(impl, { keepaliveTimeMs: 150, keepaliveTimeoutMs: 200 }, async (server, lookup) => {
+    // A TCP relay that can stop passing the client's bytes (its PING ACKs among them) while the socket stays open.
+    let frozen = false;
+    let upstreamClosed = 0;
+    const relay = net.createServer((down) => {
+      const up = net.connect(server.port, '127.0.0.1');
+      down.on('data', (d) => {
+        if (!frozen) up.write(d);
+      });
+      up.on('data', (d) => down.write(d));
+      up.on('close', () => {
+        upstreamClosed++;
+        down.destroy();
+      });
+      down.on('close', () => up.destroy());
+      up.on('error', () => undefined);
+      down.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const client = predictionClient((relay.address() as net.AddressInfo).port);
+    try {
+      const aborted = lookup.aborted;
+      const call = predict(client, predictRequest('slow', [1]));
+      await until(() => lookup.started > 0, () => undefined);
+      await new Promise((r) => setTimeout(r, 800)); // several PING rounds, answered
+      assert.equal(lookup.aborted, aborted, 'a peer that answers keeps its call');
+      assert.equal(upstreamClosed, 0);
+      frozen = true;
+      await until(() => lookup.aborted > aborted && upstreamClosed > 0, () => undefined);
+      const { err } = await call;
+      assert.ok(err, 'the call failed on the client too');
+    } finally {
+      client.close();
+      await new Promise<void>((r) => relay.close(() => r()));
     }
   });
 });

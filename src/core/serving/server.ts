@@ -77,9 +77,11 @@ export interface TransportLimits {
   bodyTimeoutMs?: number;
   /** --max_connections: open connections, REST and gRPC each (gRPC: the h2 server only). */
   maxConnections?: number;
-  /** --grpc_channel_arguments grpc.max_connection_idle_ms / grpc.max_concurrent_streams (h2 gRPC server only). */
+  /** --grpc_channel_arguments: grpc.max_connection_idle_ms, grpc.max_concurrent_streams, grpc.keepalive_time_ms/_timeout_ms. */
   grpcIdleTimeoutMs?: number;
   grpcMaxConcurrentStreams?: number;
+  grpcKeepaliveTimeMs?: number;
+  grpcKeepaliveTimeoutMs?: number;
   /** Bodies of at least this many bytes are decoded on a worker thread. */
   offThreadDecodeBytes?: number;
 }
@@ -339,6 +341,8 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         bodyTimeoutMs: options.limits?.bodyTimeoutMs,
         idleTimeoutMs: options.limits?.grpcIdleTimeoutMs,
         maxConcurrentStreams: options.limits?.grpcMaxConcurrentStreams,
+        keepaliveTimeMs: options.limits?.grpcKeepaliveTimeMs,
+        keepaliveTimeoutMs: options.limits?.grpcKeepaliveTimeoutMs,
         gate: env.gate.active ? env.gate : undefined,
         admission,
         limits,

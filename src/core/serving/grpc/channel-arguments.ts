@@ -1,12 +1,16 @@
 // TF Serving's --grpc_channel_arguments ("key=value,key=value", handed to the gRPC server as channel arguments), for
-// the arguments tfsvc's h2 gRPC server acts on: grpc.max_connection_idle_ms (close a connection with no call in
-// flight after that long) and grpc.max_concurrent_streams (SETTINGS_MAX_CONCURRENT_STREAMS). Other keys are returned
-// as ignored, for the caller to warn about; a known key with a value that is not a non-negative integer is a usage error.
+// the connection arguments tfsvc's gRPC servers (h2 and grpc-js) act on: grpc.max_connection_idle_ms (close a
+// connection with no call in flight after that long), grpc.max_concurrent_streams (SETTINGS_MAX_CONCURRENT_STREAMS),
+// grpc.keepalive_time_ms and grpc.keepalive_timeout_ms (server PINGs; an unanswered one cuts the connection). Other
+// keys are returned as ignored, for the caller to warn about; a known key whose value is not a non-negative integer is
+// a usage error.
 import { UsageError } from '../../errors.js';
 
 export interface GrpcChannelArguments {
   idleTimeoutMs?: number;
   maxConcurrentStreams?: number;
+  keepaliveTimeMs?: number;
+  keepaliveTimeoutMs?: number;
   /** Keys given that tfsvc does not act on. */
   ignored: string[];
 }
@@ -14,6 +18,8 @@ export interface GrpcChannelArguments {
 const KNOWN: Record<string, keyof Omit<GrpcChannelArguments, 'ignored'>> = {
   'grpc.max_connection_idle_ms': 'idleTimeoutMs',
   'grpc.max_concurrent_streams': 'maxConcurrentStreams',
+  'grpc.keepalive_time_ms': 'keepaliveTimeMs',
+  'grpc.keepalive_timeout_ms': 'keepaliveTimeoutMs',
 };
 
 export function parseGrpcChannelArguments(text: string): GrpcChannelArguments {

@@ -14,8 +14,10 @@
 //
 // Slow and idle clients (issue 8): a call whose request message is not all in within `bodyTimeoutMs` is answered
 // DEADLINE_EXCEEDED and its stream reset; a connection with no call in flight for `idleTimeoutMs` gets GOAWAY and is
-// closed; SETTINGS_MAX_CONCURRENT_STREAMS caps the calls one connection may have open (the client queues the rest).
-// Both timers are sweeps (one interval per server), not a timer per call: per-call timers were measurable churn.
+// closed; SETTINGS_MAX_CONCURRENT_STREAMS caps the calls one connection may have open (the client queues the rest);
+// every `keepaliveTimeMs` the server PINGs each connection and cuts one whose peer does not answer within
+// `keepaliveTimeoutMs` (its calls are cancelled). Client PINGs are answered by node:http2 itself.
+// These timers are sweeps (one interval per server), not a timer per call: per-call timers were measurable churn.
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -42,6 +44,10 @@ export interface H2GrpcServerOptions {
   idleTimeoutMs?: number;
   /** SETTINGS_MAX_CONCURRENT_STREAMS: calls open at once on one connection. Default 100. */
   maxConcurrentStreams?: number;
+  /** PING every connection this often (0: never); default 2 hours, as grpc-core's server (grpc.keepalive_time_ms). */
+  keepaliveTimeMs?: number;
+  /** A PING not answered within this cuts the connection; default 20 s, as grpc-core (grpc.keepalive_timeout_ms). */
+  keepaliveTimeoutMs?: number;
 }
 
 /** As the REST server's keep-alive timeout (rest/server.ts). */
@@ -53,11 +59,16 @@ export const DEFAULT_GRPC_IDLE_TIMEOUT_MS = 65_000;
  */
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
 const DEFAULT_BODY_TIMEOUT_MS = 20_000;
+export const DEFAULT_KEEPALIVE_TIME_MS = 2 * 3_600_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
 
 const OVER_CAP = Symbol('tfsvc.overCap');
 const ACTIVE = Symbol('tfsvc.activeStreams');
 const IDLE_SINCE = Symbol('tfsvc.idleSince');
-type Session = http2.ServerHttp2Session & { [OVER_CAP]?: boolean; [ACTIVE]: number; [IDLE_SINCE]: number };
+/** When the last keepalive PING was answered (or the connection opened), and when the one in flight was sent (0: none). */
+const PINGED = Symbol('tfsvc.pinged');
+const PING_SENT = Symbol('tfsvc.pingSent');
+type Session = http2.ServerHttp2Session & { [OVER_CAP]?: boolean; [ACTIVE]: number; [IDLE_SINCE]: number; [PINGED]: number; [PING_SENT]: number };
 
 /** Trailers-Only status for a stream that never became a call. */
 function refuse(stream: http2.ServerHttp2Stream, code: grpc.status, details: string): void {
@@ -82,19 +93,25 @@ export class H2GrpcServer {
   private readonly deadlines = new DeadlineSweep();
   /** Read deadlines of calls whose request message is not all in yet (--body_timeout_ms). */
   private readonly reads: DeadlineSweep;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private sessionTimer: NodeJS.Timeout | undefined;
   private readonly idleTimeoutMs: number;
+  private readonly keepaliveTimeMs: number;
+  private readonly keepaliveTimeoutMs: number;
   private readonly bodyTimeoutMs: number;
   /** Connections turned away because the cap was reached. */
   rejected = 0;
   /** Connections closed for being idle; calls ended because their request message was too slow. */
   idleClosed = 0;
+  /** Connections cut because a keepalive PING went unanswered. */
+  keepaliveClosed = 0;
   slowCalls = 0;
   /** Streams open now (every session). */
   private openStreams = 0;
 
   constructor(private readonly options: H2GrpcServerOptions) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_GRPC_IDLE_TIMEOUT_MS;
+    this.keepaliveTimeMs = options.keepaliveTimeMs ?? DEFAULT_KEEPALIVE_TIME_MS;
+    this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
     this.bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     // A call expires at most a tenth of the timeout late (between 10 ms and 1 s).
     this.reads = new DeadlineSweep(Math.max(10, Math.min(1000, Math.floor(this.bodyTimeoutMs / 10))));
@@ -151,30 +168,51 @@ export class H2GrpcServer {
       setTimeout(() => session.close(), 10_000).unref();
     }
     session[ACTIVE] = 0;
-    session[IDLE_SINCE] = Date.now();
+    session[IDLE_SINCE] = session[PINGED] = Date.now();
+    session[PING_SENT] = 0;
     this.sessions.add(session);
     session.on('error', () => {});
     session.once('close', () => this.sessions.delete(session));
-    if (this.idleTimeoutMs > 0 && !this.idleTimer) {
-      // Checked every quarter of the timeout (at most every second): an idle connection closes at most that late.
-      this.idleTimer = setInterval(() => this.closeIdle(), Math.max(10, Math.min(1000, Math.floor(this.idleTimeoutMs / 4))));
-      this.idleTimer.unref();
+    const periods = [this.idleTimeoutMs, this.keepaliveTimeMs > 0 ? this.keepaliveTimeoutMs : 0].filter((ms) => ms > 0);
+    if (periods.length > 0 && !this.sessionTimer) {
+      // Checked every quarter of the shortest timeout (10 ms to 1 s): a connection is closed at most that late.
+      this.sessionTimer = setInterval(() => this.sweepSessions(), Math.max(10, Math.min(1000, Math.floor(Math.min(...periods) / 4))));
+      this.sessionTimer.unref();
     }
   }
 
-  /** GOAWAY and close for every connection with no call in flight for idleTimeoutMs. */
-  private closeIdle(): void {
+  /**
+   * GOAWAY and close for every connection with no call in flight for idleTimeoutMs; a keepalive PING to those not
+   * pinged for keepaliveTimeMs; cut those whose PING went unanswered for keepaliveTimeoutMs.
+   */
+  private sweepSessions(): void {
     if (this.sessions.size === 0) {
-      clearInterval(this.idleTimer);
-      this.idleTimer = undefined;
+      clearInterval(this.sessionTimer);
+      this.sessionTimer = undefined;
       return;
     }
     const now = Date.now();
     for (const s of this.sessions) {
-      if (s[ACTIVE] === 0 && now - s[IDLE_SINCE] >= this.idleTimeoutMs && !s.closed && !s.destroyed) {
+      if (s.closed || s.destroyed) continue;
+      if (s[PING_SENT] > 0 && now - s[PING_SENT] >= this.keepaliveTimeoutMs) {
+        this.keepaliveClosed++;
+        // The peer is gone (or stuck): GOAWAY could not be read either. Its calls see 'cancelled'.
+        s.destroy();
+        continue;
+      }
+      if (this.idleTimeoutMs > 0 && s[ACTIVE] === 0 && now - s[IDLE_SINCE] >= this.idleTimeoutMs) {
         this.idleClosed++;
         // close(): GOAWAY (NO_ERROR) naming the last stream seen, then the socket closes (no stream is open).
         s.close();
+        continue;
+      }
+      if (this.keepaliveTimeMs > 0 && s[PING_SENT] === 0 && now - s[PINGED] >= this.keepaliveTimeMs) {
+        s[PING_SENT] = now;
+        s.ping((err) => {
+          if (err) return; // the session is closing anyway
+          s[PING_SENT] = 0;
+          s[PINGED] = Date.now();
+        });
       }
     }
   }
@@ -318,8 +356,8 @@ export class H2GrpcServer {
     const server = this.server;
     if (!server) return Promise.resolve();
     this.server = undefined;
-    clearInterval(this.idleTimer);
-    this.idleTimer = undefined;
+    clearInterval(this.sessionTimer);
+    this.sessionTimer = undefined;
     return new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         for (const s of this.sessions) s.destroy();

@@ -37,7 +37,7 @@ import { gatedService } from './gated.js';
 import { Admission } from '../admission.js';
 import { guardInference } from './admission.js';
 import { Cancellation, type CancelSignal } from '../cancel.js';
-import { H2GrpcServer } from './h2-server.js';
+import { DEFAULT_GRPC_IDLE_TIMEOUT_MS, DEFAULT_KEEPALIVE_TIME_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS, DEFAULT_MAX_CONCURRENT_STREAMS, H2GrpcServer } from './h2-server.js';
 import type { TlsSource } from '../tls.js';
 
 const PROTO_FILE = 'tensorflow_serving.proto';
@@ -270,10 +270,13 @@ export interface GrpcServerOptions {
   maxConnections?: number;
   /** h2 only: a call's request message must be all in within this (--body_timeout_ms; DEADLINE_EXCEEDED). */
   bodyTimeoutMs?: number;
-  /** h2 only: connections with no call in flight this long are closed (grpc.max_connection_idle_ms). */
+  /** Connections with no call in flight this long are closed (grpc.max_connection_idle_ms); 0: never. */
   idleTimeoutMs?: number;
-  /** h2 only: SETTINGS_MAX_CONCURRENT_STREAMS (grpc.max_concurrent_streams). */
+  /** SETTINGS_MAX_CONCURRENT_STREAMS (grpc.max_concurrent_streams). */
   maxConcurrentStreams?: number;
+  /** Server keepalive PINGs: every `keepaliveTimeMs`, unanswered after `keepaliveTimeoutMs` cuts the connection. */
+  keepaliveTimeMs?: number;
+  keepaliveTimeoutMs?: number;
   /** Auth, rate limits, concurrency cap before each call runs (../gate.ts). */
   gate?: Pick<Gate, 'admitGrpc'>;
   /** Further services on the same server (grpc.health.v1.Health: ../health.ts). */
@@ -307,8 +310,21 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
     bodyTimeoutMs: opts.bodyTimeoutMs,
     idleTimeoutMs: opts.idleTimeoutMs,
     maxConcurrentStreams: opts.maxConcurrentStreams,
+    keepaliveTimeMs: opts.keepaliveTimeMs,
+    keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
   }) : undefined;
-  const server = h2 ? undefined : new grpc.Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_send_message_length': -1 });
+  // grpc-js takes the same connection limits as channel arguments (0 there would mean "at once", here "never").
+  const positive = (key: string, ms: number): grpc.ServerOptions => (ms > 0 ? { [key]: ms } : {});
+  const server = h2
+    ? undefined
+    : new grpc.Server({
+        'grpc.max_receive_message_length': maxReceive,
+        'grpc.max_send_message_length': -1,
+        'grpc.max_concurrent_streams': opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+        ...positive('grpc.max_connection_idle_ms', opts.idleTimeoutMs ?? DEFAULT_GRPC_IDLE_TIMEOUT_MS),
+        ...positive('grpc.keepalive_time_ms', opts.keepaliveTimeMs ?? DEFAULT_KEEPALIVE_TIME_MS),
+        ...positive('grpc.keepalive_timeout_ms', opts.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS),
+      });
   const host: GrpcServiceHost = (h2 ?? server)!;
   const gate = opts.gate;
   const gated = (impl: grpc.UntypedServiceImplementation) => (gate ? gatedService(impl, gate, toGrpcError) : impl);
