@@ -233,9 +233,15 @@ export class H2GrpcServer {
     const session = stream.session as Session | undefined;
     this.openStreams++;
     if (session) session[ACTIVE]++;
+    // One 'close' listener per stream: the counts, and once the stream became a call, its read deadline and the call.
+    let opened: { call: H2ServerCall; read: { deadline: number; expire(): void } | undefined } | undefined;
     stream.once('close', () => {
       this.openStreams--;
       if (session && --session[ACTIVE] === 0) session[IDLE_SINCE] = Date.now();
+      if (opened) {
+        if (opened.read) this.reads.delete(opened.read);
+        opened.call.closed();
+      }
     });
     if (session?.[OVER_CAP]) {
       refuse(stream, grpc.status.UNAVAILABLE, `Too many open connections (the limit is ${this.options.maxConnections}, --max_connections); retry later`);
@@ -290,6 +296,7 @@ export class H2GrpcServer {
       },
     } : undefined;
     if (read) this.reads.add(read);
+    opened = { call, read };
     stream.on('data', (chunk: Buffer) => {
       if (failed) return;
       try {
@@ -316,10 +323,6 @@ export class H2GrpcServer {
           else fail(grpc.status.INTERNAL, 'Failed to decompress message');
         },
       );
-    });
-    stream.once('close', () => {
-      if (read) this.reads.delete(read);
-      call.closed();
     });
   }
 
