@@ -132,8 +132,8 @@ export class Gate {
 
   /**
    * Checks a gRPC call (its metadata, peer, the model its request names, and the connection it came on when the
-   * server knows it). Resolves with the release to call when
-   * the call ends; rejects with RequestError UNAUTHENTICATED, PERMISSION_DENIED or RESOURCE_EXHAUSTED.
+   * server knows it). Resolves with the release to call when the call ends; rejects with RequestError
+   * UNAUTHENTICATED, PERMISSION_DENIED or RESOURCE_EXHAUSTED.
    */
   async admitGrpc(metadata: grpc.Metadata, peer: string, model: string | undefined, connection?: object): Promise<() => void> {
     if (!this.checks) return NOOP;

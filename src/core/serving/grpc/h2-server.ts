@@ -100,10 +100,11 @@ export class H2GrpcServer {
   private readonly bodyTimeoutMs: number;
   /** Connections turned away because the cap was reached. */
   rejected = 0;
-  /** Connections closed for being idle; calls ended because their request message was too slow. */
+  /** Connections closed for being idle. */
   idleClosed = 0;
   /** Connections cut because a keepalive PING went unanswered. */
   keepaliveClosed = 0;
+  /** Calls ended because their request message did not arrive within bodyTimeoutMs. */
   slowCalls = 0;
   /** Streams open now (every session). */
   private openStreams = 0;
