@@ -68,7 +68,25 @@ const IDLE_SINCE = Symbol('tfsvc.idleSince');
 /** When the last keepalive PING was answered (or the connection opened), and when the one in flight was sent (0: none). */
 const PINGED = Symbol('tfsvc.pinged');
 const PING_SENT = Symbol('tfsvc.pingSent');
-type Session = http2.ServerHttp2Session & { [OVER_CAP]?: boolean; [ACTIVE]: number; [IDLE_SINCE]: number; [PINGED]: number; [PING_SENT]: number };
+/** When the server sent GOAWAY (0: not yet), and the connection's socket (node:http2 gives only a proxy of it). */
+const CLOSING_SINCE = Symbol('tfsvc.closingSince');
+const SOCKET = Symbol('tfsvc.socket');
+type Session = http2.ServerHttp2Session & {
+  [OVER_CAP]?: boolean;
+  [ACTIVE]: number;
+  [IDLE_SINCE]: number;
+  [PINGED]: number;
+  [PING_SENT]: number;
+  [CLOSING_SINCE]: number;
+  [SOCKET]?: Socket;
+};
+
+/**
+ * After GOAWAY, node:http2 ends its side of the socket and waits for the peer to close the other; a peer that never
+ * does (or never reads) would hold the socket for ever. With no call left, it gets this long, then the socket is
+ * destroyed.
+ */
+const CLOSE_GRACE_MS = 1000;
 
 /** Trailers-Only status for a stream that never became a call. */
 function refuse(stream: http2.ServerHttp2Stream, code: grpc.status, details: string): void {
@@ -108,6 +126,8 @@ export class H2GrpcServer {
   slowCalls = 0;
   /** Streams open now (every session). */
   private openStreams = 0;
+  /** The session created last: its socket is the next 'connection' / 'secureConnection' (see listen). */
+  private newest: Session | undefined;
 
   constructor(private readonly options: H2GrpcServerOptions) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_GRPC_IDLE_TIMEOUT_MS;
@@ -146,6 +166,12 @@ export class H2GrpcServer {
     } else server = http2.createServer(settings);
     this.server = server;
     server.on('session', (session: Session) => this.onSession(session));
+    // node:http2 creates a connection's session in its own 'connection' ('secureConnection' with TLS) listener,
+    // registered before this one: the session just created is this socket's. Kept to cut a peer that ignores GOAWAY.
+    server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+      if (this.newest && !this.newest[SOCKET]) this.newest[SOCKET] = socket;
+      this.newest = undefined;
+    });
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     // A client that speaks something else (HTTP/1.1 on the TLS port, a broken preface) only loses its own connection.
     server.on('sessionError', () => {});
@@ -166,25 +192,35 @@ export class H2GrpcServer {
       session[OVER_CAP] = true;
       this.rejected++;
       // A connection that never sends a call is not kept either.
-      setTimeout(() => session.close(), 10_000).unref();
+      setTimeout(() => this.goAway(session), 10_000).unref();
     }
     session[ACTIVE] = 0;
     session[IDLE_SINCE] = session[PINGED] = Date.now();
     session[PING_SENT] = 0;
+    session[CLOSING_SINCE] = 0;
+    this.newest = session;
     this.sessions.add(session);
     session.on('error', () => {});
     session.once('close', () => this.sessions.delete(session));
-    const periods = [this.idleTimeoutMs, this.keepaliveTimeMs > 0 ? this.keepaliveTimeoutMs : 0].filter((ms) => ms > 0);
-    if (periods.length > 0 && !this.sessionTimer) {
+    const periods = [CLOSE_GRACE_MS, this.idleTimeoutMs, this.keepaliveTimeMs > 0 ? this.keepaliveTimeoutMs : 0].filter((ms) => ms > 0);
+    if (!this.sessionTimer) {
       // Checked every quarter of the shortest timeout (10 ms to 1 s): a connection is closed at most that late.
       this.sessionTimer = setInterval(() => this.sweepSessions(), Math.max(10, Math.min(1000, Math.floor(Math.min(...periods) / 4))));
       this.sessionTimer.unref();
     }
   }
 
+  /** GOAWAY: no new calls; the connection closes once its calls are done (and its peer closes its side). */
+  private goAway(s: Session): void {
+    if (s.closed || s.destroyed) return;
+    s[CLOSING_SINCE] = Date.now();
+    s.close();
+  }
+
   /**
    * GOAWAY and close for every connection with no call in flight for idleTimeoutMs; a keepalive PING to those not
-   * pinged for keepaliveTimeMs; cut those whose PING went unanswered for keepaliveTimeoutMs.
+   * pinged for keepaliveTimeMs; cut those whose PING went unanswered for keepaliveTimeoutMs, and those told GOAWAY
+   * with no call left whose peer has not closed its side within CLOSE_GRACE_MS.
    */
   private sweepSessions(): void {
     if (this.sessions.size === 0) {
@@ -194,7 +230,10 @@ export class H2GrpcServer {
     }
     const now = Date.now();
     for (const s of this.sessions) {
-      if (s.closed || s.destroyed) continue;
+      if (s.closed || s.destroyed) {
+        if (s[CLOSING_SINCE] > 0 && s[ACTIVE] === 0 && now - Math.max(s[CLOSING_SINCE], s[IDLE_SINCE]) >= CLOSE_GRACE_MS) s[SOCKET]?.destroy();
+        continue;
+      }
       if (s[PING_SENT] > 0 && now - s[PING_SENT] >= this.keepaliveTimeoutMs) {
         this.keepaliveClosed++;
         // The peer is gone (or stuck): GOAWAY could not be read either. Its calls see 'cancelled'.
@@ -203,8 +242,8 @@ export class H2GrpcServer {
       }
       if (this.idleTimeoutMs > 0 && s[ACTIVE] === 0 && now - s[IDLE_SINCE] >= this.idleTimeoutMs) {
         this.idleClosed++;
-        // close(): GOAWAY (NO_ERROR) naming the last stream seen, then the socket closes (no stream is open).
-        s.close();
+        // GOAWAY (NO_ERROR) naming the last stream seen, then the socket is ended (no stream is open).
+        this.goAway(s);
         continue;
       }
       if (this.keepaliveTimeMs > 0 && s[PING_SENT] === 0 && now - s[PINGED] >= this.keepaliveTimeMs) {
@@ -246,7 +285,7 @@ export class H2GrpcServer {
     });
     if (session?.[OVER_CAP]) {
       refuse(stream, grpc.status.UNAVAILABLE, `Too many open connections (the limit is ${this.options.maxConnections}, --max_connections); retry later`);
-      session.close();
+      this.goAway(session);
       return;
     }
     if (!isGrpcProto(headers['content-type'])) {
@@ -360,18 +399,20 @@ export class H2GrpcServer {
     const server = this.server;
     if (!server) return Promise.resolve();
     this.server = undefined;
-    clearInterval(this.sessionTimer);
-    this.sessionTimer = undefined;
+    // The session sweep goes on while connections drain: it cuts those whose peer ignores GOAWAY once their calls end.
     return new Promise<void>((resolve) => {
       const force = setTimeout(() => {
-        for (const s of this.sessions) s.destroy();
+        for (const s of this.sessions) {
+          s.destroy();
+          s[SOCKET]?.destroy(); // a session closed gracefully only ended its side: destroy() alone would not cut it
+        }
       }, graceMs);
       force.unref();
       server.close(() => {
         clearTimeout(force);
         resolve();
       });
-      for (const s of this.sessions) s.close();
+      for (const s of this.sessions) this.goAway(s);
     });
   }
 }
