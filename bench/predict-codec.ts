@@ -4,12 +4,14 @@
 // side by side in one process, rounds interleaved, so their ratio is what to read on a busy machine.
 // Requests: the MNIST image bench/serve sends (1x28x28x1 float_val, packed), the same in tensor_content (what Python's
 // tf.make_tensor_proto writes for numeric arrays), a batch of 32 images, and one 224x224x3 image in tensor_content;
-// replies: a [rows, 10] float32 softmax.
+// replies: a [rows, 10] float32 softmax. Also the ModelSpec that gRPC admission reads before deciding to decode a
+// request: protobufjs (a Reader over the top-level fields, decode + toObject of the spec) against the hand reader.
 // Usage (after `npm run build`): node dist/bench/predict-codec.js [--ms 1000]
 import type { SignatureInfo } from '../src/core/engine/types.js';
 import { PLAIN, protoType } from '../src/core/proto/schema.js';
 import { decodePredictInputs } from '../src/core/wire/predict-proto.js';
-import { decodeWireInputs, readPredictRequest } from '../src/core/wire/predict-request-reader.js';
+import protobuf from 'protobufjs';
+import { decodeWireInputs, peekModelSpec, readPredictRequest } from '../src/core/wire/predict-request-reader.js';
 import { encodePredictResponse, PredictReply } from '../src/core/wire/predict-response-writer.js';
 import { hostToTensorProtoField } from '../src/core/wire/tensor-field.js';
 import { softmax } from './mnist-body.js';
@@ -18,6 +20,18 @@ const ms = Number(process.argv.includes('--ms') ? process.argv[process.argv.inde
 const FILE = 'tensorflow_serving.proto';
 const reqType = protoType('tensorflow.serving.PredictRequest', FILE);
 const resType = protoType('tensorflow.serving.PredictResponse', FILE);
+const specType = protoType('tensorflow.serving.ModelSpec', FILE);
+
+/** gRPC admission's ModelSpec read as it was before the hand reader: protobufjs over the top-level fields. */
+function protobufPeek(body: Buffer): Plain | undefined {
+  const r = protobuf.Reader.create(body);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) return specType.toObject(specType.decode(r.bytes()), PLAIN);
+    r.skipType(tag & 7);
+  }
+  return undefined;
+}
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -84,11 +98,16 @@ for (const c of cases) {
   if (Buffer.compare(Buffer.from(a.buffer), Buffer.from(b.buffer)) !== 0) throw new Error('the two request paths disagree');
   if (!oldEncode().equals(newEncode())) throw new Error('the two reply paths disagree');
 
-  const [tOldDec, tNewDec, tOldEnc, tNewEnc] = time([oldDecode, newDecode, oldEncode, newEncode]);
+  const oldPeek = () => protobufPeek(body);
+  const newPeek = () => peekModelSpec(body);
+  if (JSON.stringify(oldPeek()) !== JSON.stringify(newPeek())) throw new Error('the two ModelSpec readers disagree');
+
+  const [tOldDec, tNewDec, tOldEnc, tNewEnc, tOldPeek, tNewPeek] = time([oldDecode, newDecode, oldEncode, newEncode, oldPeek, newPeek]);
   const oldAll = tOldDec! + tOldEnc!;
   const newAll = tNewDec! + tNewEnc!;
   console.log(
     `${c.label.padEnd(34)} body ${String(body.length).padStart(7)} B | decode+tensors protobufjs ${tOldDec!.toFixed(1)} us, fast ${tNewDec!.toFixed(1)} us (x${(tOldDec! / tNewDec!).toFixed(1)})` +
-      ` | reply [${c.shape[0]},10] protobufjs ${tOldEnc!.toFixed(1)} us, fast ${tNewEnc!.toFixed(1)} us (x${(tOldEnc! / tNewEnc!).toFixed(1)}) | both x${(oldAll / newAll).toFixed(1)}`,
+      ` | reply [${c.shape[0]},10] protobufjs ${tOldEnc!.toFixed(1)} us, fast ${tNewEnc!.toFixed(1)} us (x${(tOldEnc! / tNewEnc!).toFixed(1)}) | both x${(oldAll / newAll).toFixed(1)}` +
+      ` | admission ModelSpec protobufjs ${tOldPeek!.toFixed(2)} us, hand ${tNewPeek!.toFixed(2)} us (x${(tOldPeek! / tNewPeek!).toFixed(1)})`,
   );
 }

@@ -11,6 +11,7 @@ import type { ServingEvent } from '../core/serving/server.js';
 import type { AccessLogEntry } from '../core/serving/rest/server.js';
 import { isSavedModelDir, parseVersionName } from '../core/savedmodel/layout.js';
 import { modelFromImageEnv, NO_MODEL_MESSAGE } from '../core/serving/image-env.js';
+import { parseGrpcChannelArguments } from '../core/serving/grpc/channel-arguments.js';
 import type { EnvelopeOptions } from '../core/serving/envelope.js';
 import { isS3Url, parseS3Url } from '../core/storage/s3-url.js';
 import type { BackendName } from '../core/engine/types.js';
@@ -67,7 +68,7 @@ const FLAGS: [string, string, string | null, string, unknown][] = [
 
 /** TF Serving flags tfsvc accepts so launch scripts run, but does not act on (each is named in a warning). */
 const IGNORED_TF_FLAGS = [
-  'grpc_socket_path', 'grpc_channel_arguments', 'grpc_max_threads', 'use_alts_credentials',
+  'grpc_socket_path', 'grpc_max_threads', 'use_alts_credentials',
   'max_num_load_retries', 'load_retry_interval_micros', 'platform_config_file', 'tensorflow_session_parallelism',
   'tensorflow_intra_op_parallelism', 'tensorflow_inter_op_parallelism', 'per_process_gpu_memory_fraction',
   'enable_signature_method_name_check', 'xla_cpu_compilation_enabled', 'enable_profiler', 'tensorflow_session_config_file',
@@ -219,6 +220,8 @@ tensorflow_model_server launch scripts run unchanged. Examples:
     .option('--max-connections <n>', 'open connections, REST and gRPC each; beyond it 503 / UNAVAILABLE and close (0: no cap)', '4096')
     .option('--grpc-impl <impl>', 'gRPC server: h2 (node:http2, tfsvc\'s gRPC framing) or grpc-js (the reference implementation)', 'h2')
     .addOption(new Option('--grpc_impl <impl>').hideHelp())
+    .option('--grpc-channel-arguments <args>', 'TF Serving\'s gRPC server arguments, key=value,...: grpc.max_connection_idle_ms (default 65000; 0: never), grpc.max_concurrent_streams (default 100), grpc.keepalive_time_ms (default 7200000) and grpc.keepalive_timeout_ms (default 20000) are applied, others ignored with a warning')
+    .addOption(new Option('--grpc_channel_arguments <args>').hideHelp())
     .option('--enable-cors', 'send CORS headers and answer preflight requests')
     .option('--access-log', 'log every request')
     .addOption(new Option('--log-format <format>', 'log format').choices(['pretty', 'json']).default('pretty'))
@@ -278,6 +281,8 @@ tensorflow_model_server launch scripts run unchanged. Examples:
       const grpcPort = grpcPortFlag === 0 ? undefined : grpcPortFlag;
       const grpcImpl = String(get('grpc-impl', 'grpc_impl', 'h2'));
       if (grpcImpl !== 'h2' && grpcImpl !== 'grpc-js') throw new UsageError(`--grpc_impl takes h2 or grpc-js, not "${grpcImpl}"`);
+      const channelArgs = parseGrpcChannelArguments(String(get('grpc-channel-arguments', 'grpc_channel_arguments', '')));
+      for (const k of channelArgs.ignored) emit('warn', `--grpc_channel_arguments: ignoring ${k} (not supported by tfsvc)`);
       const warmup = boolFlag(get('enable-model-warmup', 'enable_model_warmup'), 'enable_model_warmup') ?? true;
       const drainDelayMs = numFlag(get('drain-delay-seconds', 'drain_delay_seconds', '0'), 'drain_delay_seconds') * 1000;
       const drainTimeoutMs = numFlag(get('drain-timeout-seconds', 'drain_timeout_seconds', '30'), 'drain_timeout_seconds') * 1000;
@@ -341,6 +346,10 @@ tensorflow_model_server launch scripts run unchanged. Examples:
           headerTimeoutMs: intFlag(get('header-timeout-ms', 'header_timeout_ms'), 'header-timeout-ms', 1),
           bodyTimeoutMs: intFlag(get('body-timeout-ms', 'body_timeout_ms'), 'body-timeout-ms', 1),
           maxConnections: intFlag(get('max-connections', 'max_connections'), 'max-connections'),
+          grpcIdleTimeoutMs: channelArgs.idleTimeoutMs,
+          grpcMaxConcurrentStreams: channelArgs.maxConcurrentStreams,
+          grpcKeepaliveTimeMs: channelArgs.keepaliveTimeMs,
+          grpcKeepaliveTimeoutMs: channelArgs.keepaliveTimeoutMs,
         },
         maxRequestElements: intFlag(get('max-request-elements', 'max_request_elements', String(2 ** 26)), 'max_request_elements', 1),
         cors: Boolean(o.enableCors),

@@ -285,3 +285,44 @@ test('key sets are refreshed: an https JWKS after its max age, a JWKS file when 
   const strict = await Authenticator.create({ jwks: file, modelClaim: null, clockSkewSeconds: 0 });
   await assert.rejects(strict.authenticate(`Bearer ${justExpired}`), /expired/);
 });
+
+for (const impl of GRPC_IMPLS) test(`gRPC (${impl}): on one connection a token is refused once it expires, and a different token is verified on its own`, { timeout: 30_000 }, async (t) => {
+  const base = tmpBase();
+  writeVersion(path.join(base, 'm'), 1, { mul: 2 });
+  writeVersion(path.join(base, 'other'), 1, { mul: 3 });
+  const secret = 'a-shared-secret-of-at-least-32-bytes!!';
+  const secretFile = path.join(base, 'secret');
+  writeFileSync(secretFile, secret);
+  const serving = await startServing(baseOptions(base, { auth: { secretFile, modelClaim: null, clockSkewSeconds: 0 } }, { grpcPort: 0, grpcImpl: impl }));
+  const Prediction = grpc.makeGenericClientConstructor(servingServiceDefinitions().prediction, 'PredictionService');
+  const client = new Prediction(`127.0.0.1:${serving.grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+  t.after(async () => {
+    client.close();
+    await serving.close(0);
+    rmSync(base, { recursive: true, force: true });
+  });
+  const key = new TextEncoder().encode(secret);
+  const predict = (token: string) =>
+    new Promise<grpc.ServiceError | null>((resolve) => {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${token}`);
+      client.Predict({ modelSpec: { name: 'm' }, inputs: { x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 1 }, { size: 1 }] }, floatVal: [1] } } }, md, (err: grpc.ServiceError | null) => resolve(err));
+    });
+  // Expires at the next whole second plus one (exp has a resolution of seconds); no clock skew tolerated.
+  const exp = Math.floor(Date.now() / 1000) + 2;
+  const shortLived = await new jose.SignJWT({ sub: 'short' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(key);
+  const longLived = await new jose.SignJWT({ sub: 'long' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(key);
+  const forged = await new jose.SignJWT({ sub: 'long' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('y'.repeat(40)));
+  assert.equal(await predict(shortLived), null);
+  assert.equal(await predict(shortLived), null, 'the same token again on the same connection');
+  const refused = await predict(forged);
+  assert.equal(refused?.code, grpc.status.UNAUTHENTICATED);
+  assert.match(refused!.details, /signature is invalid/);
+  assert.equal(await predict(longLived), null, 'another valid token on the same connection');
+  assert.equal(await predict(shortLived), null);
+  await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
+  const expired = await predict(shortLived);
+  assert.equal(expired?.code, grpc.status.UNAUTHENTICATED, 'refused after exp, on the connection that verified it');
+  assert.match(expired!.details, /expired/);
+  assert.equal(await predict(longLived), null);
+});

@@ -4,13 +4,15 @@
 // message counts of unary calls, binary metadata, percent-encoded messages, the connection cap and forced close.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import http2 from 'node:http2';
+import net from 'node:net';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { RequestError } from '../../src/core/errors.js';
 import type { HostTensor, SignatureInfo } from '../../src/core/engine/types.js';
 import type { ServableHandle, ServableLookup, VersionStatus } from '../../src/core/serving/types.js';
-import { GRPC_IMPLS, servingServiceDefinitions, startGrpcServer, type GrpcImpl, type RunningGrpcServer } from '../../src/core/serving/grpc/server.js';
+import { GRPC_IMPLS, servingServiceDefinitions, startGrpcServer, type GrpcImpl, type GrpcServerOptions, type RunningGrpcServer } from '../../src/core/serving/grpc/server.js';
 import { until } from './helpers.js';
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -282,7 +284,7 @@ for (const impl of GRPC_IMPLS) {
   });
 }
 
-async function withServer(impl: GrpcImpl, opts: { maxConnections?: number }, body: (server: RunningGrpcServer, lookup: Lookup) => Promise<void>): Promise<void> {
+async function withServer(impl: GrpcImpl, opts: Partial<Pick<GrpcServerOptions, 'maxConnections' | 'bodyTimeoutMs' | 'idleTimeoutMs' | 'maxConcurrentStreams' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs'>>, body: (server: RunningGrpcServer, lookup: Lookup) => Promise<void>): Promise<void> {
   const lookup = new Lookup();
   const server = await startGrpcServer(lookup, { port: 0, host: '127.0.0.1', impl, ...opts });
   try {
@@ -327,3 +329,194 @@ for (const impl of GRPC_IMPLS) {
     }
   });
 }
+
+/** A raw HTTP/2 connection that opens a Predict stream, sends a prefix announcing `announced` bytes and `sent` of them, and stalls. */
+function stalledCall(port: number, announced: number, sent: number) {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => undefined);
+  const stream = session.request({ ':method': 'POST', ':path': '/tensorflow.serving.PredictionService/Predict', 'content-type': 'application/grpc', te: 'trailers' });
+  stream.on('error', () => undefined);
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(announced, 1);
+  stream.write(Buffer.concat([prefix, Buffer.alloc(sent)]));
+  const headers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.on('response', resolve));
+  const streamClosed = new Promise<number>((resolve) => stream.on('close', () => resolve(stream.rstCode ?? -1)));
+  const sessionClosed = new Promise<void>((resolve) => session.on('close', resolve));
+  let goaway = false;
+  session.on('goaway', () => (goaway = true));
+  return { session, stream, headers, streamClosed, sessionClosed, goaway: () => goaway };
+}
+
+test('h2: a request message not all in within --body_timeout_ms is DEADLINE_EXCEEDED and its stream reset; then the idle connection closes', { timeout: 30_000 }, async () => {
+  await withServer('h2', { bodyTimeoutMs: 300, idleTimeoutMs: 400 }, async (server) => {
+    const c = stalledCall(server.port, 100, 10);
+    const h = await c.headers;
+    assert.equal(Number(h['grpc-status']), grpc.status.DEADLINE_EXCEEDED);
+    assert.match(decodeURIComponent(String(h['grpc-message'])), /did not arrive within 300 ms \(--body_timeout_ms\)/);
+    assert.equal(await c.streamClosed, http2.constants.NGHTTP2_CANCEL, 'the stream is reset');
+    await c.sessionClosed; // GOAWAY, then the server closes the connection that has no call left
+    assert.ok(c.goaway(), 'the client was told (GOAWAY) before the connection closed');
+    assert.deepEqual(server.transport!(), { connections: 0, streams: 0 });
+  });
+});
+
+test('h2: 50 slow senders are all answered and every connection and stream goes away (no fds left behind)', { timeout: 30_000 }, async () => {
+  await withServer('h2', { bodyTimeoutMs: 200, idleTimeoutMs: 300 }, async (server) => {
+    const fds = (): number => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0);
+    const fdsBefore = fds();
+    const calls = Array.from({ length: 50 }, (_, i) => stalledCall(server.port, 1000, i));
+    const codes = await Promise.all(calls.map((c) => c.headers.then((h) => Number(h['grpc-status']))));
+    assert.deepEqual(new Set(codes), new Set([grpc.status.DEADLINE_EXCEEDED]));
+    await Promise.all(calls.map((c) => c.sessionClosed));
+    await until(() => server.transport!().connections === 0 && server.transport!().streams === 0, () => undefined);
+    // Both ends of the 50 connections live in this process: their sockets are all closed again (a little slack for
+    // whatever else the runtime opens meanwhile).
+    await until(() => fds() <= fdsBefore + 5, () => undefined);
+    // A well-behaved client still gets answers.
+    const client = predictionClient(server.port);
+    try {
+      assert.equal((await predict(client, predictRequest('m', [1]))).err, null);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+for (const impl of GRPC_IMPLS) test(`${impl}: an idle connection is closed (GOAWAY) and the client reconnects; one with a call in flight is not idle`, { timeout: 30_000 }, async () => {
+  await withServer(impl, { idleTimeoutMs: 300 }, async (server, lookup) => {
+    // On the raw wire: one call, then nothing; the server says GOAWAY and closes the connection.
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    session.on('error', () => undefined);
+    let goaway: number | undefined;
+    session.on('goaway', (code: number) => (goaway = code));
+    const closed = new Promise<void>((resolve) => session.on('close', resolve));
+    const s = session.request({ ':method': 'POST', ':path': '/tensorflow.serving.PredictionService/Predict', 'content-type': 'application/grpc', te: 'trailers' });
+    s.on('error', () => undefined);
+    s.resume();
+    s.end(frame(encodePredict(predictRequest('m', [1]))));
+    await closed;
+    assert.equal(goaway, http2.constants.NGHTTP2_NO_ERROR, 'a graceful GOAWAY came first');
+    if (server.transport) await until(() => server.transport!().connections === 0, () => undefined);
+
+    const client = predictionClient(server.port);
+    try {
+      assert.equal((await predict(client, predictRequest('m', [1]))).err, null);
+      await new Promise((r) => setTimeout(r, 700));
+      // The connection was closed meanwhile; the next call reconnects.
+      assert.equal((await predict(client, predictRequest('m', [2]))).err, null);
+      // A call that runs for 4 idle periods keeps its connection: it ends by its own deadline, not UNAVAILABLE.
+      const started = lookup.started;
+      const slow = predict(client, predictRequest('slow', [1]), { deadline: Date.now() + 1200 });
+      await until(() => lookup.started > started, () => undefined);
+      const { err } = await slow;
+      assert.equal(err?.code, grpc.status.DEADLINE_EXCEEDED, err?.details);
+      if (server.transport) assert.equal(server.transport().connections, 1, 'the connection stayed open while the call ran');
+    } finally {
+      client.close();
+    }
+  });
+});
+
+for (const impl of GRPC_IMPLS) test(`${impl}: SETTINGS_MAX_CONCURRENT_STREAMS caps the calls open on one connection; the client queues the rest`, { timeout: 30_000 }, async () => {
+  await withServer(impl, { maxConcurrentStreams: 2 }, async (server, lookup) => {
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    session.on('error', () => undefined);
+    try {
+      const settings = await new Promise<http2.Settings>((resolve) => session.once('remoteSettings', resolve));
+      assert.equal(settings.maxConcurrentStreams, 2);
+      const body = frame(encodePredict(predictRequest('slow', [1])));
+      const streams = Array.from({ length: 3 }, () => {
+        const s = session.request({ ':method': 'POST', ':path': '/tensorflow.serving.PredictionService/Predict', 'content-type': 'application/grpc', te: 'trailers' });
+        s.on('error', () => undefined);
+        s.end(body);
+        return s;
+      });
+      await until(() => lookup.started === 2, () => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(lookup.started, 2, 'the third call waits for a free stream');
+      if (server.transport) assert.equal(server.transport().streams, 2);
+      streams[0]!.close(http2.constants.NGHTTP2_CANCEL);
+      await until(() => lookup.started === 3, () => undefined);
+      for (const s of streams) s.close(http2.constants.NGHTTP2_CANCEL);
+      await until(() => lookup.acquired === lookup.released, () => undefined);
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
+for (const impl of GRPC_IMPLS) test(`${impl}: keepalive: a peer that stops answering PINGs is cut and its call cancelled; one that answers is kept`, { timeout: 30_000 }, async () => {
+  await withServer(impl, { keepaliveTimeMs: 150, keepaliveTimeoutMs: 1000 }, async (server, lookup) => {
+    // A TCP relay that can stop passing the client's bytes (its PING ACKs among them) while the socket stays open.
+    let frozen = false;
+    let upstreamClosed = 0;
+    const relay = net.createServer((down) => {
+      const up = net.connect(server.port, '127.0.0.1');
+      down.on('data', (d) => {
+        if (!frozen) up.write(d);
+      });
+      up.on('data', (d) => down.write(d));
+      up.on('close', () => {
+        upstreamClosed++;
+        down.destroy();
+      });
+      down.on('close', () => up.destroy());
+      up.on('error', () => undefined);
+      down.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const client = predictionClient((relay.address() as net.AddressInfo).port);
+    try {
+      const aborted = lookup.aborted;
+      const call = predict(client, predictRequest('slow', [1]));
+      await until(() => lookup.started > 0, () => undefined);
+      await new Promise((r) => setTimeout(r, 800)); // several PING rounds, answered
+      assert.equal(lookup.aborted, aborted, 'a peer that answers keeps its call');
+      assert.equal(upstreamClosed, 0);
+      frozen = true;
+      await until(() => lookup.aborted > aborted && upstreamClosed > 0, () => undefined);
+      const { err } = await call;
+      assert.ok(err, 'the call failed on the client too');
+    } finally {
+      client.close();
+      await new Promise<void>((r) => relay.close(() => r()));
+    }
+  });
+});
+
+/** `n` raw TCP connections to `port` that send `bytes` (if any) and then neither read nor close: peers ignoring GOAWAY. */
+async function deafPeers(port: number, n: number, bytes?: Buffer): Promise<net.Socket[]> {
+  return Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Socket>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        if (bytes) c.write(bytes);
+        resolve(c);
+      });
+      c.on('error', () => undefined);
+    })),
+  );
+}
+const PREFACE_AND_SETTINGS = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+
+test('h2: connections whose peer ignores GOAWAY and never closes are cut anyway (idle, and at shutdown)', { timeout: 30_000 }, async () => {
+  await withServer('h2', { idleTimeoutMs: 200 }, async (server) => {
+    const peers = [...(await deafPeers(server.port, 10)), ...(await deafPeers(server.port, 10, PREFACE_AND_SETTINGS))];
+    try {
+      await until(() => server.transport!().connections === 20, () => undefined);
+      await until(() => server.transport!().connections === 0, () => undefined);
+    } finally {
+      for (const p of peers) p.destroy();
+    }
+  });
+  // Shutdown with a long grace: deaf peers with no call do not hold it up for the grace period.
+  const lookup = new Lookup();
+  const server = await startGrpcServer(lookup, { port: 0, host: '127.0.0.1', impl: 'h2', idleTimeoutMs: 0 });
+  const peers = await deafPeers(server.port, 5, PREFACE_AND_SETTINGS);
+  try {
+    await until(() => server.transport!().connections === 5, () => undefined);
+    await server.close(120_000);
+    await until(() => server.transport!().connections === 0, () => undefined);
+  } finally {
+    for (const p of peers) p.destroy();
+  }
+});

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { encodeGrpcMessage, frameMessage, MessageReader, MessageTooLarge, parseGrpcTimeout } from '../../src/core/serving/grpc/h2-framing.js';
+import { encodeGrpcMessage, frameMessage, MessageReader, MessageTooLarge, parseGrpcTimeout, PREALLOCATE_MAX } from '../../src/core/serving/grpc/h2-framing.js';
 
 /** `bytes` cut at the given (sorted, deduplicated) offsets. */
 function cut(bytes: Buffer, offsets: number[]): Buffer[] {
@@ -61,6 +61,34 @@ test('a truncated stream is partial; a prefix over the limit throws before the b
   const exact = new MessageReader(3);
   exact.push(frameMessage(Buffer.from('abc')));
   assert.equal(exact.messages.length, 1, 'a message of exactly the limit is accepted');
+});
+
+test('a large message split into chunks: the same bytes, and held only as far as it was sent', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: PREALLOCATE_MAX - 2, max: PREALLOCATE_MAX + 5000 }), fc.array(fc.nat(), { maxLength: 20 }), (size, offsets) => {
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >> 8)) & 255;
+      const wire = Buffer.concat([frameMessage(data), frameMessage(Buffer.from('next'))]);
+      const reader = new MessageReader(-1);
+      let sent = 0;
+      for (const c of cut(wire, offsets)) {
+        reader.push(c);
+        sent += c.length;
+        if (reader.messages.length === 0 && size > PREALLOCATE_MAX) assert.ok(reader.buffered <= Math.max(0, sent - 5), `${reader.buffered} held after ${sent} bytes`);
+      }
+      assert.equal(reader.messages.length, 2);
+      assert.ok(reader.messages[0]!.data.equals(data));
+      assert.equal(reader.messages[1]!.data.toString(), 'next');
+    }),
+    { numRuns: 40 },
+  );
+  // 200 MiB announced, 10 bytes sent: 10 bytes held.
+  const reader = new MessageReader(-1);
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(200 * 1024 * 1024, 1);
+  reader.push(Buffer.concat([prefix, Buffer.alloc(10)]));
+  assert.equal(reader.buffered, 10);
+  assert.equal(reader.partial, true);
 });
 
 test('grpc-timeout: up to 8 digits and a unit, converted to ms; anything else is malformed', () => {

@@ -31,7 +31,7 @@ test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   writeFileSync(holdFile, '');
   writeVersion(base, 1, { mul: 2, runLog, holdFile });
   const child = serveChild(t, base, [base, '--model_name=m', '--rest_api_port=0', '--host=127.0.0.1', '--enable_model_warmup=false', '--file_system_poll_wait_seconds=0', '--port=0',
-    '--tensorflow_intra_op_parallelism=2', '--access-log', '--log-format=json']);
+    '--tensorflow_intra_op_parallelism=2', '--grpc_channel_arguments=grpc.max_connection_age_ms=5,grpc.max_concurrent_streams=8', '--access-log', '--log-format=json']);
   let out = '';
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -48,6 +48,8 @@ test('SIGTERM drains in-flight requests, then exits 0', async (t) => {
   });
   assert.match(out, /serving m versions \[1\] AVAILABLE/);
   assert.match(out, /ignoring TF Serving flag --tensorflow_intra_op_parallelism/, 'TF Serving launch flags are accepted');
+  assert.match(out, /--grpc_channel_arguments: ignoring grpc.max_connection_age_ms \(not supported by tfsvc\)/, 'gRPC arguments tfsvc does not apply are named');
+  assert.doesNotMatch(out, /grpc.max_concurrent_streams \(not supported/);
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const inFlight = call(port, 'POST', '/v1/models/m:predict', { instances: [[21]] });
   await until(() => existsSync(runLog), () => undefined, 20_000);

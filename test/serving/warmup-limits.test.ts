@@ -46,6 +46,7 @@ test('warmup records are checked against --max_request_elements: over it the ver
   await until(async () => (await status(1))?.state === 'AVAILABLE' && (await status(2))?.state === 'END', () => undefined, 30_000);
   const failed = await status(2);
   // Refused while the record is decoded, before its tensor is allocated, with the file and record named.
+  assert.equal(failed.status.error_code, 'INVALID_ARGUMENT', 'the code a client sending that request gets');
   assert.equal(failed.status.error_message, '2/assets.extra/tf_serving_warmup_requests: record 0, input x: TensorProto of DT_FLOAT has shape [4,1]: 4 elements, more than the limit of 3');
   assert.ok(!failed.status.error_message.includes(base), 'no absolute path reaches the client');
   // The version that failed its warmup does not serve; the one within the cap does, and clients get the same limit.

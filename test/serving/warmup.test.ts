@@ -8,7 +8,7 @@ import { WARMUP_FILE } from '../../src/core/savedmodel/warmup-file.js';
 import { encodePlain } from '../../src/core/proto/schema.js';
 import { encodeTFRecords } from '../../src/core/savedmodel/tfrecord.js';
 import type { HostTensor, SignatureInfo } from '../../src/core/engine/types.js';
-import { ModelError } from '../../src/core/errors.js';
+import { ModelError, RequestError } from '../../src/core/errors.js';
 import { tmpBase } from './helpers.js';
 
 const sig = (inputs: SignatureInfo['inputs'], methodName = 'tensorflow/serving/predict'): SignatureInfo => ({ key: 'k', methodName, inputs, outputs: {} });
@@ -62,9 +62,12 @@ test('a failing record, a corrupt file or an unknown signature fails the load wi
   const good = log({ predictLog: { request: { inputs: { x: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 1 }, { size: 2 }] }, floatVal: [1, 2] } } } } });
   const dirs = [versionWith([good]), versionWith(encodeTFRecords([good]).subarray(0, 10)), versionWith([log({ regressLog: { request: { modelSpec: { signatureName: 'nope' } } } })])];
   t.after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-  await assert.rejects(warmUp(recorder(() => true), dirs[0]!), (e: unknown) => e instanceof ModelError && /record 0: warmup request failed: boom/.test(e.message));
+  // An engine error without a status code is UNKNOWN; one with a code keeps it (the request's status, as TF Serving).
+  await assert.rejects(warmUp(recorder(() => true), dirs[0]!), (e: unknown) => e instanceof RequestError && e.code === 'UNKNOWN' && /record 0: warmup request failed: boom/.test(e.message));
+  const coded = { ...recorder(), run: async () => Promise.reject(new RequestError('RESOURCE_EXHAUSTED', 'out of memory')) };
+  await assert.rejects(warmUp(coded, dirs[0]!), (e: unknown) => e instanceof RequestError && e.code === 'RESOURCE_EXHAUSTED' && /record 0: warmup request failed: out of memory$/.test(e.message));
   await assert.rejects(warmUp(recorder(), dirs[1]!), (e: unknown) => e instanceof ModelError && /truncated/.test(e.message));
-  await assert.rejects(warmUp(recorder(), dirs[2]!), /record 0: signature "nope" not found/);
+  await assert.rejects(warmUp(recorder(), dirs[2]!), (e: unknown) => e instanceof RequestError && e.code === 'FAILED_PRECONDITION' && /record 0: signature "nope" not found/.test(e.message));
 });
 
 test('without a file: zero requests at each allowed batch size for signatures with known shapes; failures are ignored', async (t) => {
@@ -86,7 +89,7 @@ test('a record that does not fit its signature, or declares more elements than t
     const dir = versionWith([record]);
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const target = recorder();
-    await assert.rejects(warmUp(target, dir), (e: unknown) => e instanceof ModelError && message.test(e.message));
+    await assert.rejects(warmUp(target, dir), (e: unknown) => e instanceof RequestError && e.code === 'INVALID_ARGUMENT' && message.test(e.message));
     assert.equal(target.calls.length, 0, 'nothing reached the engine');
   }
 });

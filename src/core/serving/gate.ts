@@ -131,16 +131,19 @@ export class Gate {
   }
 
   /**
-   * Checks a gRPC call (its metadata, peer and the model its request names). Resolves with the release to call when
-   * the call ends; rejects with RequestError UNAUTHENTICATED, PERMISSION_DENIED or RESOURCE_EXHAUSTED.
+   * Checks a gRPC call (its metadata, peer, the model its request names, and the connection it came on when the
+   * server knows it). Resolves with the release to call when the call ends; rejects with RequestError
+   * UNAUTHENTICATED, PERMISSION_DENIED or RESOURCE_EXHAUSTED.
    */
-  async admitGrpc(metadata: grpc.Metadata, peer: string, model: string | undefined): Promise<() => void> {
+  async admitGrpc(metadata: grpc.Metadata, peer: string, model: string | undefined, connection?: object): Promise<() => void> {
     if (!this.checks) return NOOP;
     let principal: Principal | undefined;
     if (this.options.auth) {
       try {
         const v = metadata.get('authorization')[0];
-        principal = await this.options.auth.authenticate(typeof v === 'string' ? v : v?.toString('utf8'));
+        // `connection` (the h2 server's HTTP/2 session) remembers the header last verified on it, as the REST socket
+        // does: a keep-alive channel's repeat costs a string compare, and the memo ends when the token expires.
+        principal = await this.options.auth.authenticate(typeof v === 'string' ? v : v?.toString('utf8'), connection);
       } catch (err) {
         this.count('gRPC', 'unauthenticated');
         throw err;

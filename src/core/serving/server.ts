@@ -77,6 +77,11 @@ export interface TransportLimits {
   bodyTimeoutMs?: number;
   /** --max_connections: open connections, REST and gRPC each (gRPC: the h2 server only). */
   maxConnections?: number;
+  /** --grpc_channel_arguments: grpc.max_connection_idle_ms, grpc.max_concurrent_streams, grpc.keepalive_time_ms/_timeout_ms. */
+  grpcIdleTimeoutMs?: number;
+  grpcMaxConcurrentStreams?: number;
+  grpcKeepaliveTimeMs?: number;
+  grpcKeepaliveTimeoutMs?: number;
   /** Bodies of at least this many bytes are decoded on a worker thread. */
   offThreadDecodeBytes?: number;
 }
@@ -333,6 +338,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         credentials: env.grpcCredentials,
         tls: env.grpcTlsSource,
         maxConnections: options.limits?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        bodyTimeoutMs: options.limits?.bodyTimeoutMs,
+        idleTimeoutMs: options.limits?.grpcIdleTimeoutMs,
+        maxConcurrentStreams: options.limits?.grpcMaxConcurrentStreams,
+        keepaliveTimeMs: options.limits?.grpcKeepaliveTimeMs,
+        keepaliveTimeoutMs: options.limits?.grpcKeepaliveTimeoutMs,
         gate: env.gate.active ? env.gate : undefined,
         admission,
         limits,

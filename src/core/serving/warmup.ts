@@ -6,6 +6,11 @@
 //    signature first (src/core/wire/signature-check.ts), exactly as a client's request would be;
 //  - without it: generated all-zero requests for each signature with fully known inner dims, at each allowed batch
 //    size (or 1); failures there are ignored, since a guessed input may simply not suit the model.
+// A record that fails fails the load with the status its request got, as TF Serving's warmup returns the request's
+// own status (RunPredict/RunClassify/RunRegress): INVALID_ARGUMENT for an input that does not fit, FAILED_PRECONDITION
+// for an unknown signature, UNIMPLEMENTED for a log type not replayed, the engine's code when the run fails (UNKNOWN
+// when it has none). The version's status (GetModelStatus, GET /v1/models/M) shows that code, and a message naming
+// the file and the record. A file that cannot be read as records at all (truncated, too many) stays a ModelError.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { generateInputs } from '../engine/generate-inputs.js';
@@ -25,29 +30,35 @@ export interface WarmupResult {
   requests: number;
 }
 
+/** A failed warmup record: the request's status code, and a message naming the file and the record (`where`). */
+function recordFailed(where: string, err: unknown, prefix = ''): RequestError {
+  const code = err instanceof RequestError ? err.code : 'UNKNOWN';
+  return new RequestError(code, `${where}: ${prefix}${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
 /**
- * The signature and inputs a record is replayed with, checked as a client's request is; throws ModelError (naming
- * `where`) for one serve cannot replay.
+ * The signature and inputs a record is replayed with, checked as a client's request is; throws RequestError (naming
+ * `where`, with the code a client's request would get) for one serve cannot replay.
  */
 function replayOf(rec: WarmupRecord, signatures: Record<string, SignatureInfo>, where: string, limits: RequestLimits): { signature: string; inputs: Record<string, HostTensor> } {
-  if (rec.kind === 'other') throw new ModelError(`${where}: unsupported log type ${rec.log} (tfsvc replays predict_log, classify_log and regress_log records)`);
+  if (rec.kind === 'other') throw new RequestError('UNIMPLEMENTED', `${where}: unsupported log type ${rec.log} (tfsvc replays predict_log, classify_log and regress_log records)`);
   const signature = rec.signature ?? 'serving_default';
   const sig = signatures[signature];
-  if (!sig) throw new ModelError(`${where}: signature "${signature}" not found in the model`);
+  if (!sig) throw new RequestError('FAILED_PRECONDITION', `${where}: signature "${signature}" not found in the model`);
   let inputs: Record<string, HostTensor>;
   if (rec.kind === 'predict') {
     inputs = rec.inputs;
   } else {
     const names = Object.keys(sig.inputs);
-    if (names.length !== 1) throw new ModelError(`${where}: signature "${signature}" must have exactly one input to take tf.Examples`);
-    if (rec.examples.length === 0) throw new ModelError(`${where}: the request holds no examples`);
+    if (names.length !== 1) throw new RequestError('INVALID_ARGUMENT', `${where}: signature "${signature}" must have exactly one input to take tf.Examples`);
+    if (rec.examples.length === 0) throw new RequestError('INVALID_ARGUMENT', `${where}: the request holds no examples`);
     inputs = { [names[0]!]: { dtype: 'DT_STRING', shape: [rec.examples.length], data: rec.examples } };
   }
   try {
     if (rec.kind === 'predict') checkPredictInputs(sig, Object.keys(inputs));
     checkInputs(sig, inputs, limits);
   } catch (err) {
-    throw new ModelError(`${where}: ${(err as Error).message}`);
+    throw recordFailed(where, err);
   }
   return { signature, inputs };
 }
@@ -85,21 +96,23 @@ export async function warmUp(
 
 async function replayFile(target: WarmupTarget, file: string, iterations: number, limits: RequestLimits): Promise<WarmupResult> {
   const fail = (m: string) => new ModelError(`${file}: ${m}`, file);
+  // A record that does not decode (not a PredictionLog, a tensor that is not one, more elements than the cap) is what
+  // a client's request would get INVALID_ARGUMENT for. Its messages start "record N".
+  const badRecord = (m: string) => new RequestError('INVALID_ARGUMENT', `${file}: ${m}`);
   const records = readWarmupRecords(file, fail);
   let n = 0;
   for (const [i, rec] of records.entries()) {
     const where = `${file}: record ${i}`;
     // Decoded once to fail the load on a bad record with its own message, then again for each iteration: each
     // replay owns its tensors (the engine may take them over).
-    const decode = () => replayOf(decodeWarmupRecord(rec, i, fail, limits.maxElements), target.signatures, where, limits);
+    const decode = () => replayOf(decodeWarmupRecord(rec, i, badRecord, limits.maxElements), target.signatures, where, limits);
     let replay = decode();
     for (let it = 0; it < iterations; it++) {
       if (it > 0) replay = decode();
       try {
         await target.run(replay.signature, replay.inputs);
       } catch (err) {
-        const msg = err instanceof RequestError ? err.message : (err as Error).message;
-        throw new ModelError(`${where}: warmup request failed: ${msg}`, file);
+        throw recordFailed(where, err, 'warmup request failed: ');
       }
       n++;
     }

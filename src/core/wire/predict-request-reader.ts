@@ -196,6 +196,72 @@ function readRequest(c: Cursor): WirePredictRequest {
   return new WirePredictRequest(c.buf, modelSpec, tensors, outputFilter);
 }
 
+/**
+ * The ModelSpec of a serialized request, read by hand without decoding anything else: admission control
+ * (serving/grpc/admission.ts) needs only the model, version and signature a call names before deciding to decode it.
+ * `nested` false: the spec is field 1 of the message (PredictRequest, ClassificationRequest, RegressionRequest);
+ * true: field 1 is a message whose field 1 is the spec, and the first one counts (MultiInferenceRequest.tasks[0]
+ * .model_spec). Returns the spec as protobufjs' PLAIN gives it, null when the message has none, or undefined when
+ * this reader cannot say (a non-Buffer, malformed bytes, a field given twice, an unknown field in the spec, a version
+ * >= 2^49): the caller decodes with protobufjs then. Never throws. Field numbers: TF Serving's model.proto and
+ * inference.proto (proto/tensorflow_serving.proto).
+ */
+export function peekModelSpec(bytes: Uint8Array, nested = false): Plain | null | undefined {
+  if (!Buffer.isBuffer(bytes)) return undefined;
+  try {
+    const c = new Cursor(bytes);
+    const end = bytes.length;
+    let spec: Plain | null = null;
+    let seen = false;
+    while (c.pos < end) {
+      const tag = c.varint32(end);
+      if (tag >>> 3 === 1 && (tag & 7) === 2) {
+        const stop = c.delimited(end);
+        if (seen) {
+          if (!nested) throw LEAVE; // protobufjs merges a repeated singular message: leave that to it
+          c.pos = stop;
+          continue;
+        }
+        seen = true;
+        spec = nested ? readTaskSpec(c, stop) : readModelSpec(c, stop);
+        continue;
+      }
+      skipField(c, tag & 7, end);
+    }
+    return spec;
+  } catch {
+    return undefined;
+  }
+}
+
+/** InferenceTask { model_spec 1, method_name 2 }: the spec, or null without one. */
+function readTaskSpec(c: Cursor, end: number): Plain | null {
+  let spec: Plain | null = null;
+  while (c.pos < end) {
+    const tag = c.varint32(end);
+    if (tag >>> 3 === 1 && (tag & 7) === 2) {
+      if (spec) throw LEAVE;
+      spec = readModelSpec(c, c.delimited(end));
+    } else skipField(c, tag & 7, end);
+  }
+  return spec;
+}
+
+/** Steps over one field's value of wire type `wire` (varint, fixed64, length-delimited, fixed32); others leave. */
+function skipField(c: Cursor, wire: number, end: number): void {
+  let stop: number;
+  if (wire === 0) {
+    c.varint64(end);
+    return;
+  }
+  if (wire === 1) stop = c.pos + 8;
+  else if (wire === 2) stop = c.delimited(end);
+  else if (wire === 5) stop = c.pos + 4;
+  else throw LEAVE;
+  if (stop > end) throw LEAVE;
+  c.pos = stop;
+}
+
 /** ModelSpec { name 1, version 2 (Int64Value { value 1 }), signature_name 3, version_label 4 } as PLAIN gives it. */
 function readModelSpec(c: Cursor, end: number): Plain {
   let name: string | undefined;

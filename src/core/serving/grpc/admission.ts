@@ -1,9 +1,9 @@
 // Admission control for gRPC inference calls (Predict, Classify, Regress, MultiInference), decided before the request
 // message is decoded. grpc-js hands a handler an already-deserialized message, and decoding a large PredictRequest
 // (its float_val lists) is most of a rejected call's cost, so the server registers these methods with a pass-through
-// deserializer and this wrapper: it reads only the ModelSpec (field 1) by skipping over the other top-level fields,
-// asks the shared Admission (queue room for the version and signature named; in-flight bytes), and only then decodes
-// the message and calls the real handler. Turned-away calls get UNAVAILABLE (queue full, TF Serving's batcher code)
+// deserializer and this wrapper: it reads only the ModelSpec (field 1; MultiInference: its first task's) by skipping
+// over the other top-level fields, asks the shared Admission (queue room for the version and signature named;
+// in-flight bytes), and only then decodes the message and calls the real handler. Turned-away calls get UNAVAILABLE (queue full, TF Serving's batcher code)
 // or RESOURCE_EXHAUSTED (in-flight byte budget). Messages over --max_body_bytes never get here: grpc-js refuses them
 // with RESOURCE_EXHAUSTED ("Received message larger than max").
 import type * as grpc from '@grpc/grpc-js';
@@ -12,24 +12,41 @@ import { RequestError } from '../../errors.js';
 import { PLAIN, protoRoot } from '../../proto/schema.js';
 import type { Admission, AdmissionTarget, AdmissionTicket } from '../admission.js';
 import type { ServableLookup, VersionSelector } from '../types.js';
+import { peekModelSpec } from '../../wire/predict-request-reader.js';
 
 const GUARDED = new Set(['Predict', 'Classify', 'Regress', 'MultiInference']);
 
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** The ModelSpec (field 1) of a serialized request, decoded alone; undefined when absent or unreadable. */
-function peekModelSpec(bytes: Uint8Array, specType: protobuf.Type): Plain | undefined {
+/**
+ * The ModelSpec of a serialized request (field 1, or field 1 of field 1 when `nested`: MultiInference's first task);
+ * undefined when absent or unreadable. Read by hand (wire/predict-request-reader.ts: every call pays this, and a
+ * protobufjs decode of the spec was a Reader, a message object and a toObject per call); what the hand reader leaves
+ * (repeated specs, unknown fields, malformed bytes) is decoded with protobufjs as before.
+ */
+function modelSpecOf(bytes: Uint8Array, nested: boolean, specType: protobuf.Type): Plain | undefined {
+  const hand = peekModelSpec(bytes, nested);
+  if (hand !== undefined) return hand ?? undefined;
   try {
-    const r = protobuf.Reader.create(bytes);
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (tag >>> 3 === 1 && (tag & 7) === 2) return specType.toObject(specType.decode(r.bytes()), PLAIN);
-      r.skipType(tag & 7);
+    let r = protobuf.Reader.create(bytes);
+    let spec: Plain | undefined;
+    for (let depth = nested ? 2 : 1; depth > 0; depth--) {
+      spec = undefined;
+      while (r.pos < r.len) {
+        const tag = r.uint32();
+        if (tag >>> 3 === 1 && (tag & 7) === 2) {
+          const inner = r.bytes();
+          if (depth === 1) spec = specType.toObject(specType.decode(inner), PLAIN);
+          else r = protobuf.Reader.create(inner);
+          break;
+        }
+        r.skipType(tag & 7);
+      }
     }
+    return spec;
   } catch {
-    // malformed: the full decode reports it
+    return undefined; // malformed: the full decode reports it
   }
-  return undefined;
 }
 
 function targetOf(spec: Plain | undefined, lookup: ServableLookup): AdmissionTarget | undefined {
@@ -66,11 +83,12 @@ export function guardInference(
       continue;
     }
     def[name] = { ...m, requestDeserialize: (b: Buffer) => b };
+    const nested = name === 'MultiInference';
     impl[name] = ((call: grpc.ServerUnaryCall<Plain, Plain>, callback: grpc.sendUnaryData<Plain>) => {
       const raw = call.request as unknown as Buffer;
       let ticket: AdmissionTicket;
       try {
-        ticket = opts.admission.admit(raw.length, targetOf(peekModelSpec(raw, specType), opts.lookup));
+        ticket = opts.admission.admit(raw.length, targetOf(modelSpecOf(raw, nested, specType), opts.lookup));
       } catch (err) {
         callback(opts.toStatus(err));
         return;

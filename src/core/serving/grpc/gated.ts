@@ -18,7 +18,10 @@ export function gatedService(
     const unary = handler as grpc.handleUnaryCall<Plain, Plain>;
     out[name] = ((call: grpc.ServerUnaryCall<Plain, Plain>, callback: grpc.sendUnaryData<Plain>) => {
       const model = call.request?.modelSpec?.name as string | undefined;
-      gate.admitGrpc(call.metadata, call.getPeer(), model).then(
+      // The h2 server's calls name their HTTP/2 session (one per connection): the gate remembers the token last
+      // verified on it. grpc-js exposes no connection to a handler, so its calls are checked by the token cache alone.
+      const connection = (call as { connection?: object }).connection;
+      gate.admitGrpc(call.metadata, call.getPeer(), model, connection).then(
         (release) => {
           let released = false;
           const end = (): void => {

@@ -60,6 +60,11 @@ export class H2ServerCall<Req = unknown, Res = unknown> extends EventEmitter {
     return this.md;
   }
 
+  /** The HTTP/2 session (connection) the call came on: what per-connection memos key on (gate.ts). */
+  get connection(): object | undefined {
+    return this.stream.session;
+  }
+
   getPeer(): string {
     const s = this.stream.session?.socket;
     if (!s?.remoteAddress) return 'unknown';

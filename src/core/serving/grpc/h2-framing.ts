@@ -20,14 +20,23 @@ export class MessageTooLarge extends Error {
 
 /**
  * Splits a stream's DATA chunks into length-prefixed messages. A message that arrives whole in one chunk (the common
- * case) is a view of that chunk, not a copy; a split one is copied once into a buffer of its announced size.
+ * case) is a view of that chunk, not a copy; a split one is copied once into a buffer of its announced size. A split
+ * message announced larger than PREALLOCATE_MAX is kept as the chunks received and joined when complete: what a
+ * stream holds is what its client has sent, not what its prefix claims (a prefix announcing 256 MiB followed by
+ * silence holds a few bytes, until --body_timeout_ms ends the call).
  */
+export const PREALLOCATE_MAX = 1 << 20;
+
 export class MessageReader {
   readonly messages: WireMessage[] = [];
   private readonly head = Buffer.alloc(5);
   private headFill = 0;
   private body: Buffer | undefined;
   private bodyFill = 0;
+  /** A large split message: its announced length, and the pieces received so far (views of the chunks). */
+  private pieces: Buffer[] | undefined;
+  private piecesLength = 0;
+  private piecesFill = 0;
   private compressed = false;
 
   /** `max`: largest message accepted, in bytes (-1: no limit). */
@@ -38,6 +47,17 @@ export class MessageReader {
     let i = 0;
     const n = chunk.length;
     while (i < n) {
+      if (this.pieces) {
+        const take = Math.min(this.piecesLength - this.piecesFill, n - i);
+        this.pieces.push(chunk.subarray(i, i + take));
+        this.piecesFill += take;
+        i += take;
+        if (this.piecesFill === this.piecesLength) {
+          this.messages.push({ compressed: this.compressed, data: Buffer.concat(this.pieces, this.piecesLength) });
+          this.pieces = undefined;
+        }
+        continue;
+      }
       if (this.body) {
         const take = Math.min(this.body.length - this.bodyFill, n - i);
         chunk.copy(this.body, this.bodyFill, i, i + take);
@@ -68,6 +88,10 @@ export class MessageReader {
       if (n - i >= len) {
         this.messages.push({ compressed: this.compressed, data: chunk.subarray(i, i + len) });
         i += len;
+      } else if (len > PREALLOCATE_MAX) {
+        this.pieces = [];
+        this.piecesLength = len;
+        this.piecesFill = 0;
       } else {
         this.body = Buffer.allocUnsafe(len);
         this.bodyFill = 0;
@@ -75,9 +99,14 @@ export class MessageReader {
     }
   }
 
+  /** Bytes held for the message being received (tests: bounded by what was sent, not what was announced). */
+  get buffered(): number {
+    return this.pieces ? this.piecesFill : this.body ? this.body.length : 0;
+  }
+
   /** Whether a message has begun and not ended (the stream ended mid-message). */
   get partial(): boolean {
-    return this.body !== undefined || this.headFill > 0;
+    return this.body !== undefined || this.pieces !== undefined || this.headFill > 0;
   }
 }
 

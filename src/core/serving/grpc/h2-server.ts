@@ -11,6 +11,13 @@
 // the limit is refused (RESOURCE_EXHAUSTED) from its prefix; a unary call needs exactly one message. A client's
 // RST_STREAM cancels the call. close(): GOAWAY on every connection, calls in flight finish, the rest is cut after grace.
 // Connections over `maxConnections` get their first call answered UNAVAILABLE and are closed (the client reads why).
+//
+// Slow and idle clients (issue 8): a call whose request message is not all in within `bodyTimeoutMs` is answered
+// DEADLINE_EXCEEDED and its stream reset; a connection with no call in flight for `idleTimeoutMs` gets GOAWAY and is
+// closed; SETTINGS_MAX_CONCURRENT_STREAMS caps the calls one connection may have open (the client queues the rest);
+// every `keepaliveTimeMs` the server PINGs each connection and cuts one whose peer does not answer within
+// `keepaliveTimeoutMs` (its calls are cancelled). Client PINGs are answered by node:http2 itself.
+// These timers are sweeps (one interval per server), not a timer per call: per-call timers were measurable churn.
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -31,10 +38,55 @@ export interface H2GrpcServerOptions {
   maxConnections?: number;
   /** TLS (re-read when its files change); absent: plaintext HTTP/2 (h2c). */
   tls?: TlsSource;
+  /** A call's request message must be all in within this (--body_timeout_ms); 0: no limit. Default 20 s. */
+  bodyTimeoutMs?: number;
+  /** A connection with no call in flight this long gets GOAWAY and is closed; 0: never. Default 65 s. */
+  idleTimeoutMs?: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: calls open at once on one connection. Default 100. */
+  maxConcurrentStreams?: number;
+  /** PING every connection this often (0: never); default 2 hours, as grpc-core's server (grpc.keepalive_time_ms). */
+  keepaliveTimeMs?: number;
+  /** A PING not answered within this cuts the connection; default 20 s, as grpc-core (grpc.keepalive_timeout_ms). */
+  keepaliveTimeoutMs?: number;
 }
 
+/** As the REST server's keep-alive timeout (rest/server.ts). */
+export const DEFAULT_GRPC_IDLE_TIMEOUT_MS = 65_000;
+/**
+ * grpc-core and nghttp2 advertise no limit by default; RFC 9113 (6.5.2) asks for at least 100 and nginx (128) and Go's
+ * http2 server (250) pick a few hundred. 100 is enough for a multiplexing client at thousands of calls per second
+ * (each call is in flight for milliseconds) and bounds what one connection can start at once.
+ */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+const DEFAULT_BODY_TIMEOUT_MS = 20_000;
+export const DEFAULT_KEEPALIVE_TIME_MS = 2 * 3_600_000;
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+
 const OVER_CAP = Symbol('tfsvc.overCap');
-type Session = http2.ServerHttp2Session & { [OVER_CAP]?: boolean };
+const ACTIVE = Symbol('tfsvc.activeStreams');
+const IDLE_SINCE = Symbol('tfsvc.idleSince');
+/** When the last keepalive PING was answered (or the connection opened), and when the one in flight was sent (0: none). */
+const PINGED = Symbol('tfsvc.pinged');
+const PING_SENT = Symbol('tfsvc.pingSent');
+/** When the server sent GOAWAY (0: not yet), and the connection's socket (node:http2 gives only a proxy of it). */
+const CLOSING_SINCE = Symbol('tfsvc.closingSince');
+const SOCKET = Symbol('tfsvc.socket');
+type Session = http2.ServerHttp2Session & {
+  [OVER_CAP]?: boolean;
+  [ACTIVE]: number;
+  [IDLE_SINCE]: number;
+  [PINGED]: number;
+  [PING_SENT]: number;
+  [CLOSING_SINCE]: number;
+  [SOCKET]?: Socket;
+};
+
+/**
+ * After GOAWAY, node:http2 ends its side of the socket and waits for the peer to close the other; a peer that never
+ * does (or never reads) would hold the socket for ever. With no call left, it gets this long, then the socket is
+ * destroyed.
+ */
+const CLOSE_GRACE_MS = 1000;
 
 /** Trailers-Only status for a stream that never became a call. */
 function refuse(stream: http2.ServerHttp2Stream, code: grpc.status, details: string): void {
@@ -57,10 +109,34 @@ export class H2GrpcServer {
   private readonly sessions = new Set<Session>();
   private server: http2.Http2Server | http2.Http2SecureServer | undefined;
   private readonly deadlines = new DeadlineSweep();
+  /** Read deadlines of calls whose request message is not all in yet (--body_timeout_ms). */
+  private readonly reads: DeadlineSweep;
+  private sessionTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimeoutMs: number;
+  private readonly keepaliveTimeMs: number;
+  private readonly keepaliveTimeoutMs: number;
+  private readonly bodyTimeoutMs: number;
   /** Connections turned away because the cap was reached. */
   rejected = 0;
+  /** Connections closed for being idle. */
+  idleClosed = 0;
+  /** Connections cut because a keepalive PING went unanswered. */
+  keepaliveClosed = 0;
+  /** Calls ended because their request message did not arrive within bodyTimeoutMs. */
+  slowCalls = 0;
+  /** Streams open now (every session). */
+  private openStreams = 0;
+  /** The session created last: its socket is the next 'connection' / 'secureConnection' (see listen). */
+  private newest: Session | undefined;
 
-  constructor(private readonly options: H2GrpcServerOptions) {}
+  constructor(private readonly options: H2GrpcServerOptions) {
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_GRPC_IDLE_TIMEOUT_MS;
+    this.keepaliveTimeMs = options.keepaliveTimeMs ?? DEFAULT_KEEPALIVE_TIME_MS;
+    this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
+    this.bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    // A call expires at most a tenth of the timeout late (between 10 ms and 1 s).
+    this.reads = new DeadlineSweep(Math.max(10, Math.min(1000, Math.floor(this.bodyTimeoutMs / 10))));
+  }
 
   /** Registers a service like grpc.Server#addService (handlers keyed by method name or its original name). */
   addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
@@ -78,7 +154,7 @@ export class H2GrpcServer {
     const settings: http2.ServerOptions = {
       // A large Predict may be in flight on a connection at once; the default 10 MB session cap would refuse streams.
       maxSessionMemory: 1 << 30,
-      settings: { enablePush: false },
+      settings: { enablePush: false, maxConcurrentStreams: this.options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS },
     };
     const tls = this.options.tls;
     let server: http2.Http2Server | http2.Http2SecureServer;
@@ -90,6 +166,12 @@ export class H2GrpcServer {
     } else server = http2.createServer(settings);
     this.server = server;
     server.on('session', (session: Session) => this.onSession(session));
+    // node:http2 creates a connection's session in its own 'connection' ('secureConnection' with TLS) listener,
+    // registered before this one: the session just created is this socket's. Kept to cut a peer that ignores GOAWAY.
+    server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+      if (this.newest && !this.newest[SOCKET]) this.newest[SOCKET] = socket;
+      this.newest = undefined;
+    });
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     // A client that speaks something else (HTTP/1.1 on the TLS port, a broken preface) only loses its own connection.
     server.on('sessionError', () => {});
@@ -110,11 +192,69 @@ export class H2GrpcServer {
       session[OVER_CAP] = true;
       this.rejected++;
       // A connection that never sends a call is not kept either.
-      setTimeout(() => session.close(), 10_000).unref();
+      setTimeout(() => this.goAway(session), 10_000).unref();
     }
+    session[ACTIVE] = 0;
+    session[IDLE_SINCE] = session[PINGED] = Date.now();
+    session[PING_SENT] = 0;
+    session[CLOSING_SINCE] = 0;
+    this.newest = session;
     this.sessions.add(session);
     session.on('error', () => {});
     session.once('close', () => this.sessions.delete(session));
+    const periods = [CLOSE_GRACE_MS, this.idleTimeoutMs, this.keepaliveTimeMs > 0 ? this.keepaliveTimeoutMs : 0].filter((ms) => ms > 0);
+    if (!this.sessionTimer) {
+      // Checked every quarter of the shortest timeout (10 ms to 1 s): a connection is closed at most that late.
+      this.sessionTimer = setInterval(() => this.sweepSessions(), Math.max(10, Math.min(1000, Math.floor(Math.min(...periods) / 4))));
+      this.sessionTimer.unref();
+    }
+  }
+
+  /** GOAWAY: no new calls; the connection closes once its calls are done (and its peer closes its side). */
+  private goAway(s: Session): void {
+    if (s.closed || s.destroyed) return;
+    s[CLOSING_SINCE] = Date.now();
+    s.close();
+  }
+
+  /**
+   * GOAWAY and close for every connection with no call in flight for idleTimeoutMs; a keepalive PING to those not
+   * pinged for keepaliveTimeMs; cut those whose PING went unanswered for keepaliveTimeoutMs, and those told GOAWAY
+   * with no call left whose peer has not closed its side within CLOSE_GRACE_MS.
+   */
+  private sweepSessions(): void {
+    if (this.sessions.size === 0) {
+      clearInterval(this.sessionTimer);
+      this.sessionTimer = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const s of this.sessions) {
+      if (s.closed || s.destroyed) {
+        if (s[CLOSING_SINCE] > 0 && s[ACTIVE] === 0 && now - Math.max(s[CLOSING_SINCE], s[IDLE_SINCE]) >= CLOSE_GRACE_MS) s[SOCKET]?.destroy();
+        continue;
+      }
+      if (s[PING_SENT] > 0 && now - s[PING_SENT] >= this.keepaliveTimeoutMs) {
+        this.keepaliveClosed++;
+        // The peer is gone (or stuck): GOAWAY could not be read either. Its calls see 'cancelled'.
+        s.destroy();
+        continue;
+      }
+      if (this.idleTimeoutMs > 0 && s[ACTIVE] === 0 && now - s[IDLE_SINCE] >= this.idleTimeoutMs) {
+        this.idleClosed++;
+        // GOAWAY (NO_ERROR) naming the last stream seen, then the socket is ended (no stream is open).
+        this.goAway(s);
+        continue;
+      }
+      if (this.keepaliveTimeMs > 0 && s[PING_SENT] === 0 && now - s[PINGED] >= this.keepaliveTimeMs) {
+        s[PING_SENT] = now;
+        s.ping((err) => {
+          if (err) return; // the session is closing anyway
+          s[PING_SENT] = 0;
+          s[PINGED] = Date.now();
+        });
+      }
+    }
   }
 
   /** Open HTTP/2 connections (over-cap ones included until they close). */
@@ -122,13 +262,30 @@ export class H2GrpcServer {
     return this.sessions.size;
   }
 
+  /** Open HTTP/2 streams, every connection together. */
+  streams(): number {
+    return this.openStreams;
+  }
+
   private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     // Errors also close the stream, which is where a call learns it was cancelled.
     stream.on('error', () => {});
     const session = stream.session as Session | undefined;
+    this.openStreams++;
+    if (session) session[ACTIVE]++;
+    // One 'close' listener per stream: the counts, and once the stream became a call, its read deadline and the call.
+    let opened: { call: H2ServerCall; read: { deadline: number; expire(): void } | undefined } | undefined;
+    stream.once('close', () => {
+      this.openStreams--;
+      if (session && --session[ACTIVE] === 0) session[IDLE_SINCE] = Date.now();
+      if (opened) {
+        if (opened.read) this.reads.delete(opened.read);
+        opened.call.closed();
+      }
+    });
     if (session?.[OVER_CAP]) {
       refuse(stream, grpc.status.UNAVAILABLE, `Too many open connections (the limit is ${this.options.maxConnections}, --max_connections); retry later`);
-      session.close();
+      this.goAway(session);
       return;
     }
     if (!isGrpcProto(headers['content-type'])) {
@@ -162,6 +319,24 @@ export class H2GrpcServer {
       stream.removeAllListeners('data');
       stream.resume();
     };
+    // The request message must be all in within bodyTimeoutMs. Past it the call ends DEADLINE_EXCEEDED: it is the code
+    // gRPC servers send when a time limit on the call runs out (grpc-timeout), and the client did not cancel anything
+    // (CANCELLED says it did); REST answers 408 for the same. The stream is then reset (RST_STREAM CANCEL), so nothing
+    // more of the request is read or buffered, and the connection goes idle (closed after idleTimeoutMs).
+    const read = this.bodyTimeoutMs > 0 ? {
+      deadline: Date.now() + this.bodyTimeoutMs,
+      expire: () => {
+        this.reads.delete(read!);
+        if (!failed) {
+          this.slowCalls++;
+          fail(grpc.status.DEADLINE_EXCEEDED, `The request message did not arrive within ${this.bodyTimeoutMs} ms (--body_timeout_ms)`);
+        }
+        // Also ends the draining of a refused message's remaining bytes (fail() reads them to nowhere).
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      },
+    } : undefined;
+    if (read) this.reads.add(read);
+    opened = { call, read };
     stream.on('data', (chunk: Buffer) => {
       if (failed) return;
       try {
@@ -173,6 +348,7 @@ export class H2GrpcServer {
       if (reader.messages.length > 1) fail(grpc.status.UNIMPLEMENTED, `Received a second request message for ${kind} method ${path}`);
     });
     stream.once('end', () => {
+      if (read) this.reads.delete(read);
       if (failed) return;
       const wire = reader.messages[0];
       if (!wire || reader.partial) return fail(grpc.status.UNIMPLEMENTED, `Received no request message for ${kind} method ${path}`);
@@ -188,7 +364,6 @@ export class H2GrpcServer {
         },
       );
     });
-    stream.once('close', () => call.closed());
   }
 
   private dispatch(call: H2ServerCall, method: Method, data: Buffer): void {
@@ -224,16 +399,20 @@ export class H2GrpcServer {
     const server = this.server;
     if (!server) return Promise.resolve();
     this.server = undefined;
+    // The session sweep goes on while connections drain: it cuts those whose peer ignores GOAWAY once their calls end.
     return new Promise<void>((resolve) => {
       const force = setTimeout(() => {
-        for (const s of this.sessions) s.destroy();
+        for (const s of this.sessions) {
+          s.destroy();
+          s[SOCKET]?.destroy(); // a session closed gracefully only ended its side: destroy() alone would not cut it
+        }
       }, graceMs);
       force.unref();
       server.close(() => {
         clearTimeout(force);
         resolve();
       });
-      for (const s of this.sessions) s.close();
+      for (const s of this.sessions) this.goAway(s);
     });
   }
 }

@@ -37,7 +37,7 @@ import { gatedService } from './gated.js';
 import { Admission } from '../admission.js';
 import { guardInference } from './admission.js';
 import { Cancellation, type CancelSignal } from '../cancel.js';
-import { H2GrpcServer } from './h2-server.js';
+import { DEFAULT_GRPC_IDLE_TIMEOUT_MS, DEFAULT_KEEPALIVE_TIME_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS, DEFAULT_MAX_CONCURRENT_STREAMS, H2GrpcServer } from './h2-server.js';
 import type { TlsSource } from '../tls.js';
 
 const PROTO_FILE = 'tensorflow_serving.proto';
@@ -268,6 +268,15 @@ export interface GrpcServerOptions {
   tls?: TlsSource;
   /** Open connections at most (h2 only: --max_connections; 0 or undefined: no cap). */
   maxConnections?: number;
+  /** h2 only: a call's request message must be all in within this (--body_timeout_ms; DEADLINE_EXCEEDED). */
+  bodyTimeoutMs?: number;
+  /** Connections with no call in flight this long are closed (grpc.max_connection_idle_ms); 0: never. */
+  idleTimeoutMs?: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS (grpc.max_concurrent_streams). */
+  maxConcurrentStreams?: number;
+  /** Server keepalive PINGs: every `keepaliveTimeMs`, unanswered after `keepaliveTimeoutMs` cuts the connection. */
+  keepaliveTimeMs?: number;
+  keepaliveTimeoutMs?: number;
   /** Auth, rate limits, concurrency cap before each call runs (../gate.ts). */
   gate?: Pick<Gate, 'admitGrpc'>;
   /** Further services on the same server (grpc.health.v1.Health: ../health.ts). */
@@ -284,6 +293,8 @@ export interface RunningGrpcServer {
   port: number;
   /** Stops accepting calls, lets running ones finish (up to `graceMs`, then cancels them), then resolves. */
   close(graceMs?: number): Promise<void>;
+  /** h2 only: open connections and streams now (tests, metrics). */
+  transport?(): { connections: number; streams: number };
 }
 
 /** Starts TF Serving's gRPC services on host:port over `lookup`. */
@@ -292,8 +303,28 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
   const impl = opts.impl ?? DEFAULT_GRPC_IMPL;
   // TF Serving accepts messages up to 2 GiB; grpc-js defaults to 4 MiB received.
   const maxReceive = opts.maxMessageBytes ?? -1;
-  const h2 = impl === 'h2' ? new H2GrpcServer({ maxReceiveMessageBytes: maxReceive, maxConnections: opts.maxConnections, tls: opts.tls }) : undefined;
-  const server = h2 ? undefined : new grpc.Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_send_message_length': -1 });
+  const h2 = impl === 'h2' ? new H2GrpcServer({
+    maxReceiveMessageBytes: maxReceive,
+    maxConnections: opts.maxConnections,
+    tls: opts.tls,
+    bodyTimeoutMs: opts.bodyTimeoutMs,
+    idleTimeoutMs: opts.idleTimeoutMs,
+    maxConcurrentStreams: opts.maxConcurrentStreams,
+    keepaliveTimeMs: opts.keepaliveTimeMs,
+    keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+  }) : undefined;
+  // grpc-js takes the same connection limits as channel arguments (0 there would mean "at once", here "never").
+  const positive = (key: string, ms: number): grpc.ServerOptions => (ms > 0 ? { [key]: ms } : {});
+  const server = h2
+    ? undefined
+    : new grpc.Server({
+        'grpc.max_receive_message_length': maxReceive,
+        'grpc.max_send_message_length': -1,
+        'grpc.max_concurrent_streams': opts.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+        ...positive('grpc.max_connection_idle_ms', opts.idleTimeoutMs ?? DEFAULT_GRPC_IDLE_TIMEOUT_MS),
+        ...positive('grpc.keepalive_time_ms', opts.keepaliveTimeMs ?? DEFAULT_KEEPALIVE_TIME_MS),
+        ...positive('grpc.keepalive_timeout_ms', opts.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS),
+      });
   const host: GrpcServiceHost = (h2 ?? server)!;
   const gate = opts.gate;
   const gated = (impl: grpc.UntypedServiceImplementation) => (gate ? gatedService(impl, gate, toGrpcError) : impl);
@@ -306,7 +337,7 @@ export async function startGrpcServer(lookup: ServableLookup, opts: GrpcServerOp
   const bindHost = opts.host ?? '0.0.0.0';
   if (h2) {
     const port = await h2.listen(bindHost, opts.port);
-    return { port, close: (graceMs = 30_000) => h2.close(graceMs) };
+    return { port, close: (graceMs = 30_000) => h2.close(graceMs), transport: () => ({ connections: h2.connections(), streams: h2.streams() }) };
   }
   const grpcJs = server!;
   const address = bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost}]:${opts.port}` : `${bindHost}:${opts.port}`;
