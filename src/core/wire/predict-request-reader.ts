@@ -215,7 +215,8 @@ export function peekModelSpec(bytes: Uint8Array, nested = false): Plain | null |
     let seen = false;
     while (c.pos < end) {
       const tag = c.varint32(end);
-      if (tag >>> 3 === 1 && (tag & 7) === 2) {
+      if (tag >>> 3 === 1 && (tag & 7) !== 2) throw LEAVE; // protobufjs reads field 1 as a message whatever its wire type
+      if (tag >>> 3 === 1) {
         const stop = c.delimited(end);
         if (seen) {
           if (!nested) throw LEAVE; // protobufjs merges a repeated singular message: leave that to it
@@ -239,7 +240,8 @@ function readTaskSpec(c: Cursor, end: number): Plain | null {
   let spec: Plain | null = null;
   while (c.pos < end) {
     const tag = c.varint32(end);
-    if (tag >>> 3 === 1 && (tag & 7) === 2) {
+    if (tag >>> 3 === 1 && (tag & 7) !== 2) throw LEAVE;
+    if (tag >>> 3 === 1) {
       if (spec) throw LEAVE;
       spec = readModelSpec(c, c.delimited(end));
     } else skipField(c, tag & 7, end);
