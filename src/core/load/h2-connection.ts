@@ -213,14 +213,14 @@ export class H2Connection {
 
   /** Says GOAWAY, fails the streams still open (`detail`) and closes the socket; resolves once it is closed. */
   close(detail = 'client closed'): Promise<void> {
-    if (!this.closed) {
+    if (!this.closed && !this.socket.writableEnded) {
       this.draining = true;
       this.closeDetail = detail;
       this.queue(goawayFrame(0, H2Error.NO_ERROR));
       this.flush();
-      this.socket.end();
-      // A peer that never closes its side must not keep us waiting.
-      setTimeout(() => this.socket.destroy(), 1000).unref();
+      // Once our GOAWAY is out, nothing more is needed from the peer: a server that keeps its side open (a stream it
+      // never answered) must not keep us, or the process, waiting.
+      this.socket.end(() => this.socket.destroy());
     }
     return this.closedPromise;
   }
@@ -235,7 +235,7 @@ export class H2Connection {
   private flush(): void {
     if (this.flushing) clearImmediate(this.flushing);
     this.flushing = undefined;
-    if (this.out.length === 0 || this.socket.destroyed) return void (this.out = []);
+    if (this.out.length === 0 || this.socket.destroyed || this.socket.writableEnded) return void (this.out = []);
     const b = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
     this.out = [];
     this.socket.write(b);
@@ -269,9 +269,11 @@ export class H2Connection {
     }
   }
 
+  /** Gives newly opened window to blocked streams in order (a snapshot: sendBody may block a stream again). */
   private drainBlocked(): void {
-    for (const s of this.blocked) {
+    for (const s of [...this.blocked]) {
       if (this.sendWindow <= 0) return;
+      if (s.sendWindow <= 0) continue;
       this.blocked.delete(s);
       this.sendBody(s);
     }
@@ -405,10 +407,7 @@ export class H2Connection {
       // HEADER_TABLE_SIZE bounds the table of our encoder, which never indexes; the rest do not concern a client.
     }
     this.queue(frame(FrameType.SETTINGS, Flag.ACK, 0));
-    for (const s of [...this.blocked]) {
-      this.blocked.delete(s);
-      this.sendBody(s);
-    }
+    this.drainBlocked();
   }
 
   private onGoaway(payload: Buffer): void {
@@ -418,7 +417,8 @@ export class H2Connection {
     const debug = payload.subarray(8).toString('utf8').slice(0, 200);
     this.draining = true;
     const why = `the server sent GOAWAY (${h2ErrorName(code)}${debug ? `: ${debug}` : ''})`;
-    this.closeDetail = why;
+    // A graceful GOAWAY may follow one with an error (a server that then closes): the error is the news.
+    if (code !== H2Error.NO_ERROR || !this.closeDetail) this.closeDetail = why;
     for (const s of [...this.streams.values()]) {
       if (s.id > last) {
         this.forget(s);
