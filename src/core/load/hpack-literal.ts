@@ -7,7 +7,12 @@
  * other field a literal without indexing and without Huffman, so one block serves every call of a connection.
  */
 export function literalHeaderBlock(scheme: 'http' | 'https', fields: [string, string][]): Buffer {
-  const parts: number[] = [0x80 | 3, 0x80 | (scheme === 'http' ? 6 : 7)];
+  return Buffer.concat([Buffer.from([0x80 | 3, 0x80 | (scheme === 'http' ? 6 : 7)]), literalFields(fields)]);
+}
+
+/** `fields` as literals without indexing, new names, no Huffman (RFC 7541 §6.2.2): valid in any block, any time. */
+export function literalFields(fields: [string, string][]): Buffer {
+  const parts: number[] = [];
   const int = (v: number, prefix: number, mask: number) => {
     const max = (1 << prefix) - 1;
     if (v < max) return void parts.push(mask | v);
