@@ -22,60 +22,11 @@ import { decodePlain } from '../../src/core/proto/schema.js';
 import type { GrpcImpl } from '../../src/core/serving/grpc/server.js';
 import { makePki, OPENSSL_MISSING, type Pki } from '../helpers/pki.js';
 import { startGrpcFixture } from './grpc-fixture.js';
+import { answer, grpcFrame, h2Server, onMessage } from './h2-test-server.js';
 
 const PREDICT = '/tensorflow.serving.PredictionService/Predict';
 const ECHO = '/test.Echo/Echo';
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** A gRPC message frame: flag 0, length, bytes. */
-function grpcFrame(message: Buffer): Buffer {
-  const f = Buffer.alloc(5 + message.length);
-  f.writeUInt32BE(message.length, 1);
-  message.copy(f, 5);
-  return f;
-}
-
-/** Reads a call's whole request body, then `then(message)`. */
-function onMessage(s: http2.ServerHttp2Stream, then: (message: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  s.on('error', () => {});
-  s.on('data', (c: Buffer) => chunks.push(c));
-  s.on('end', () => then(Buffer.concat(chunks).subarray(5)));
-}
-
-function answer(s: http2.ServerHttp2Stream, message: Buffer, trailers: http2.OutgoingHttpHeaders = { 'grpc-status': '0' }): void {
-  if (s.destroyed) return;
-  s.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-  s.once('wantTrailers', () => s.sendTrailers(trailers));
-  s.end(grpcFrame(message));
-}
-
-/** A node:http2 server (TLS when `secure` is given) whose stream handler is the test's. */
-async function h2Server(onStream: (s: http2.ServerHttp2Stream, h: http2.IncomingHttpHeaders) => void, o: { settings?: http2.Settings; secure?: { key: Buffer; cert: Buffer } } = {}) {
-  const server = o.secure ? http2.createSecureServer({ ...o.secure, settings: o.settings }) : http2.createServer({ settings: o.settings });
-  let sessions = 0;
-  const live = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => {
-    sessions++;
-    live.add(s);
-    s.on('close', () => live.delete(s));
-    s.on('error', () => {});
-  });
-  server.on('stream', onStream);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get sessions() {
-      return sessions;
-    },
-    // Sessions the test left with a stream never answered (after its GOAWAY) would keep the server open.
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        for (const s of live) s.destroy();
-      }),
-  };
-}
 
 /** Runs `fn` with a client, closing it (and `closers`) after. */
 async function withClient<T>(o: ConstructorParameters<typeof H2GrpcClient>[0], fn: (c: H2GrpcClient) => Promise<T>, ...closers: { close(): Promise<void> }[]): Promise<T> {
