@@ -16,7 +16,9 @@
 //     makeUnaryRequest), so the ratio compares the clients and not the pacers; the loop's latency from its intended
 //     start (1 ms ticks) is printed beside bench's corrected latency for reference. Rounds alternate so drift hits
 //     both alike; the ratios must be within 15%.
-// `ghz` would be the other independent client; Debian has no package for it (apt-cache policy ghz: none).
+// `ghz` would be the other independent client; Debian has no package for it (apt-cache policy ghz: none). h2load
+// (nghttp2-client) was tried: its --rps mode starts requests in bursts (most gaps between starts under 10 µs at
+// 500/s), so its latencies include queueing a constant-rate client does not cause; not a reference for this.
 // The machine may be shared: absolute figures are noisy; the ratios are measured in this one run.
 // Usage (after `npm run build`): node dist/bench/grpc-client.js [--rate 5000] [--seconds 3] [--compare-rate 500] [--rounds 2] [--part 1|2] [--no-pin]
 import { spawn, type ChildProcess } from 'node:child_process';
