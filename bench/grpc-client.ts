@@ -32,7 +32,7 @@ import { runBench } from '../src/core/load/bench.js';
 import type { Outcome } from '../src/core/load/client.js';
 import type { Endpoint, Sender } from '../src/core/load/endpoint.js';
 import { GrpcClient } from '../src/core/load/grpc-client.js';
-import { GrpcH2Sender } from '../src/core/load/grpc-h2.js';
+import { GrpcH2Sender, H2GrpcClient } from '../src/core/load/grpc-h2.js';
 import { grpcBodyOf, inputAlias, makeBody } from './mnist-body.js';
 import { onCore, pinNote, pinSelf } from './pin.js';
 import { startTrivialH2Server } from './trivial-h2-server.js';
@@ -145,6 +145,30 @@ async function independent(address: string, body: Buffer, rate: number, seconds:
   return { p50: ms(fromSend, 50), p99: ms(fromSend, 99), intendedP50: ms(fromIntended, 50), intendedP99: ms(fromIntended, 99), errors };
 }
 
+/** Median latency of `n` calls one at a time (nothing else in flight), bench's client and grpc-js's, alternating. */
+async function oneAtATime(address: string, body: Buffer, n: number): Promise<{ bench: number; grpcjs: number }> {
+  const ours = new H2GrpcClient({ address, sessions: 1, timeoutMs: 10_000 });
+  const ref = new grpc.Client(address, grpc.credentials.createInsecure());
+  const id = (b: Buffer) => b;
+  const a: number[] = [];
+  const b: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      let t = performance.now();
+      await ours.unary(PREDICT, body);
+      a.push(performance.now() - t);
+      t = performance.now();
+      await new Promise<void>((resolve) => ref.makeUnaryRequest(PREDICT, id, id, body, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, () => resolve()));
+      b.push(performance.now() - t);
+    }
+  } finally {
+    await ours.close();
+    ref.close();
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  return { bench: median(a), grpcjs: median(b) };
+}
+
 async function rateTest(rate: number, seconds: number): Promise<boolean> {
   const { child, grpcPort } = await startChild([here, '--serve-trivial']);
   const address = `127.0.0.1:${grpcPort}`;
@@ -214,6 +238,9 @@ async function agreementTest(rate: number, seconds: number, rounds: number): Pro
           `            from the intended start: bench (corrected) p50 ${r.s.corrected.p50.toFixed(3)} ms p99 ${r.s.corrected.p99.toFixed(3)} ms | grpc-js loop (1 ms ticks) p50 ${q.intendedP50.toFixed(3)} ms p99 ${q.intendedP99.toFixed(3)} ms`,
       );
     }
+    // What each client adds by itself: one call at a time, nothing else in flight, the same server.
+    const solo = await oneAtATime(address, body, 300);
+    console.log(`   one call at a time (300 each, medians): bench ${solo.bench.toFixed(3)} ms, grpc-js ${solo.grpcjs.toFixed(3)} ms: grpc-js's own cost adds ${(solo.grpcjs - solo.bench).toFixed(3)} ms to each of its latencies`);
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
     const r50 = median(a.p50) / median(b.p50);
     const r99 = median(a.p99) / median(b.p99);
