@@ -21,6 +21,7 @@
 // 500/s), so its latencies include queueing a constant-rate client does not cause; not a reference for this.
 // The machine may be shared: absolute figures are noisy; the ratios are measured in this one run.
 // Usage (after `npm run build`): node dist/bench/grpc-client.js [--rate 5000] [--seconds 3] [--compare-rate 500] [--rounds 2] [--part 1|2] [--no-pin]
+//   [--client bench|node-http2|grpc-js]   (part 1 with that client only; profile it with node --cpu-prof)
 import { spawn, type ChildProcess } from 'node:child_process';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -178,12 +179,15 @@ async function rateTest(rate: number, seconds: number): Promise<boolean> {
     // The first row is no client at all: each "call" is answered on the next event-loop turn, so its figures are what
     // bench's own attack (pacer, records, histograms) costs and how steady it is on this machine right now: the floor
     // under every client's row.
-    const clients: Record<string, Endpoint> = {
+    const all: Record<string, Endpoint> = {
       'no client (floor)': { label: 'none', open: () => ({ send: () => new Promise<Outcome>((r) => setImmediate(() => r({ status: 200, bytesIn: 69 }))), close: async () => {} }) },
-      'bench (own HTTP/2)': { label: 'h2', open: (o) => new GrpcH2Sender(address, 'Predict', o) },
-      'node:http2 (reference)': { label: 'node:http2', open: (o) => new NodeHttp2Sender(address, o.connections) },
+      'bench (own HTTP/2)': { label: 'bench', open: (o) => new GrpcH2Sender(address, 'Predict', o) },
+      'node:http2 (reference)': { label: 'node-http2', open: (o) => new NodeHttp2Sender(address, o.connections) },
       'grpc-js (GrpcClient)': { label: 'grpc-js', open: (o) => new GrpcClient(address, 'Predict', o) },
     };
+    // --client bench|node-http2|grpc-js: that one only (after the floor), e.g. under `node --cpu-prof`.
+    const only = args.includes('--client') ? args[args.indexOf('--client') + 1] : undefined;
+    const clients = Object.fromEntries(Object.entries(all).filter(([, e]) => !only || e.label === 'none' || e.label === only));
     // Client CPU per call without the pacer (which spins between due times at high rates, whatever the client):
     // a closed loop of 64 calls in flight, 10000 calls, this process's CPU time divided by the calls.
     const perCall: Record<string, number> = {};
@@ -196,7 +200,7 @@ async function rateTest(rate: number, seconds: number): Promise<boolean> {
       console.log(`   ${name.padEnd(24)} client CPU ${perCall[name]!.toFixed(1)} us/call (closed loop, 64 in flight, ${m.summary().ok} ok)`);
     }
     const [c0, c1, c2, c3] = Object.values(perCall) as [number, number, number, number];
-    console.log(`   ratio of client CPU per call: bench / node:http2 ${(c1 / c2).toFixed(2)}, bench / grpc-js ${(c1 / c3).toFixed(2)}; less the floor: ${((c1 - c0) / (c2 - c0)).toFixed(2)}, ${((c1 - c0) / (c3 - c0)).toFixed(2)}`);
+    if (!only) console.log(`   ratio of client CPU per call: bench / node:http2 ${(c1 / c2).toFixed(2)}, bench / grpc-js ${(c1 / c3).toFixed(2)}; less the floor: ${((c1 - c0) / (c2 - c0)).toFixed(2)}, ${((c1 - c0) / (c3 - c0)).toFixed(2)}`);
     const out: Record<string, Awaited<ReturnType<typeof viaBench>>> = {};
     for (const [name, e] of Object.entries(clients)) {
       const r = (out[name] = await viaBench(e, body, rate, seconds));
@@ -205,7 +209,9 @@ async function rateTest(rate: number, seconds: number): Promise<boolean> {
           `waited for a slot ${r.waits.toFixed(2)}%  p50 ${r.s.corrected.p50.toFixed(2)} ms  p99 ${r.s.corrected.p99.toFixed(2)} ms  errors ${r.s.errors}`,
       );
     }
-    const [floor, a] = Object.values(out) as [Awaited<ReturnType<typeof viaBench>>, Awaited<ReturnType<typeof viaBench>>];
+    const floor = out['no client (floor)']!;
+    const a = out['bench (own HTTP/2)'];
+    if (!a) return true;
     const ok = a.h.lagP99Ms < 1 && a.waits < 1 && Math.abs(a.h.sendRate - rate) / rate <= 0.01;
     console.log(`   goal for bench's client (lag p99 < 1 ms, < 1% waiting, send rate within 1%): ${ok ? 'met' : 'NOT met'}` + (floor.h.lagP99Ms >= 1 ? ` (the floor's own lag p99 is ${floor.h.lagP99Ms.toFixed(3)} ms: the machine is busy)` : ''));
     return ok;
