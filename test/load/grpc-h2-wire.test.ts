@@ -152,6 +152,26 @@ describe('HTTP/2 protocol against node\'s http2 server', () => {
     }, server);
   });
 
+  test('SETTINGS_MAX_CONCURRENT_STREAMS: calls beyond the server\'s limit wait for a free stream on the same connection', async () => {
+    let open = 0;
+    let most = 0;
+    let streams = 0;
+    const server = await h2Server((s) => {
+      streams++;
+      most = Math.max(most, ++open);
+      s.on('close', () => open--);
+      onMessage(s, (m) => setTimeout(() => answer(s, m), 5));
+    }, { settings: { maxConcurrentStreams: 2 } });
+    await withClient({ address: server.address, sessions: 1, timeoutMs: 5_000 }, async (c) => {
+      await c.unary(ECHO, Buffer.from('first')); // the server's SETTINGS are in
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => c.unary(ECHO, Buffer.from(`call ${i}`), true)));
+      assert.deepEqual(answers.map((a) => a.message?.toString()), Array.from({ length: 10 }, (_, i) => `call ${i}`));
+      assert.equal(most, 2);
+      assert.equal(streams, 11);
+      assert.equal(server.sessions, 1);
+    }, server);
+  });
+
   test('a header block larger than the server\'s frame size goes out in CONTINUATION frames', async () => {
     let seen = '';
     const server = await h2Server((s, h) => {

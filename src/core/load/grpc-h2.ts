@@ -256,7 +256,7 @@ export class H2GrpcClient {
         if (this.conns[slot] === c) this.conns[slot] = undefined;
         this.startWaiting();
       },
-      onStreamEnd: () => this.startWaiting(),
+      onRoom: () => this.startWaiting(),
     });
     this.conns[slot] = c;
     return c;
@@ -275,6 +275,7 @@ export class H2GrpcClient {
 
   /** Starts (or restarts) `call` on a connection, or queues it until a stream is free. */
   start(call: Call): void {
+    if (this.closed) return call.finish({ code: Code.CANCELLED, details: 'client closed', bytesIn: call.bytesIn, failure: 'reset' });
     const c = this.connection();
     if (!c) return void this.waiting.push(call);
     call.attempts++;

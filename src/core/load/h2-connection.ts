@@ -60,8 +60,8 @@ export interface H2ConnectionOptions {
   window?: number;
   /** Called once when the connection is closed and every stream has been told. */
   onClose?: () => void;
-  /** Called when a stream ends, so the owner may start calls that waited for a free stream. */
-  onStreamEnd?: () => void;
+  /** Called when a stream may have become free (one ended, or the peer's SETTINGS changed), for calls that wait. */
+  onRoom?: () => void;
 }
 
 interface Stream {
@@ -162,7 +162,7 @@ export class H2Connection {
 
   /** A new stream can be opened now. */
   get canOpen(): boolean {
-    return !this.draining && !this.closed && this.streams.size < this.maxStreams && this.nextId <= MAX_STREAM_ID;
+    return !this.draining && !this.closed && this.streams.size < this.maxStreams;
   }
 
   /**
@@ -173,6 +173,8 @@ export class H2Connection {
     if (!this.canOpen) throw new Error('no stream can be opened on this connection');
     const id = this.nextId;
     this.nextId += 2;
+    // Stream ids are never reused: a connection that has used them all takes no more calls (RFC 7540 §5.1.1).
+    if (this.nextId > MAX_STREAM_ID) this.draining = true;
     const s: Stream = { id, listener, sendWindow: this.peerInitialWindow, body, offset: 0, unacked: 0, sent: false };
     this.streams.set(id, s);
     if (block.length <= this.peerMaxFrame) {
@@ -408,6 +410,7 @@ export class H2Connection {
     }
     this.queue(frame(FrameType.SETTINGS, Flag.ACK, 0));
     this.drainBlocked();
+    this.o.onRoom?.();
   }
 
   private onGoaway(payload: Buffer): void {
@@ -438,7 +441,7 @@ export class H2Connection {
     if (!this.streams.delete(s.id)) return;
     this.blocked.delete(s);
     if (this.draining && this.streams.size === 0 && !this.closed) queueMicrotask(() => void this.close(this.closeDetail));
-    this.o.onStreamEnd?.();
+    this.o.onRoom?.();
   }
 
   /** A connection error: GOAWAY with `code` when we can still say it, then the socket goes. */
