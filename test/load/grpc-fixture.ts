@@ -4,7 +4,7 @@
 import type { HostTensor, SignatureInfo } from '../../src/core/engine/types.js';
 import { decodeExample } from '../../src/core/engine/example.js';
 import { RequestError } from '../../src/core/errors.js';
-import { startGrpcServer } from '../../src/core/serving/grpc/server.js';
+import { startGrpcServer, type GrpcImpl } from '../../src/core/serving/grpc/server.js';
 import type { ServableHandle, ServableLookup, VersionSelector, VersionStatus } from '../../src/core/serving/types.js';
 
 const X = { name: 'x:0', dtype: 'DT_FLOAT', shape: [-1, 1] };
@@ -33,7 +33,8 @@ export interface GrpcFixture {
   close(): Promise<void>;
 }
 
-export async function startGrpcFixture(o: { delayMs?: number } = {}): Promise<GrpcFixture> {
+/** `impl`: which of tfsvc's gRPC servers (default: the default one). */
+export async function startGrpcFixture(o: { delayMs?: number; impl?: GrpcImpl } = {}): Promise<GrpcFixture> {
   const state = { calls: 0 };
   const lookup: ServableLookup = {
     acquire(name: string, selector?: VersionSelector): ServableHandle {
@@ -64,7 +65,7 @@ export async function startGrpcFixture(o: { delayMs?: number } = {}): Promise<Gr
       return [{ version: 123, state: 'AVAILABLE', errorCode: 'OK', errorMessage: '' }];
     },
   };
-  const server = await startGrpcServer(lookup, { port: 0, host: '127.0.0.1' });
+  const server = await startGrpcServer(lookup, { port: 0, host: '127.0.0.1', impl: o.impl });
   return {
     url: `grpc://127.0.0.1:${server.port}`,
     get calls() {

@@ -5,7 +5,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcClient } from '../../src/core/load/grpc-client.js';
 import { Code, GrpcH2Sender, H2GrpcClient, sessionsFor } from '../../src/core/load/grpc-h2.js';
@@ -13,6 +12,7 @@ import { predictRequest } from '../../src/core/load/grpc-request.js';
 import { resolveTarget } from '../../src/core/load/target.js';
 import { decodePlain } from '../../src/core/proto/schema.js';
 import { startGrpcFixture, type GrpcFixture } from './grpc-fixture.js';
+import { answer, h2Server } from './h2-test-server.js';
 
 const PREDICT = '/tensorflow.serving.PredictionService/Predict';
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -25,32 +25,6 @@ function request(url: string, model = 'half_plus_two', xs = [1, 2, 5]): Buffer {
 function ys(bytes: Buffer): number[] {
   const res = decodePlain<Plain>('tensorflow.serving.PredictResponse', bytes, 'tensorflow_serving.proto');
   return Array.from(res.outputs.y.floatVal as number[]);
-}
-
-/** A node:http2 server whose stream handler is the test's; resolves with its address and a closer. */
-async function h2Server(onStream: (s: http2.ServerHttp2Stream, h: http2.IncomingHttpHeaders) => void) {
-  const server = http2.createServer();
-  let sessions = 0;
-  server.on('session', () => sessions++);
-  server.on('stream', onStream);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get sessions() {
-      return sessions;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
-/** Answers a gRPC call with `message` and status OK. */
-function answer(s: http2.ServerHttp2Stream, message: Buffer): void {
-  const frame = Buffer.alloc(5 + message.length);
-  frame.writeUInt32BE(message.length, 1);
-  message.copy(frame, 5);
-  s.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-  s.on('wantTrailers', () => s.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
-  s.end(frame);
 }
 
 describe('bench gRPC client over node:http2', () => {

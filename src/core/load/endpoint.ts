@@ -6,7 +6,7 @@ import type { GeneratedExample } from '../engine/generate-inputs.js';
 import type { HostTensor } from '../engine/types.js';
 import { HttpClient, type ClientOptions, type Outcome } from './client.js';
 import { examplesJson } from './examples.js';
-import { GrpcClient, type GrpcMethod } from './grpc-client.js';
+import type { GrpcMethod } from './grpc-client.js';
 import { GrpcH2Sender } from './grpc-h2.js';
 import { examplesRequest, predictRequest } from './grpc-request.js';
 import { restPredictBody } from './restbody.js';
@@ -38,8 +38,8 @@ export function endpointOf(target: Target, verb: InferenceVerb = 'predict'): End
     const method = GRPC_METHOD[verb];
     return {
       label: `${target.origin}/tensorflow.serving.PredictionService/${method} (model ${target.model}${target.version ? `, version ${target.version}` : target.label ? `, label ${target.label}` : ''})`,
-      // Bench's hot path goes over the hand-written HTTP/2 client (grpc-h2.ts: why there); grpc-js serves TLS (and metadata).
-      open: (o) => (target.security?.grpcTls ? new GrpcClient(target.grpcAddress!, method, o, target.security) : new GrpcH2Sender(target.grpcAddress!, method, o, target.security?.headers)),
+      // Bench's hot path goes over the hand-written HTTP/2 client (grpc-h2.ts: why there), TLS and metadata included.
+      open: (o) => new GrpcH2Sender(target.grpcAddress!, method, o, target.security),
     };
   }
   const url = inferenceUrl(target, verb);
