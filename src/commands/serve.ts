@@ -218,6 +218,8 @@ tensorflow_model_server launch scripts run unchanged. Examples:
     .option('--header-timeout-ms <ms>', 'a REST request head must arrive within this (408 and close)', '10000')
     .option('--body-timeout-ms <ms>', 'a whole REST request, body included, must arrive within this (408 and close)', '20000')
     .option('--max-connections <n>', 'open connections, REST and gRPC each; beyond it 503 / UNAVAILABLE and close (0: no cap)', '4096')
+    .option('--worker-niceness <n>', 'how many steps nicer than the HTTP threads the inference and decode threads run (0-19; 0: same priority). Keeps admission and answers prompt when threads share a core', '5')
+    .addOption(new Option('--worker_niceness <n>').hideHelp())
     .option('--grpc-impl <impl>', 'gRPC server: h2 (node:http2, tfsvc\'s gRPC framing) or grpc-js (the reference implementation)', 'h2')
     .addOption(new Option('--grpc_impl <impl>').hideHelp())
     .option('--grpc-channel-arguments <args>', 'TF Serving\'s gRPC server arguments, key=value,...: grpc.max_connection_idle_ms (default 65000; 0: never), grpc.max_concurrent_streams (default 100), grpc.keepalive_time_ms (default 7200000) and grpc.keepalive_timeout_ms (default 20000) are applied, others ignored with a warning')
@@ -341,6 +343,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
         grpcImpl,
         timeoutMs: intFlag(get('rest-api-timeout-in-ms', 'rest_api_timeout_in_ms', '30000'), 'rest_api_timeout_in_ms'),
         maxBodyBytes: intFlag(get('max-body-bytes', 'max_body_bytes'), 'max-body-bytes', 1),
+        workerNiceness: Math.min(19, intFlag(get('worker-niceness', 'worker_niceness'), 'worker-niceness')),
         limits: {
           maxInFlightBytes: intFlag(get('max-inflight-request-bytes', 'max_inflight_request_bytes'), 'max-inflight-request-bytes', 1),
           headerTimeoutMs: intFlag(get('header-timeout-ms', 'header_timeout_ms'), 'header-timeout-ms', 1),

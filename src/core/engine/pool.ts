@@ -19,12 +19,15 @@
 // Larger inputs are transferred: typed arrays that own their whole ArrayBuffer move without a copy (the caller's array
 // becomes detached); views into a larger buffer are compacted first. Outputs come back transferred from the worker.
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_WORKER_NICENESS } from './thread-priority.js';
 import os from 'node:os';
 import { ErrorCode, ModelError, RequestError, type ErrorCodeName } from '../errors.js';
 import type { HostTensor, LoadOptions, SignatureInfo } from './types.js';
 import type { WorkerError } from './worker.js';
 
 export interface PoolOptions {
+  /** Steps nicer than the process the worker threads run (thread-priority.ts); default DEFAULT_WORKER_NICENESS. */
+  niceness?: number;
   /** Number of worker threads (TF Serving's num_batch_threads); default one per core. */
   size?: number;
   /** URL of a module exporting `loadModel(dir, options)`; default the engine's (engine/model.js). Tests inject fakes. */
@@ -200,7 +203,7 @@ export class WorkerPool implements Executor {
     // make every worker fail at startup, so they are left out.
     const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print|test)/.test(a));
     const gpuAdapter = this.options.gpuAdapters?.[index];
-    const worker = new Worker(this.workerUrl, { workerData: { loaderModule: this.options.loaderModule, gpuAdapter }, execArgv });
+    const worker = new Worker(this.workerUrl, { workerData: { loaderModule: this.options.loaderModule, gpuAdapter, niceness: this.options.niceness ?? DEFAULT_WORKER_NICENESS }, execArgv });
     const slot: Slot = { worker, busy: 0, ready: true, retired: false, keys: new Set(), crashes: 0, pending: new Map() };
     worker.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: WorkerError; fault?: boolean }) => {
       if (slot.retired) return;

@@ -15,6 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkOutputs, deliberateRequestError, EngineBrokenError, engineFault, TruncatedOutputError } from './faults.js';
 import { canaryProblem, CanaryRunError, recordCanary, type Canary } from './health.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
 import type { HostTensor, LoadedModel, LoadOptions } from './types.js';
 
 type LoadFn = (dir: string, options?: LoadOptions) => Promise<LoadedModel>;
@@ -22,6 +23,8 @@ type VerifyFn = (dir: string) => Promise<unknown>;
 
 interface WorkerInit {
   loaderModule?: string;
+  /** Steps nicer than the process this thread runs (pool.ts's `niceness`). */
+  niceness?: number;
 }
 
 export interface WorkerError {
@@ -33,6 +36,7 @@ export interface WorkerError {
 }
 
 const init = (workerData ?? {}) as WorkerInit;
+lowerThisThreadPriority(init.niceness ?? 0);
 const models = new Map<string, LoadedModel>();
 /** Per loaded key: each signature's canary (health.ts), recorded when the key was loaded into this worker. */
 const canaries = new Map<string, Map<string, Canary>>();

@@ -35,6 +35,8 @@ export interface ServeOptions {
   /** --file_system_poll_wait_seconds (default 1; 0 polls once at startup). */
   pollSeconds?: number;
   batching?: BatchingConfig;
+  /** Steps nicer than the HTTP thread the inference and decode threads run (engine/thread-priority.ts; default 5, 0: none). */
+  workerNiceness?: number;
   /** Default: Prometheus on at /monitoring/prometheus/metrics. */
   monitoring?: MonitoringConfig;
   restPort?: number;
@@ -167,6 +169,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     depth: plan.pool.depth,
     gpuAdapters: plan.pool.gpuAdapters,
     loaderModule: options.loaderModule,
+    niceness: options.workerNiceness,
     onWorkerRestart: (reason) => metrics.workerRestarted(reason),
   });
   const scheduler = new BatchScheduler(pool, batching, {
@@ -321,6 +324,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       bodyTimeoutMs: options.limits?.bodyTimeoutMs,
       maxConnections: options.limits?.maxConnections,
       offThreadDecodeBytes: options.limits?.offThreadDecodeBytes,
+      workerNiceness: options.workerNiceness,
       cors: options.cors,
       accessLog: options.accessLog,
     }).catch((err: NodeJS.ErrnoException) => {

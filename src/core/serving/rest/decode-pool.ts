@@ -9,6 +9,7 @@
 // most of the serving work. Workers start on first use; a worker that dies is replaced and its jobs fail with a clear
 // error.
 import { availableParallelism } from 'node:os';
+import { DEFAULT_WORKER_NICENESS } from '../../engine/thread-priority.js';
 import { Worker } from 'node:worker_threads';
 import type { SignatureInfo } from '../../engine/types.js';
 import { decodeInferenceBody, deserializeError, type BodyDecoder, type DecodedBody, type InferenceVerb, type SerializedError } from './decode-body.js';
@@ -61,6 +62,8 @@ export class DecodePool {
   constructor(
     size = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))),
     private readonly bulkBytes = DEFAULT_BULK_BYTES,
+    /** Steps nicer than the process the decode threads run (the bulk lane BULK_NICENESS more). */
+    private readonly niceness = DEFAULT_WORKER_NICENESS,
   ) {
     this.bulk = size;
     this.slots = new Array<Slot | undefined>(size + 1).fill(undefined);
@@ -114,7 +117,7 @@ export class DecodePool {
   }
 
   private spawn(index: number): Slot {
-    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: { niceness: index === this.bulk ? BULK_NICENESS : 0 } });
+    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: { niceness: this.niceness + (index === this.bulk ? BULK_NICENESS : 0) } });
     worker.unref();
     const slot: Slot = { worker, pending: new Map(), pendingBytes: 0 };
     worker.on('message', (m: { id: number; decoded?: DecodedBody; error?: SerializedError }) => {

@@ -21,7 +21,7 @@ import { DEFAULT_SIGNATURE } from './decode-body.js';
 const LISTEN_BACKLOG = 4096;
 
 /** The most unread body bytes node:http is left to discard after an early answer so that the connection stays open. */
-const KEEP_ALIVE_UNREAD_BYTES = 256 * 1024;
+const KEEP_ALIVE_UNREAD_BYTES = 2 * 1024 * 1024;
 
 export interface AccessLogEntry {
   time: string;
@@ -60,6 +60,8 @@ export interface RestServerOptions extends RouteContext {
   maxConnections?: number;
   /** Bodies of at least this many bytes are decoded on a worker thread. Default DEFAULT_OFFTHREAD_BYTES. */
   offThreadDecodeBytes?: number;
+  /** Steps nicer than this thread the decode threads run (decode-pool.ts); default DEFAULT_WORKER_NICENESS. */
+  workerNiceness?: number;
 }
 
 /** An answer sent without reading the body, or admission with a `release` called once the request is answered. */
@@ -111,7 +113,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
   const headerTimeoutMs = options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
   // node:http requires the request timeout to be at least the header timeout.
   const bodyTimeoutMs = Math.max(options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, headerTimeoutMs);
-  const decodePool = new DecodePool();
+  const decodePool = new DecodePool(undefined, undefined, options.workerNiceness);
   const decode = splitDecoder(decodePool, options.offThreadDecodeBytes ?? DEFAULT_OFFTHREAD_BYTES);
 
   const create = options.createServer ?? ((o: http.ServerOptions, h: http.RequestListener) => http.createServer(o, h));
@@ -230,11 +232,12 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       } catch (err) {
         // Counted like TF Serving's batcher refusals (request_count status UNAVAILABLE / RESOURCE_EXHAUSTED).
         if (target && err instanceof RequestError) options.metrics?.request(target.model, target.api, 'REST', err.code, (performance.now() - started) * 1000);
-        // 503 at once. A small unread body (up to 256 KiB, Go net/http's rule) is read and discarded by node:http to
-        // keep the connection for the client's retry. A larger or unknown one is not worth reading: the connection is
-        // closed after the answer. At 5x overload with 600 KB bodies, reading and discarding them took the HTTP thread
-        // and the garbage collector about half the core the engine needed (bench/chaos --only overload, goodput
-        // 56-68% of capacity before, 77-86% after).
+        // 503 at once. An unread body of up to 2 MiB (Tomcat's maxSwallowSize) is read and discarded by node:http to
+        // keep the connection for the client's retry; a larger or unknown one is not worth reading, and the connection
+        // is closed after the answer. Closing sooner (over 256 KiB, Go net/http's rule) was measured and dropped: at
+        // 5x overload with 600 KB bodies every refused client reconnected, and the accepts cost the HTTP thread more
+        // than the reads they saved (time to reject p99 at the client 2 s instead of 0.2-0.3 s, bench/chaos
+        // --only overload, same goodput).
         const e = err as RequestError;
         send({ status: isOverload(e) ? 503 : e.httpStatus ?? 500, body: errorBody(e.message), error: e.message, closeConnection: declared < 0 || declared > KEEP_ALIVE_UNREAD_BYTES });
         return;
