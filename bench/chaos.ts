@@ -80,6 +80,8 @@ async function startServer(base: string, name: string): Promise<Server> {
   if (phase('overload')) extra.push('--access-log', '--log-format=json');
   // A 240 MB body takes longer than the default 30 s deadline to read, decode and run on a loaded 2-core machine.
   if (phase('bigvalid')) extra.push('--rest_api_timeout_in_ms=600000');
+  // --server-args "...": more `tfsvc serve` flags (e.g. --worker-niceness=0, to compare).
+  extra.push(...(arg('server-args') ?? '').split(' ').filter(Boolean));
   // --server-node-args "--cpu-prof --cpu-prof-dir=D": Node flags for the server process (profiling a phase).
   const nodeArgs = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
   // Pinned to core 1 (this generator to core 0, bench/pin.ts; --no-pin to turn off): at 5x overload the generator

@@ -43,3 +43,38 @@ test('a body over the limit is refused, declared (before reading) or chunked (as
     assert.ok(err instanceof BodyTooLarge, `declared ${declare}: ${String(err)}`);
   }
 });
+
+test('a bulk body (8 MiB or more declared) is read in 1 MiB slices with pauses between, and arrives intact', async () => {
+  const body = Buffer.alloc(12 * 1024 * 1024 + 5);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 31) & 0xff;
+  // A request that honours pause() and resume() as node:http's does: no 'data' while paused.
+  const req = new EventEmitter() as unknown as http.IncomingMessage & EventEmitter;
+  (req as { headers: Record<string, string> }).headers = { 'content-length': String(body.length) };
+  let paused = false;
+  let pauses = 0;
+  let at = 0;
+  const pump = (): void => {
+    while (!paused && at < body.length) {
+      req.emit('data', body.subarray(at, Math.min(body.length, at + 65_536)));
+      at += 65_536;
+    }
+    if (at >= body.length && !paused) req.emit('end');
+  };
+  Object.assign(req, {
+    pause: () => {
+      paused = true;
+      pauses++;
+      return req;
+    },
+    resume: () => {
+      paused = false;
+      setImmediate(pump);
+      return req;
+    },
+  });
+  setImmediate(pump);
+  const { err, body: got } = await read(req, 64 * 1024 * 1024);
+  assert.equal(err, null);
+  assert.ok(got!.equals(body));
+  assert.equal(pauses, 12, 'one pause per MiB read');
+});
