@@ -39,6 +39,7 @@ const ROWS = Number(arg('rows', '64'));
 const N_REST = quick ? 2000 : 10_000;
 const N_GRPC = quick ? 600 : 3000;
 const QUEUE = arg('queue');
+const MALFORMED_ROUNDS = Math.max(1, Number(arg('malformed-rounds', '1')));
 const HUGE_KIND = arg('huge', 'predict')!;
 const BIG_VALID_MB = Number(arg('big-valid-mb', '0'));
 const PHASES = new Set((arg('only') ?? `malformed,swap,overload,huge,sigterm${BIG_VALID_MB > 0 ? ',bigvalid' : ''}`).split(','));
@@ -347,6 +348,9 @@ async function main(): Promise<void> {
       // 1. malformed REST + gRPC, then valid answered exactly
       let transport = 0;
       const fiveSamples = new Set<string>();
+      // --malformed-rounds N: the whole malformed batch N times, RSS after each (a leak grows every round; a working
+      // set reaches a plateau).
+      for (let round = 1; round <= MALFORMED_ROUNDS; round++) {
       await limited(N_REST, 16, async () => {
         const a = await post(pool, urlPath, malformedRest(goodBodies[ri(8)]!, shape));
         sent++;
@@ -374,6 +378,7 @@ async function main(): Promise<void> {
         inputs: { [alias]: { dtype: 'DT_FLOAT', tensorShape: { dim: [1, ...shape.slice(1)].map((size) => ({ size })) }, floatVal: Array.from({ length: shape.slice(1).reduce((a, b) => a * b, 1) }, () => 0.5) } },
       })).finish());
       const hugeShape = Buffer.from(Predict.encode(Predict.fromObject({ modelSpec: { name }, inputs: { [alias]: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: 2 ** 40 }] }, floatVal: [1] } } })).finish());
+      gClient?.close();
       gClient = new grpc.Client(`127.0.0.1:${server.grpc}`, grpc.credentials.createInsecure());
       await limited(N_GRPC, 8, async (i) => {
         let msg: Buffer;
@@ -394,6 +399,8 @@ async function main(): Promise<void> {
         }
       });
       say(`malformed gRPC: ${gSent} sent (the first: a 2^40-element float_val tensor), ${gInternal} INTERNAL/UNKNOWN, crashes so far ${crashes}`);
+      if (MALFORMED_ROUNDS > 1) say(`RSS after malformed round ${round}: ${rssMiB(server.child.pid!).toFixed(0)} MiB`);
+      }
 
       await sleep(3000); // a request that kills the server may take seconds to do it
       await alive();
