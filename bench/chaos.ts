@@ -12,7 +12,7 @@
 //      peak RSS growth while it is read, decoded and run.
 // Prints one summary. Bounded in time (about two minutes; --quick: under one) and loopback only.
 // Usage: node dist/bench/chaos.js [--model DIR] [--rows N] [--quick] [--only PHASES] [--queue N] [--huge predict|classify]
-//                                 [--big-valid-mb M]
+//                                 [--big-valid-mb M] [--malformed-rounds N] [--server-args "FLAGS"]
 //   DIR: a model base directory (default fixtures/models/mnist; ../shared/models/keras/mnist_cnn_keras3 for the CNN).
 //   PHASES: comma-separated subset of malformed,swap,overload,huge,sigterm,bigvalid (default: all but bigvalid, plus
 //           bigvalid when --big-valid-mb is given).
