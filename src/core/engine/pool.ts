@@ -20,6 +20,7 @@
 // becomes detached); views into a larger buffer are compacted first. Outputs come back transferred from the worker.
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_WORKER_NICENESS } from './thread-priority.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 import os from 'node:os';
 import { ErrorCode, ModelError, RequestError, type ErrorCodeName } from '../errors.js';
 import type { HostTensor, LoadOptions, SignatureInfo } from './types.js';
@@ -199,9 +200,7 @@ export class WorkerPool implements Executor {
   }
 
   private spawn(index: number): Slot {
-    // Workers inherit the parent's execArgv; flags that only make sense for a main script (--input-type, --eval) would
-    // make every worker fail at startup, so they are left out.
-    const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print|test)/.test(a));
+    const execArgv = workerExecArgv();
     const gpuAdapter = this.options.gpuAdapters?.[index];
     const worker = new Worker(this.workerUrl, { workerData: { loaderModule: this.options.loaderModule, gpuAdapter, niceness: this.options.niceness ?? DEFAULT_WORKER_NICENESS }, execArgv });
     const slot: Slot = { worker, busy: 0, ready: true, retired: false, keys: new Set(), crashes: 0, pending: new Map() };

@@ -10,6 +10,7 @@
 // error.
 import { availableParallelism } from 'node:os';
 import { DEFAULT_WORKER_NICENESS } from '../../engine/thread-priority.js';
+import { workerExecArgv } from '../../engine/worker-exec-argv.js';
 import { Worker } from 'node:worker_threads';
 import type { SignatureInfo } from '../../engine/types.js';
 import { decodeInferenceBody, deserializeError, type BodyDecoder, type DecodedBody, type InferenceVerb, type SerializedError } from './decode-body.js';
@@ -117,7 +118,7 @@ export class DecodePool {
   }
 
   private spawn(index: number): Slot {
-    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: { niceness: this.niceness + (index === this.bulk ? BULK_NICENESS : 0) } });
+    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: { niceness: this.niceness + (index === this.bulk ? BULK_NICENESS : 0) }, execArgv: workerExecArgv() });
     worker.unref();
     const slot: Slot = { worker, pending: new Map(), pendingBytes: 0 };
     worker.on('message', (m: { id: number; decoded?: DecodedBody; error?: SerializedError }) => {
