@@ -9,7 +9,7 @@ import { loadModel } from '../../src/core/engine/model.js';
 import type { HostTensor } from '../../src/core/engine/types.js';
 import type { MetaGraphDef } from '../../src/core/savedmodel/types.js';
 import { validateVersion } from '../../src/core/validate/validate.js';
-import { sharedModel } from '../helpers/shared-models.js';
+import { needsShared, sharedModel } from '../helpers/shared-models.js';
 import { bidirectionalRnnMeta, reference, reverseTime, rnnMeta, rnnWeights, stackedRnnMeta, type Cell, type RnnOptions } from './recurrent-models.js';
 import { removeModelDirs, writeModelDir } from '../helpers/model-dirs.js';
 
@@ -239,8 +239,8 @@ describe('unsupported things are named at load time with one line on what to do'
     );
   });
 
-  test('a variable write (a stateful layer, a counter): its node, and the advice to export a stateless signature', async (t) => {
-    const dir = sharedModel('tfserving/saved_model_counter/00000123', t);
+  test('a variable write (a stateful layer, a counter): its node, and the advice to export a stateless signature', needsShared, async () => {
+    const dir = sharedModel('tfserving/saved_model_counter/00000123');
     await assert.rejects(
       loadModel(dir, { backend: 'cpu', signatures: ['incr_counter'] }),
       /AssignAdd \(1 node: incr_counter_op\/AssignAdd\)\. What to do: the signature writes variables .* stateful=False/,
