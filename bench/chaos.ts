@@ -12,7 +12,10 @@
 //      peak RSS growth while it is read, decoded and run.
 // Prints one summary. Bounded in time (about two minutes; --quick: under one) and loopback only.
 // Usage: node dist/bench/chaos.js [--model DIR] [--rows N] [--quick] [--only PHASES] [--queue N] [--huge predict|classify]
-//                                 [--big-valid-mb M] [--malformed-rounds N] [--server-args "FLAGS"]
+//                                 [--big-valid-mb M] [--malformed-rounds N] [--server-args "FLAGS"] [--server-env "K=V ..."]
+//   --server-env: the server's extra environment. By default it is the Docker image's (Dockerfile's ENV
+//           GLIBC_TUNABLES, glibc's allocator setting; docs/serve.md "Memory"), as deployed; --server-env "" runs the
+//           server with glibc's defaults.
 //   DIR: a model base directory (default fixtures/models/mnist; ../shared/models/keras/mnist_cnn_keras3 for the CNN).
 //   PHASES: comma-separated subset of malformed,swap,overload,huge,sigterm,bigvalid (default: all but bigvalid, plus
 //           bigvalid when --big-valid-mb is given).
@@ -44,6 +47,22 @@ const HUGE_KIND = arg('huge', 'predict')!;
 const BIG_VALID_MB = Number(arg('big-valid-mb', '0'));
 const PHASES = new Set((arg('only') ?? `malformed,swap,overload,huge,sigterm${BIG_VALID_MB > 0 ? ',bigvalid' : ''}`).split(','));
 const phase = (p: string) => PHASES.has(p);
+
+/** `GLIBC_TUNABLES=...` from the Dockerfile's ENV line: the image's allocator setting, read where it is defined. */
+function imageAllocatorEnv(): string {
+  try {
+    const m = /^ENV .*?(GLIBC_TUNABLES=\S+)/m.exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
+    return m ? m[1]! : '';
+  } catch {
+    return '';
+  }
+}
+const SERVER_ENV = Object.fromEntries(
+  (arg('server-env') ?? imageAllocatorEnv())
+    .split(' ')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- the server under test -----------------------------------------------------------------------------------------
@@ -90,6 +109,7 @@ async function startServer(base: string, name: string): Promise<Server> {
   const argv = onCore(1, [process.execPath, ...nodeArgs, path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1', ...extra]);
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...SERVER_ENV },
   });
   const s: Server = { child, rest: 0, grpc: 0, out: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
   child.stdout!.on('data', (d: Buffer) => (s.out += d.toString()));
@@ -281,6 +301,7 @@ async function main(): Promise<void> {
     const rssStart = rssMiB(server.child.pid!);
     let rssAfterMalformed = NaN;
     say(`chaos: ${path.relative(root, modelArg) || modelArg} version ${newest}, input "${alias}" [${shape.join(',')}], ${ROWS} rows per valid request; RSS at start ${rssStart.toFixed(0)} MiB`);
+    say(`server environment: ${Object.keys(SERVER_ENV).length ? Object.entries(SERVER_ENV).map(([k, v]) => `${k}=${v}`).join(' ') : 'as this process (glibc allocator defaults unless GLIBC_TUNABLES is set)'}${arg('server-env') === undefined ? ' (the Docker image\'s; --server-env "" for none)' : ''}`);
     say('(shared, noisy machine this session: read times as indications, not as properties of tfsvc)');
 
     // Figures of the phases that run (NaN / 0 for the others, shown as "-").

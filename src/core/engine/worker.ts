@@ -15,6 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkOutputs, deliberateRequestError, EngineBrokenError, engineFault, TruncatedOutputError } from './faults.js';
 import { canaryProblem, CanaryRunError, recordCanary, type Canary } from './health.js';
+import { trimHeapWhenIdle } from './idle-heap.js';
 import { lowerThisThreadPriority } from './thread-priority.js';
 import type { HostTensor, LoadedModel, LoadOptions } from './types.js';
 
@@ -37,6 +38,7 @@ export interface WorkerError {
 
 const init = (workerData ?? {}) as WorkerInit;
 lowerThisThreadPriority(init.niceness ?? 0);
+trimHeapWhenIdle();
 const models = new Map<string, LoadedModel>();
 /** Per loaded key: each signature's canary (health.ts), recorded when the key was loaded into this worker. */
 const canaries = new Map<string, Map<string, Canary>>();

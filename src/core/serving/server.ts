@@ -2,6 +2,7 @@
 // when available, gRPC) front ends over the manager. `startServing` returns once the initial versions are loaded
 // (like TF Serving, which opens its ports after the first load) and `close` drains in the reverse order.
 import { existsSync } from 'node:fs';
+import { trimHeapWhenIdle } from '../engine/idle-heap.js';
 import { WorkerPool } from '../engine/pool.js';
 import type { LoadOptions } from '../engine/types.js';
 import { ModelError, RequestError, UsageError } from '../errors.js';
@@ -228,6 +229,9 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   let grpc: { port: number; close(graceMs?: number): Promise<void> } | undefined;
   let envelope: Envelope | undefined;
   let endDelay: (() => void) | undefined;
+  // The HTTP thread's young generation grows under a burst and V8 only shrinks it at a collection an idle server
+  // never makes (engine/idle-heap.ts); the workers run the same check.
+  const stopHeapTrim = trimHeapWhenIdle();
   const shutdown = async (graceMs?: number, drainDelayMs = 0, startupFailed = false): Promise<void> => {
     // Readiness goes off first, so load balancers stop sending before the listeners close: during the delay both APIs
     // keep accepting and answering (REST answers with Connection: close, so keep-alive clients reconnect elsewhere),
@@ -247,6 +251,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     }
     if (rest && !startupFailed) log({ kind: 'shutdown', phase: 'draining', inFlight: rest.inFlight() });
     health.endWatches();
+    stopHeapTrim();
     envelope?.close();
     configPoll?.stop();
     source.stop();

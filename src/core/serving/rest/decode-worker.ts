@@ -1,6 +1,7 @@
 // A decode worker thread (see decode-pool.ts): runs decodeInferenceBody on bodies too large to parse on the HTTP
 // thread and hands the tensors back, transferring their buffers (no copy).
 import { parentPort, workerData } from 'node:worker_threads';
+import { trimHeapWhenIdle } from '../../engine/idle-heap.js';
 import { lowerThisThreadPriority } from '../../engine/thread-priority.js';
 import type { SignatureInfo } from '../../engine/types.js';
 import { decodeInferenceBody, serializeError, type DecodedBody, type InferenceVerb } from './decode-body.js';
@@ -26,6 +27,8 @@ function buffersOf(d: DecodedBody): ArrayBuffer[] {
 // body takes seconds of CPU to decode, and at equal priority that CPU comes out of the inference workers' and the HTTP
 // thread's share while every other client waits.
 lowerThisThreadPriority(Number((workerData as { niceness?: number } | null)?.niceness ?? 0));
+// A heap grown by a burst of bodies is given back once the thread is idle (engine/idle-heap.ts).
+trimHeapWhenIdle();
 
 parentPort!.on('message', (job: Job) => {
   let decoded: DecodedBody;
