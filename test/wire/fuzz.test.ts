@@ -10,7 +10,7 @@ import { RequestError } from '../../src/core/errors.js';
 import { decodePlain } from '../../src/core/proto/schema.js';
 import { servingServiceDefinitions } from '../../src/core/serving/grpc/server.js';
 import { decodeExamplesRequest } from '../../src/core/wire/example-json.js';
-import { parseJsonBody } from '../../src/core/wire/json-parse.js';
+import { checkJsonSyntax, parseJsonBody, parsePrecise } from '../../src/core/wire/json-parse.js';
 import { decodePredictJson } from '../../src/core/wire/predict-json.js';
 import { decodePredictInputs } from '../../src/core/wire/predict-proto.js';
 import { checkHeaders, checkInputs, shapeCompatible, shapeElements, type RequestLimits } from '../../src/core/wire/signature-check.js';
@@ -149,6 +149,41 @@ describe('fuzz: REST :predict JSON decoder + signature check', () => {
       }),
       RUNS,
     );
+  });
+
+  test('the syntax check (large bodies broken near their end) gives exactly the error of the precise parse, or none', () => {
+    const mutated = fc.tuple(fc.json(), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...'{}[],:"\\ 0-.eEtfnNI'.split('')), fc.constantFrom('set', 'cut', 'add')), { maxLength: 3 }));
+    fc.assert(
+      fc.property(mutated, ([text, edits]) => {
+        let t = text;
+        for (const [pos, ch, op] of edits) {
+          const at = pos % (t.length + 1);
+          t = op === 'set' ? t.slice(0, at) + ch + t.slice(at + 1) : op === 'cut' ? t.slice(0, at) + t.slice(at + 1) : t.slice(0, at) + ch + t.slice(at);
+        }
+        const message = (fn: () => unknown) => {
+          try {
+            fn();
+            return 'accepted';
+          } catch (e) {
+            assert.ok(e instanceof RequestError, String(e));
+            return `${e.code}: ${e.message}`;
+          }
+        };
+        assert.equal(message(() => checkJsonSyntax(t)), message(() => parsePrecise(t)), t);
+      }),
+      RUNS,
+    );
+  });
+
+  test('a large :predict body broken at its end gets the error of the parser for that offset', () => {
+    const row = `[${Array.from({ length: 784 }, (_, i) => ((i % 10) / 10).toFixed(1)).join(',')}]`;
+    const text = `{"instances": [${Array.from({ length: 600 }, () => row).join(',')}]`; // no closing brace
+    assert.ok(text.length >= 1 << 20);
+    const sigs = { serving_default: { key: 'serving_default', methodName: '', inputs: { x: { name: 'x', dtype: 'DT_FLOAT', shape: [-1, 784] } }, outputs: {} } } satisfies Record<string, SignatureInfo>;
+    assert.throws(() => decodePredictJson(Buffer.from(text), sigs), {
+      code: 'INVALID_ARGUMENT',
+      message: `JSON Parse error: Missing a comma or '}' after an object member. at offset: ${text.length}`,
+    });
   });
 
   test('arbitrary JSON documents end in a result or a RequestError', () => {

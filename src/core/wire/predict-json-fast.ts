@@ -363,7 +363,16 @@ function floatInput(signature: SignatureInfo | undefined): [string, string] | un
  * Decodes `body` when it is the common case described above, for the signatures of the servable it was sent to;
  * undefined otherwise (then predict-json.ts runs the general decoder). Takes no ownership of `body`.
  */
-export function decodePredictFast(body: Uint8Array, signatures: Record<string, SignatureInfo>, defaultSignature: string): FastPredictRequest | undefined {
+export function decodePredictFast(
+  body: Uint8Array,
+  signatures: Record<string, SignatureInfo>,
+  defaultSignature: string,
+  /**
+   * When it returns undefined: `offset`, where the scan stopped; `whole`, whether the body was read to its end as
+   * well-formed JSON (it then stepped aside for what the body holds, not for its syntax).
+   */
+  stop?: { offset: number; whole: boolean },
+): FastPredictRequest | undefined {
   const s = new Scanner(body);
   try {
     let signatureName: string | undefined;
@@ -410,6 +419,7 @@ export function decodePredictFast(body: Uint8Array, signatures: Record<string, S
     s.i++;
     s.ws();
     if (s.i !== body.length || format === undefined) throw BAIL;
+    if (stop) stop.whole = true;
 
     const name = signatureName || defaultSignature;
     const input = floatInput(Object.prototype.hasOwnProperty.call(signatures, name) ? signatures[name] : undefined);
@@ -427,6 +437,7 @@ export function decodePredictFast(body: Uint8Array, signatures: Record<string, S
     };
   } catch {
     // BAIL, or a RangeError from lists nested thousands deep: the general path answers (with TF Serving's errors).
+    if (stop) stop.offset = s.i;
     return undefined;
   } finally {
     // Keep a grown scratch buffer for the next request, unless it got very large.

@@ -17,6 +17,7 @@ import {
   isUint64,
   jsonNumberInfo,
   jsonTypeName,
+  checkJsonSyntax,
   parseJsonBody,
   preciseBody,
 } from './json-parse.js';
@@ -30,6 +31,9 @@ export interface DecodedPredictRequest {
   inputs: Record<string, HostTensor>;
   format: PredictFormat;
 }
+
+/** Bodies from this size get the syntax check before the general parse (see decodePredictJson). */
+const CHECK_SYNTAX_FIRST_BYTES = 1 << 20;
 
 export interface PredictJsonRequest extends DecodedPredictRequest {
   /** The signature key the request names (its signature_name, else the default). */
@@ -48,11 +52,18 @@ export function decodePredictJson(
   defaultSignature = 'serving_default',
   override?: string,
 ): PredictJsonRequest {
+  const stop = { offset: 0, whole: false };
   if (override === undefined) {
-    const fast = decodePredictFast(body, signatures, defaultSignature);
+    const fast = decodePredictFast(body, signatures, defaultSignature, stop);
     if (fast) return { ...fast, signature: signatures[fast.signatureName]! };
   }
-  const doc = parseJsonBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  // A large body the fast path read most of and then stopped in, not having found it well-formed, is most often broken
+  // there (a truncated or unterminated body): check its syntax first, which keeps nothing, rather than let JSON.parse
+  // build the whole document before it fails (json-parse.ts checkJsonSyntax). A body the fast path stopped in early,
+  // or read whole as well-formed JSON, goes straight to the parse: the check would only add a scan.
+  if (body.byteLength >= CHECK_SYNTAX_FIRST_BYTES && !stop.whole && stop.offset >= body.byteLength / 2) checkJsonSyntax(text);
+  const doc = parseJsonBody(text);
   const signatureName = override ?? (requestSignatureName(doc) || defaultSignature);
   const signature = Object.prototype.hasOwnProperty.call(signatures, signatureName) ? signatures[signatureName] : undefined;
   if (!signature) throw signatureNotFoundError(signatureName);
