@@ -13,10 +13,11 @@
 // bench/serve-secure: bench/secure-fixture.ts), and its ratio to plain REST (goal >= 0.8); it needs openssl.
 // Latency is measured from each request's *intended* start (no coordinated omission). Bounded: --duration seconds
 // per step (default 2, plus 0.5 s warmup), a step is cut at 3 times its length, a ladder stops at the first step past
-// 20 ms P99 (1000/3000/5000 still run, with a 2 s timeout); about two minutes per model on a quiet machine.
+// 20 ms P99 (1000/3000/5000 still run, with a 2 s timeout), after --warmup seconds (default 15) at 1000/s per target;
+// about three minutes per model on a quiet machine.
 // --no-pin runs without taskset: on a machine shared with other work a pinned process gets only its core's share.
 //
-// Usage (after `npm run build`): node dist/bench/serve.js [--model DIR] [--duration S] [--rates 1000,2000,...]
+// Usage (after `npm run build`): node dist/bench/serve.js [--model DIR] [--duration S] [--warmup S] [--rates 1000,2000,...]
 //   [--connections N] [--workers N] [--targets bare,naive,rest,grpc,secure]
 // Models: the Keras 3 CNN from ../shared/models when present, else the fixture MNIST model (or --model DIR).
 // Each server runs in its own child process (this script with --role=...), the load generator here.
@@ -184,8 +185,16 @@ async function benchModel(modelDir: string): Promise<void> {
       const answered = s.requests + Math.round(rate * 0.5);
       return { rate, p99: s.corrected.p99, errors: s.errors, cpuUs: (cpu / Math.max(1, answered)) * 1e6, lagP99: m.health?.lagP99Ms ?? 0, cut: signal.aborted };
     };
-    // Warm every target (JIT, model, connections) before measuring.
-    for (const t of targets) await run(t, 200, 0.5);
+    // Warm every target (JIT, model, connections) before measuring. V8 keeps optimizing a server's request path for
+    // thousands of requests: `node --trace-opt` on tfsvc REST at 1000/s printed 1043, 401 and 61 lines in three
+    // successive 5 s rounds, and its background compile threads took 300 ms of CPU per 5 s in the first round against
+    // 10-20 ms from the fourth. A short warmup left that work in the lowest (first) steps, where it inflated CPU per
+    // request and P99 on the shared core. --warmup S (default 15) at 1000/s, then a pause for a backlog to clear.
+    const warmSeconds = Number(arg('warmup', '15'));
+    for (const t of targets) {
+      await run(t, 1000, warmSeconds);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
 
     const results: Record<string, Step[]> = {};
     for (const t of targets) {
