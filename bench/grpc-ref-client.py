@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""An independent gRPC client for bench/grpc-client.ts part 2: gRPC C-core (Debian's python3-grpcio) at a constant rate.
+
+tfsvc bench's gRPC client (src/core/load/grpc-h2.ts) is checked against this one: same server, same rate, latency
+from the moment a call is sent to its answer. grpc-js, the other reference, spends ~0.26 ms of its own CPU per call
+(bench/grpc-client.ts part 1) and that time sits inside every latency it reports; C-core does its HTTP/2, framing
+and polling in C, so less of the client is inside the figure. Its own floor is measured against the trivial server
+(bench/trivial-h2-server.ts) and printed beside bench's by bench/grpc-client.ts.
+
+What it does: raw unary calls to --method with the request bytes read from --body (a file, or - for stdin), with no
+generated stubs (unary_unary with no serializers: bytes in, bytes out, nothing decoded). Calls start open-loop at
+--rate per second for --warmup + --seconds seconds; the first --warmup seconds are not recorded. Two pacers:
+  thread (default): the main thread sleeps until each intended start and fires `.future()`; C-core's channel thread
+                    runs the done-callback, which takes the time.
+  aio:              grpc.aio, one asyncio loop sleeping until each start and awaiting each call in its own task.
+Both record latency from just before the call is handed to gRPC (from the send) and from its intended start (which
+adds the pacer's own lateness), and print one JSON object on stdout:
+  {"count", "errors", "p50", "p90", "p99", "max" (ms, from the send), "from_intended": {...}, "send_rate",
+   "cpu_us_per_call" (this process's CPU, all threads, over the measured window / calls), "error_sample", ...}
+Percentiles are nearest-rank over every recorded call (no histogram buckets).
+
+Exit 3 with {"error": ...} when grpc is not importable (Debian: apt-get install python3-grpcio; that package is for
+/usr/bin/python3, not a pyenv or venv interpreter).
+
+Usage: /usr/bin/python3 bench/grpc-ref-client.py --target 127.0.0.1:8500 --body req.bin [--rate 500] [--seconds 3]
+         [--warmup 0.5] [--mode thread|aio] [--timeout 10] [--method /tensorflow.serving.PredictionService/Predict]
+"""
+import argparse
+import json
+import math
+import sys
+import threading
+import time
+
+PREDICT = "/tensorflow.serving.PredictionService/Predict"
+
+
+def percentiles(values_ns):
+    """Nearest-rank P50/P90/P99/max in milliseconds of a list of nanosecond latencies."""
+    if not values_ns:
+        return {"p50": None, "p90": None, "p99": None, "max": None}
+    s = sorted(values_ns)
+
+    def at(p):
+        return s[max(0, math.ceil(p / 100 * len(s)) - 1)] / 1e6
+
+    return {"p50": at(50), "p90": at(90), "p99": at(99), "max": s[-1] / 1e6}
+
+
+class Record:
+    """Latencies of the measured calls; appended from one thread at a time (the GIL makes list.append atomic)."""
+
+    def __init__(self):
+        self.from_send = []
+        self.from_intended = []
+        self.errors = 0
+        self.error_sample = None
+        self.lag = []  # how late each measured call was handed to gRPC, against its intended start
+
+    def done(self, measured, intended_ns, send_ns, now_ns, error):
+        if error is not None:
+            self.errors += 1
+            if self.error_sample is None:
+                self.error_sample = error
+        elif measured:
+            self.from_send.append(now_ns - send_ns)
+            self.from_intended.append(now_ns - intended_ns)
+
+
+def run_thread(grpc, args, body, rec):
+    channel = grpc.insecure_channel(args.target)
+    grpc.channel_ready_future(channel).result(timeout=args.timeout)
+    call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
+    rate = args.rate
+    warm = round(rate * args.warmup)
+    total = warm + round(rate * args.seconds)
+    outstanding = threading.Semaphore(0)
+    perf = time.perf_counter_ns
+    cpu0 = t_measured = None
+    t0 = perf()
+    for i in range(total):
+        intended = t0 + (i * 1_000_000_000) // rate
+        delay = intended - perf()
+        if delay > 0:
+            time.sleep(delay / 1e9)
+        if i == warm:
+            cpu0, t_measured = time.process_time(), perf()
+        measured = i >= warm
+        send = perf()
+        if measured:
+            rec.lag.append(send - intended)
+        fut = call.future(body, timeout=args.timeout)
+
+        # C-core's channel thread runs this once the call ends (or this thread, if it already has).
+        def done(f, measured=measured, intended=intended, send=send):
+            now = perf()
+            code = f.code()
+            rec.done(measured, intended, send, now, None if code == grpc.StatusCode.OK else f"{code.name}: {f.details()}")
+            outstanding.release()
+
+        fut.add_done_callback(done)
+    t_sent = perf()
+    for _ in range(total):
+        outstanding.acquire()
+    cpu = time.process_time() - cpu0
+    channel.close()
+    return t_measured, t_sent, total - warm, cpu
+
+
+def run_pool(grpc, args, body, rec):
+    channel = grpc.insecure_channel(args.target)
+    grpc.channel_ready_future(channel).result(timeout=args.timeout)
+    call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
+    rate = args.rate
+    warm = round(rate * args.warmup)
+    total = warm + round(rate * args.seconds)
+    perf = time.perf_counter_ns
+    n = args.threads
+    marks = {}
+    t0 = perf() + 50_000_000
+
+    def worker(k):
+        for i in range(k, total, n):
+            intended = t0 + (i * 1_000_000_000) // rate
+            delay = intended - perf()
+            if delay > 0:
+                time.sleep(delay / 1e9)
+            if i == warm:
+                marks["cpu0"], marks["t_measured"] = time.process_time(), perf()
+            measured = i >= warm
+            send = perf()
+            if measured:
+                rec.lag.append(send - intended)
+            error = None
+            try:
+                call(body, timeout=args.timeout)
+            except grpc.RpcError as e:
+                error = f"{e.code().name}: {e.details()}"
+            rec.done(measured, intended, send, perf(), error)
+            if i == total - 1:
+                marks["t_sent"] = send
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cpu = time.process_time() - marks["cpu0"]
+    channel.close()
+    return marks["t_measured"], marks["t_sent"], total - warm, cpu
+
+
+def run_aio(grpc, args, body, rec):
+    import asyncio
+    from grpc import aio
+
+    async def main():
+        async with aio.insecure_channel(args.target) as channel:
+            await asyncio.wait_for(channel.channel_ready(), args.timeout)
+            call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
+            rate = args.rate
+            warm = round(rate * args.warmup)
+            total = warm + round(rate * args.seconds)
+            perf = time.perf_counter_ns
+
+            async def one(measured, intended, send):
+                error = None
+                try:
+                    await call(body, timeout=args.timeout)
+                except aio.AioRpcError as e:
+                    error = f"{e.code().name}: {e.details()}"
+                rec.done(measured, intended, send, perf(), error)
+
+            tasks = []
+            cpu0 = t_measured = None
+            t0 = perf()
+            for i in range(total):
+                intended = t0 + (i * 1_000_000_000) // rate
+                delay = intended - perf()
+                if delay > 0:
+                    await asyncio.sleep(delay / 1e9)
+                if i == warm:
+                    cpu0, t_measured = time.process_time(), perf()
+                measured = i >= warm
+                send = perf()
+                if measured:
+                    rec.lag.append(send - intended)
+                tasks.append(asyncio.ensure_future(one(measured, intended, send)))
+            t_sent = perf()
+            await asyncio.gather(*tasks)
+            return t_measured, t_sent, total - warm, time.process_time() - cpu0
+
+    return asyncio.run(main())
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--target", required=True, help="host:port of a plaintext gRPC server")
+    p.add_argument("--body", required=True, help="file holding the serialized request message, or - for stdin")
+    p.add_argument("--method", default=PREDICT)
+    p.add_argument("--rate", type=int, default=500, help="calls started per second")
+    p.add_argument("--seconds", type=float, default=3.0, help="measured seconds")
+    p.add_argument("--warmup", type=float, default=0.5, help="seconds of calls before, not recorded")
+    p.add_argument("--mode", choices=["thread", "aio", "pool"], default="thread")
+    p.add_argument("--threads", type=int, default=16, help="pool mode: threads, each making blocking calls")
+    p.add_argument("--timeout", type=float, default=10.0, help="deadline of each call, seconds")
+    args = p.parse_args()
+    if args.rate <= 0 or args.seconds <= 0:
+        p.error("--rate and --seconds must be positive")
+    try:
+        import grpc
+    except ImportError as e:
+        print(json.dumps({"error": f"python grpc is not importable ({e}); on Debian: apt-get install python3-grpcio, run with /usr/bin/python3"}))
+        sys.exit(3)
+    body = sys.stdin.buffer.read() if args.body == "-" else open(args.body, "rb").read()
+    rec = Record()
+    t_measured, t_sent, count, cpu = {"aio": run_aio, "pool": run_pool, "thread": run_thread}[args.mode](grpc, args, body, rec)
+    out = {
+        "client": "python-grpcio",
+        "grpc_version": grpc.__version__,
+        "python": sys.version.split()[0],
+        "mode": args.mode,
+        "rate": args.rate,
+        "count": len(rec.from_send),
+        "errors": rec.errors,
+        **percentiles(rec.from_send),
+        "from_intended": percentiles(rec.from_intended),
+        "pacer_lag": percentiles(rec.lag),
+        "send_rate": (count - 1) / ((t_sent - t_measured) / 1e9) if count > 1 and t_sent > t_measured else None,
+        "cpu_us_per_call": cpu / max(1, count) * 1e6,
+        "error_sample": rec.error_sample,
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
