@@ -3,27 +3,39 @@
 
 tfsvc bench's gRPC client (src/core/load/grpc-h2.ts) is checked against this one: same server, same rate, latency
 from the moment a call is sent to its answer. grpc-js, the other reference, spends ~0.26 ms of its own CPU per call
-(bench/grpc-client.ts part 1) and that time sits inside every latency it reports; C-core does its HTTP/2, framing
-and polling in C, so less of the client is inside the figure. Its own floor is measured against the trivial server
-(bench/trivial-h2-server.ts) and printed beside bench's by bench/grpc-client.ts.
+(bench/grpc-client.ts part 1) and that time sits inside every latency it reports; C-core does HTTP/2, framing and
+polling in C. This client's own floor (the same rate against bench/trivial-h2-server.ts) is measured and printed
+beside bench's by bench/grpc-client.ts, so a reader sees how much of a disagreement is this client's own.
 
 What it does: raw unary calls to --method with the request bytes read from --body (a file, or - for stdin), with no
 generated stubs (unary_unary with no serializers: bytes in, bytes out, nothing decoded). Calls start open-loop at
---rate per second for --warmup + --seconds seconds; the first --warmup seconds are not recorded. Two pacers:
-  thread (default): the main thread sleeps until each intended start and fires `.future()`; C-core's channel thread
-                    runs the done-callback, which takes the time.
-  aio:              grpc.aio, one asyncio loop sleeping until each start and awaiting each call in its own task.
-Both record latency from just before the call is handed to gRPC (from the send) and from its intended start (which
-adds the pacer's own lateness), and print one JSON object on stdout:
-  {"count", "errors", "p50", "p90", "p99", "max" (ms, from the send), "from_intended": {...}, "send_rate",
-   "cpu_us_per_call" (this process's CPU, all threads, over the measured window / calls), "error_sample", ...}
-Percentiles are nearest-rank over every recorded call (no histogram buckets).
+--rate per second (call i at t0 + i/rate, whatever happened to the others) for --warmup + --seconds seconds; calls of
+the first --warmup seconds are not recorded. Three pacers, --mode:
+  pool (default): --threads threads; thread k makes calls k, k+threads, ... as blocking calls, sleeping until each
+                  one's intended start. A call starts late only if its thread's previous call (threads/rate seconds
+                  earlier: 128 ms at 64 threads and 500/s) is still running; pacer_lag shows it.
+  thread:         the main thread sleeps until each start and fires `.future()`; C-core's channel thread runs the
+                  done-callback, which takes the time.
+  aio:            grpc.aio, one asyncio loop sleeping until each start and awaiting each call in its own task.
+The pool is the default because it had the least own overhead: against the trivial server at 500/s on the project's
+2-core VM (shared, noisy), client CPU ~260-350 us per call against ~460-520 (thread) and ~450-490 (aio), and the
+lowest or equal P50 from the send (0.32-0.45 ms; thread 0.37-0.59, aio 0.45-0.86). A blocking call waits on its own
+completion queue in C with the GIL released; the other two hand each answer through a Python callback or the asyncio
+loop.
 
-Exit 3 with {"error": ...} when grpc is not importable (Debian: apt-get install python3-grpcio; that package is for
-/usr/bin/python3, not a pyenv or venv interpreter).
+All record latency from just before the call is handed to gRPC ("from the send") and from its intended start (which
+adds the pacer's own lateness), and print one JSON object on stdout:
+  {"count", "errors", "p50", "p90", "p99", "max" (ms, from the send), "from_intended": {...}, "pacer_lag": {...},
+   "send_rate", "cpu_us_per_call" (this process's CPU, all threads, first measured call to last answer, per call),
+   "error_sample", "mode", "grpc_version", ...}
+Percentiles are nearest-rank over every recorded call (no histogram buckets). Errors count measured calls only.
+
+Exits 3 with {"error": ...} when grpc is not importable (Debian: apt-get install python3-grpcio; that package is for
+/usr/bin/python3, not a pyenv or venv interpreter), 2 when the target does not connect within --timeout.
 
 Usage: /usr/bin/python3 bench/grpc-ref-client.py --target 127.0.0.1:8500 --body req.bin [--rate 500] [--seconds 3]
-         [--warmup 0.5] [--mode thread|aio] [--timeout 10] [--method /tensorflow.serving.PredictionService/Predict]
+         [--warmup 0.5] [--mode pool|thread|aio] [--threads 64] [--option grpc.http2.bdp_probe=0] [--timeout 10]
+         [--method /tensorflow.serving.PredictionService/Predict]
 """
 import argparse
 import json
@@ -48,9 +60,10 @@ def percentiles(values_ns):
 
 
 class Record:
-    """Latencies of the measured calls; appended from one thread at a time (the GIL makes list.append atomic)."""
+    """Latencies of the measured calls, from any thread."""
 
     def __init__(self):
+        self.lock = threading.Lock()
         self.from_send = []
         self.from_intended = []
         self.errors = 0
@@ -58,17 +71,20 @@ class Record:
         self.lag = []  # how late each measured call was handed to gRPC, against its intended start
 
     def done(self, measured, intended_ns, send_ns, now_ns, error):
-        if error is not None:
-            self.errors += 1
-            if self.error_sample is None:
-                self.error_sample = error
-        elif measured:
-            self.from_send.append(now_ns - send_ns)
-            self.from_intended.append(now_ns - intended_ns)
+        if not measured:
+            return
+        with self.lock:
+            if error is not None:
+                self.errors += 1
+                if self.error_sample is None:
+                    self.error_sample = error
+            else:
+                self.from_send.append(now_ns - send_ns)
+                self.from_intended.append(now_ns - intended_ns)
 
 
 def run_thread(grpc, args, body, rec):
-    channel = grpc.insecure_channel(args.target)
+    channel = grpc.insecure_channel(args.target, options=args.option)
     grpc.channel_ready_future(channel).result(timeout=args.timeout)
     call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
     rate = args.rate
@@ -108,7 +124,7 @@ def run_thread(grpc, args, body, rec):
 
 
 def run_pool(grpc, args, body, rec):
-    channel = grpc.insecure_channel(args.target)
+    channel = grpc.insecure_channel(args.target, options=args.option)
     grpc.channel_ready_future(channel).result(timeout=args.timeout)
     call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
     rate = args.rate
@@ -155,7 +171,7 @@ def run_aio(grpc, args, body, rec):
     from grpc import aio
 
     async def main():
-        async with aio.insecure_channel(args.target) as channel:
+        async with aio.insecure_channel(args.target, options=args.option) as channel:
             await asyncio.wait_for(channel.channel_ready(), args.timeout)
             call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
             rate = args.rate
@@ -193,6 +209,11 @@ def run_aio(grpc, args, body, rec):
     return asyncio.run(main())
 
 
+def channel_option(text):
+    name, _, value = text.partition("=")
+    return (name, int(value))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--target", required=True, help="host:port of a plaintext gRPC server")
@@ -201,12 +222,14 @@ def main():
     p.add_argument("--rate", type=int, default=500, help="calls started per second")
     p.add_argument("--seconds", type=float, default=3.0, help="measured seconds")
     p.add_argument("--warmup", type=float, default=0.5, help="seconds of calls before, not recorded")
-    p.add_argument("--mode", choices=["thread", "aio", "pool"], default="thread")
-    p.add_argument("--threads", type=int, default=16, help="pool mode: threads, each making blocking calls")
+    p.add_argument("--mode", choices=["pool", "thread", "aio"], default="pool")
+    p.add_argument("--threads", type=int, default=64, help="pool mode: threads, each making blocking calls in turn")
+    p.add_argument("--option", action="append", default=[], type=channel_option, metavar="NAME=INT",
+                   help="a C-core channel argument, e.g. grpc.http2.bdp_probe=0 (repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, help="deadline of each call, seconds")
     args = p.parse_args()
-    if args.rate <= 0 or args.seconds <= 0:
-        p.error("--rate and --seconds must be positive")
+    if args.rate <= 0 or args.seconds <= 0 or args.threads <= 0:
+        p.error("--rate, --seconds and --threads must be positive")
     try:
         import grpc
     except ImportError as e:
@@ -214,7 +237,11 @@ def main():
         sys.exit(3)
     body = sys.stdin.buffer.read() if args.body == "-" else open(args.body, "rb").read()
     rec = Record()
-    t_measured, t_sent, count, cpu = {"aio": run_aio, "pool": run_pool, "thread": run_thread}[args.mode](grpc, args, body, rec)
+    try:
+        t_measured, t_sent, count, cpu = {"aio": run_aio, "pool": run_pool, "thread": run_thread}[args.mode](grpc, args, body, rec)
+    except (grpc.FutureTimeoutError, TimeoutError):
+        print(json.dumps({"error": f"no connection to {args.target} within {args.timeout:g}s"}))
+        sys.exit(2)
     out = {
         "client": "python-grpcio",
         "grpc_version": grpc.__version__,
