@@ -10,18 +10,24 @@
 //     flight), then 5000 calls/s through bench's open-loop attack:
 //     achieved send rate, generator lag p99, share of calls that waited for a free slot (all 128 in flight).
 //     Goal (issue 9): lag p99 < 1 ms and < 1% waiting, at 5000/s on one core.
-//  2. Agreement: at 500/s against the tfsvc gRPC server (the fixture MNIST model), bench's P50/P99 against an
-//     independent client: grpc-js used directly in a simple paced loop (1 ms ticks, its own histogram). Both measure
-//     from the moment a call is sent to its answer (bench's "uncorrected" latency; the loop's own clock around
-//     makeUnaryRequest), so the ratio compares the clients and not the pacers; the loop's latency from its intended
-//     start (1 ms ticks) is printed beside bench's corrected latency for reference. Rounds alternate so drift hits
-//     both alike; the ratios must be within 15%.
-// `ghz` would be the other independent client; Debian has no package for it (apt-cache policy ghz: none). h2load
+//  2. Agreement: at 500/s against the tfsvc gRPC server (the fixture MNIST model), bench's P50/P99 against two
+//     independent clients: grpc-js used directly in a simple paced loop (1 ms ticks, its own histogram), and gRPC
+//     C-core through Debian's python3-grpcio (bench/grpc-ref-client.py: raw unary calls with pre-encoded bytes, no
+//     stubs, a pool of threads each sleeping until its calls' intended starts; run in a child process on core 0).
+//     All measure from the moment a call is sent to its answer (bench's "uncorrected" latency; the loop's own clock
+//     around makeUnaryRequest; the Python client's clock around its blocking call), so the ratios compare the clients
+//     and not the pacers; latency from the intended start is printed beside each for reference. Rounds alternate so
+//     drift hits all alike. Then each client's floor: the same rate and body against the trivial server of part 1, so
+//     a reader sees how much of a disagreement is a reference client's own. The ratios bench / python-grpcio and
+//     bench / grpc-js (medians of rounds) must be within 15%; the exit code follows python-grpcio, the leaner
+//     reference (grpc-js's when python3 cannot import grpc: that row is then skipped with a note naming the package).
+// `ghz` would be another independent client; Debian has no package for it (apt-cache policy ghz: none). h2load
 // (nghttp2-client) was tried: its --rps mode starts requests in bursts (most gaps between starts under 10 µs at
 // 500/s), so its latencies include queueing a constant-rate client does not cause; not a reference for this.
 // The machine may be shared: absolute figures are noisy; the ratios are measured in this one run.
 // Usage (after `npm run build`): node dist/bench/grpc-client.js [--rate 5000] [--seconds 3] [--compare-rate 500] [--rounds 2] [--part 1|2] [--no-pin]
 //   [--client bench|node-http2|grpc-js]   (part 1 with that client only; profile it with node --cpu-prof)
+//   [--python /usr/bin/python3] [--py-mode pool|thread|aio] [--bench-connections 128]   (part 2)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -300,9 +306,14 @@ async function alternate(address: string, body: Buffer, rate: number, seconds: n
   await independent(address, body, rate, 0.5);
   if (python) await viaPython(python, address, body, rate, 0.5);
   for (let i = 0; i < rounds; i++) {
+    const cpu0 = process.cpuUsage();
     const r = await viaBench(ours, body, rate, seconds, connections);
+    const cpu = process.cpuUsage(cpu0);
+    // This process's CPU over the run (warmup included) per call: bench's client and its pacer, which spins on
+    // setImmediate for the last ~1 ms before each due time (pacer.ts); comparable to the Python client's own figure.
+    const benchCpu = (cpu.user + cpu.system) / (rate * (seconds + 0.5));
     push('bench', r.s.uncorrected.p50, r.s.uncorrected.p99);
-    console.log(`   round ${i + 1}  bench (own HTTP/2)   from the send p50 ${f3(r.s.uncorrected.p50)} ms p99 ${f3(r.s.uncorrected.p99)} ms  errors ${r.s.errors}  | from the intended start (corrected) p50 ${f3(r.s.corrected.p50)} p99 ${f3(r.s.corrected.p99)}${behind('bench', r.h.sendRate, rate)}`);
+    console.log(`   round ${i + 1}  bench (own HTTP/2)   from the send p50 ${f3(r.s.uncorrected.p50)} ms p99 ${f3(r.s.uncorrected.p99)} ms  errors ${r.s.errors}  | from the intended start (corrected) p50 ${f3(r.s.corrected.p50)} p99 ${f3(r.s.corrected.p99)}  (generator CPU ${benchCpu.toFixed(0)} us/call)${behind('bench', r.h.sendRate, rate)}`);
     const q = await independent(address, body, rate, seconds);
     push('grpc-js', q.p50, q.p99);
     console.log(`           grpc-js paced loop   from the send p50 ${f3(q.p50)} ms p99 ${f3(q.p99)} ms  errors ${q.errors}  | from the intended start (1 ms ticks) p50 ${f3(q.intendedP50)} p99 ${f3(q.intendedP99)}`);
@@ -359,8 +370,11 @@ async function agreementTest(rate: number, seconds: number, rounds: number): Pro
     const ok = within15(r.p50) && within15(r.p99);
     console.log(`   ratio bench / ${name}, send to answer (medians of rounds): P50 ${r.p50.toFixed(2)}, P99 ${r.p99.toFixed(2)} (goal: within 0.85..1.15): ${ok ? 'agree' : 'DO NOT agree'}`);
     // Extra, not the verdict: each client's latency less its own floor (what the server and the load add).
-    const less = (c: string, p: 'p50' | 'p99') => medianOf(served[c]![p]) - medianOf(floor[c]![p]);
-    console.log(`     (extra line, not the verdict: less each client's floor on the trivial server, P50 ${(less('bench', 'p50') / less(ref, 'p50')).toFixed(2)}, P99 ${(less('bench', 'p99') / less(ref, 'p99')).toFixed(2)})`);
+    const less = (p: 'p50' | 'p99') => {
+      const [a, b] = [medianOf(served.bench![p]) - medianOf(floor.bench![p]), medianOf(served[ref]![p]) - medianOf(floor[ref]![p])];
+      return a > 0 && b > 0 ? (a / b).toFixed(2) : 'n/a (a floor above its latency)';
+    };
+    console.log(`     (extra line, not the verdict: each client's latency less its floor on the trivial server, P50 ${less('p50')}, P99 ${less('p99')})`);
     return ok;
   };
   const okJs = verdict('grpc-js', 'grpc-js');
