@@ -379,7 +379,7 @@ async function agreementTest(rate: number, seconds: number, rounds: number): Pro
   };
   const okJs = verdict('grpc-js', 'grpc-js');
   if (!py.python) {
-    console.log(`   python-grpcio: SKIPPED (${py.note}); the verdict is grpc-js's`);
+    console.log(`   python-grpcio: SKIPPED (python3-grpcio not importable, see above); the verdict is grpc-js's`);
     return okJs;
   }
   // The exit code follows the python-grpcio reference, chosen beforehand as the leaner of the two (its floor on the
