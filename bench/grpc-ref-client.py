@@ -133,9 +133,13 @@ def run_pool(grpc, args, body, rec):
     perf = time.perf_counter_ns
     n = args.threads
     marks = {}
-    t0 = perf() + 50_000_000
+    # The clock starts once every thread is up: threads starting while the first calls return would hold the GIL
+    # those calls need to finish (seen as first calls of 100 ms to 2 s on the shared VM).
+    ready = threading.Barrier(n, action=lambda: marks.update(t0=perf() + 10_000_000))
 
     def worker(k):
+        ready.wait()
+        t0 = marks["t0"]
         for i in range(k, total, n):
             intended = t0 + (i * 1_000_000_000) // rate
             delay = intended - perf()
