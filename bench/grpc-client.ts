@@ -289,7 +289,7 @@ const within15 = (r: number) => Math.abs(r - 1) <= 0.15;
  */
 const behind = (name: string, sent: number, lagP99Ms: number, rate: number) =>
   Math.abs(sent - rate) > rate * 0.01 || lagP99Ms > 10
-    ? `\n           WARNING: ${name} did not hold the rate (sent ${sent.toFixed(0)}/s of ${rate}/s, pacer lag p99 ${lagP99Ms.toFixed(1)} ms): this round measures the client's lack of CPU, not the server`
+    ? `\n           WARNING: ${name} did not hold the rate (sent ${sent.toFixed(0)}/s of ${rate}/s, pacer lag p99 ${lagP99Ms.toFixed(1)} ms): a client short of CPU on a shared core, or catching up after a stall; this round says more about the machine than the server`
     : '';
 
 /** P50/P99 from the send, one list per client, one entry per round. */
