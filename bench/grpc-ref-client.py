@@ -13,13 +13,14 @@ generated stubs (unary_unary with no serializers: bytes in, bytes out, nothing d
 the first --warmup seconds are not recorded. Three pacers, --mode:
   pool (default): --threads threads; thread k makes calls k, k+threads, ... as blocking calls, sleeping until each
                   one's intended start. A call starts late only if its thread's previous call (threads/rate seconds
-                  earlier: 128 ms at 64 threads and 500/s) is still running; pacer_lag shows it.
+                  earlier: 128 ms at 64 threads and 500/s) is still running; pacer_lag shows it. The clock starts
+                  once every thread is up.
   thread:         the main thread sleeps until each start and fires `.future()`; C-core's channel thread runs the
                   done-callback, which takes the time.
   aio:            grpc.aio, one asyncio loop sleeping until each start and awaiting each call in its own task.
 The pool is the default because it had the least own overhead: against the trivial server at 500/s on the project's
-2-core VM (shared, noisy), client CPU ~260-350 us per call against ~460-520 (thread) and ~450-490 (aio), and the
-lowest or equal P50 from the send (0.32-0.45 ms; thread 0.37-0.59, aio 0.45-0.86). A blocking call waits on its own
+2-core VM (shared, noisy; three interleaved runs each), client CPU 300-330 us per call against 460-520 (thread) and
+455-490 (aio), and the lowest or equal P50 from the send (0.33-0.44 ms; thread 0.37-0.59, aio 0.45-0.86). A blocking call waits on its own
 completion queue in C with the GIL released; the other two hand each answer through a Python callback or the asyncio
 loop.
 
