@@ -237,7 +237,8 @@ interface PyResult {
   max: number;
   from_intended: { p50: number; p90: number; p99: number };
   pacer_lag: { p99: number };
-  send_rate: number;
+  /** null when fewer than two calls were measured. */
+  send_rate: number | null;
   cpu_us_per_call: number;
   error_sample: string | null;
   grpc_version: string;
@@ -272,8 +273,16 @@ function viaPython(python: string, address: string, body: Buffer, rate: number, 
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`grpc-ref-client.py exited with ${code}: ${(out + err).trim().slice(-2000)}`));
-      resolve(JSON.parse(out) as PyResult);
+      const fail = () => reject(new Error(`grpc-ref-client.py exited with ${code}: ${(out + err).trim().slice(-2000)}`));
+      if (code !== 0) return fail();
+      let r: PyResult;
+      try {
+        r = JSON.parse(out) as PyResult;
+      } catch {
+        return fail();
+      }
+      if (r.count === 0) return reject(new Error(`grpc-ref-client.py: no call succeeded (${r.errors} errors, e.g. ${r.error_sample})`));
+      resolve(r);
     });
   });
 }
@@ -303,9 +312,9 @@ async function alternate(address: string, body: Buffer, rate: number, seconds: n
   const ours: Endpoint = { label: 'bench', open: (o) => new GrpcH2Sender(address, 'Predict', o) };
   const out: Rounds = { bench: { p50: [], p99: [] }, 'grpc-js': { p50: [], p99: [] }, python: { p50: [], p99: [] } };
   const push = (k: string, p50: number, p99: number) => (out[k]!.p50.push(p50), out[k]!.p99.push(p99));
-  // Warm each client and the server up first (connections, JIT, the server's first batches).
   // bench's --connections (its default, 128: calls over sessionsFor(128) = 4 HTTP/2 connections; the references use one).
   const connections = arg('bench-connections', 128);
+  // Warm each client and the server up first (connections, JIT, the server's first batches).
   await viaBench(ours, body, rate, 0.5, connections);
   await independent(address, body, rate, 0.5);
   if (python) await viaPython(python, address, body, rate, 0.5);
@@ -326,7 +335,7 @@ async function alternate(address: string, body: Buffer, rate: number, seconds: n
     push('python', y.p50, y.p99);
     console.log(
       `           python-grpcio        from the send p50 ${f3(y.p50)} ms p99 ${f3(y.p99)} ms  errors ${y.errors}${y.error_sample ? ` (${y.error_sample})` : ''}  | from the intended start p50 ${f3(y.from_intended.p50)} p99 ${f3(y.from_intended.p99)}` +
-        `  (${y.mode} pacer, ${y.count} calls, sent ${y.send_rate.toFixed(0)}/s, pacer lag p99 ${f3(y.pacer_lag.p99)} ms, client CPU ${y.cpu_us_per_call.toFixed(0)} us/call)${behind('python-grpcio', y.send_rate, y.pacer_lag.p99, rate)}`,
+        `  (${y.mode} pacer, ${y.count} calls, sent ${(y.send_rate ?? 0).toFixed(0)}/s, pacer lag p99 ${f3(y.pacer_lag.p99)} ms, client CPU ${y.cpu_us_per_call.toFixed(0)} us/call)${behind('python-grpcio', y.send_rate ?? 0, y.pacer_lag.p99, rate)}`,
     );
   }
   return out;

@@ -233,8 +233,8 @@ def main():
                    help="a C-core channel argument, e.g. grpc.http2.bdp_probe=0 (repeatable)")
     p.add_argument("--timeout", type=float, default=10.0, help="deadline of each call, seconds")
     args = p.parse_args()
-    if args.rate <= 0 or args.seconds <= 0 or args.threads <= 0:
-        p.error("--rate, --seconds and --threads must be positive")
+    if args.rate <= 0 or args.threads <= 0 or round(args.rate * args.seconds) < 1 or args.warmup < 0:
+        p.error("--rate and --threads must be positive, --seconds long enough for one call, --warmup not negative")
     try:
         import grpc
     except ImportError as e:
