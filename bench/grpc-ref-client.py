@@ -60,19 +60,42 @@ def percentiles(values_ns):
     return {"p50": at(50), "p90": at(90), "p99": at(99), "max": s[-1] / 1e6}
 
 
-class Record:
-    """Latencies of the measured calls, from any thread."""
+class Run:
+    """The schedule (call i due at t0 + i/rate; the first `warm` calls not recorded) and what the calls recorded."""
 
-    def __init__(self):
+    def __init__(self, args):
+        self.rate = args.rate
+        self.warm = round(args.rate * args.warmup)
+        self.total = self.warm + round(args.rate * args.seconds)
         self.lock = threading.Lock()
         self.from_send = []
         self.from_intended = []
+        self.lag = []  # how late each measured call was handed to gRPC, against its intended start
         self.errors = 0
         self.error_sample = None
-        self.lag = []  # how late each measured call was handed to gRPC, against its intended start
+        self.cpu0 = self.cpu1 = self.t_measured = self.t_sent = None
 
-    def done(self, measured, intended_ns, send_ns, now_ns, error):
-        if not measured:
+    def due(self, t0, i):
+        return t0 + (i * 1_000_000_000) // self.rate
+
+    def start(self, i, intended):
+        """Call i is being handed to gRPC now: its send time (ns), after noting the window's marks."""
+        send = time.perf_counter_ns()
+        if i == self.warm:
+            self.cpu0, self.t_measured = time.process_time(), send
+        if i == self.total - 1:
+            self.t_sent = send
+        if i >= self.warm:
+            self.lag.append(send - intended)
+        return send
+
+    def ended(self):
+        """Every call has its answer (before the channel closes)."""
+        self.cpu1 = time.process_time()
+
+    def done(self, i, intended, send, error):
+        now = time.perf_counter_ns()
+        if i < self.warm:
             return
         with self.lock:
             if error is not None:
@@ -80,98 +103,77 @@ class Record:
                 if self.error_sample is None:
                     self.error_sample = error
             else:
-                self.from_send.append(now_ns - send_ns)
-                self.from_intended.append(now_ns - intended_ns)
+                self.from_send.append(now - send)
+                self.from_intended.append(now - intended)
 
 
-def run_thread(grpc, args, body, rec):
+def sleep_until(t_ns):
+    delay = t_ns - time.perf_counter_ns()
+    if delay > 0:
+        time.sleep(delay / 1e9)
+
+
+def open_call(grpc, args):
+    """A connected channel and its raw unary method (bytes in, bytes out)."""
     channel = grpc.insecure_channel(args.target, options=args.option)
     grpc.channel_ready_future(channel).result(timeout=args.timeout)
-    call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
-    rate = args.rate
-    warm = round(rate * args.warmup)
-    total = warm + round(rate * args.seconds)
-    outstanding = threading.Semaphore(0)
-    perf = time.perf_counter_ns
-    cpu0 = t_measured = None
-    t0 = perf()
-    for i in range(total):
-        intended = t0 + (i * 1_000_000_000) // rate
-        delay = intended - perf()
-        if delay > 0:
-            time.sleep(delay / 1e9)
-        if i == warm:
-            cpu0, t_measured = time.process_time(), perf()
-        measured = i >= warm
-        send = perf()
-        if measured:
-            rec.lag.append(send - intended)
-        fut = call.future(body, timeout=args.timeout)
-
-        # C-core's channel thread runs this once the call ends (or this thread, if it already has).
-        def done(f, measured=measured, intended=intended, send=send):
-            now = perf()
-            code = f.code()
-            rec.done(measured, intended, send, now, None if code == grpc.StatusCode.OK else f"{code.name}: {f.details()}")
-            outstanding.release()
-
-        fut.add_done_callback(done)
-    t_sent = perf()
-    for _ in range(total):
-        outstanding.acquire()
-    cpu = time.process_time() - cpu0
-    channel.close()
-    return t_measured, t_sent, total - warm, cpu
+    return channel, channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
 
 
-def run_pool(grpc, args, body, rec):
-    channel = grpc.insecure_channel(args.target, options=args.option)
-    grpc.channel_ready_future(channel).result(timeout=args.timeout)
-    call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
-    rate = args.rate
-    warm = round(rate * args.warmup)
-    total = warm + round(rate * args.seconds)
-    perf = time.perf_counter_ns
+def run_pool(grpc, args, body, run):
+    channel, call = open_call(grpc, args)
     n = args.threads
-    marks = {}
+    clock = {}
     # The clock starts once every thread is up: threads starting while the first calls return would hold the GIL
     # those calls need to finish (seen as first calls of 100 ms to 2 s on the shared VM).
-    ready = threading.Barrier(n, action=lambda: marks.update(t0=perf() + 10_000_000))
+    ready = threading.Barrier(n, action=lambda: clock.update(t0=time.perf_counter_ns() + 10_000_000))
 
     def worker(k):
         ready.wait()
-        t0 = marks["t0"]
-        for i in range(k, total, n):
-            intended = t0 + (i * 1_000_000_000) // rate
-            delay = intended - perf()
-            if delay > 0:
-                time.sleep(delay / 1e9)
-            if i == warm:
-                marks["cpu0"], marks["t_measured"] = time.process_time(), perf()
-            measured = i >= warm
-            send = perf()
-            if measured:
-                rec.lag.append(send - intended)
+        for i in range(k, run.total, n):
+            intended = run.due(clock["t0"], i)
+            sleep_until(intended)
+            send = run.start(i, intended)
             error = None
             try:
                 call(body, timeout=args.timeout)
             except grpc.RpcError as e:
                 error = f"{e.code().name}: {e.details()}"
-            rec.done(measured, intended, send, perf(), error)
-            if i == total - 1:
-                marks["t_sent"] = send
+            run.done(i, intended, send, error)
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    cpu = time.process_time() - marks["cpu0"]
+    run.ended()
     channel.close()
-    return marks["t_measured"], marks["t_sent"], total - warm, cpu
 
 
-def run_aio(grpc, args, body, rec):
+def run_thread(grpc, args, body, run):
+    channel, call = open_call(grpc, args)
+    finished = threading.Semaphore(0)
+    t0 = time.perf_counter_ns()
+    for i in range(run.total):
+        intended = run.due(t0, i)
+        sleep_until(intended)
+        send = run.start(i, intended)
+        fut = call.future(body, timeout=args.timeout)
+
+        # C-core's channel thread runs this once the call ends (or this thread, if it already has).
+        def done(f, i=i, intended=intended, send=send):
+            code = f.code()
+            run.done(i, intended, send, None if code == grpc.StatusCode.OK else f"{code.name}: {f.details()}")
+            finished.release()
+
+        fut.add_done_callback(done)
+    for _ in range(run.total):
+        finished.acquire()
+    run.ended()
+    channel.close()
+
+
+def run_aio(grpc, args, body, run):
     import asyncio
     from grpc import aio
 
@@ -179,39 +181,28 @@ def run_aio(grpc, args, body, rec):
         async with aio.insecure_channel(args.target, options=args.option) as channel:
             await asyncio.wait_for(channel.channel_ready(), args.timeout)
             call = channel.unary_unary(args.method, request_serializer=None, response_deserializer=None)
-            rate = args.rate
-            warm = round(rate * args.warmup)
-            total = warm + round(rate * args.seconds)
-            perf = time.perf_counter_ns
 
-            async def one(measured, intended, send):
+            async def one(i, intended):
+                send = run.start(i, intended)
                 error = None
                 try:
                     await call(body, timeout=args.timeout)
                 except aio.AioRpcError as e:
                     error = f"{e.code().name}: {e.details()}"
-                rec.done(measured, intended, send, perf(), error)
+                run.done(i, intended, send, error)
 
             tasks = []
-            cpu0 = t_measured = None
-            t0 = perf()
-            for i in range(total):
-                intended = t0 + (i * 1_000_000_000) // rate
-                delay = intended - perf()
+            t0 = time.perf_counter_ns()
+            for i in range(run.total):
+                intended = run.due(t0, i)
+                delay = intended - time.perf_counter_ns()
                 if delay > 0:
                     await asyncio.sleep(delay / 1e9)
-                if i == warm:
-                    cpu0, t_measured = time.process_time(), perf()
-                measured = i >= warm
-                send = perf()
-                if measured:
-                    rec.lag.append(send - intended)
-                tasks.append(asyncio.ensure_future(one(measured, intended, send)))
-            t_sent = perf()
+                tasks.append(asyncio.ensure_future(one(i, intended)))
             await asyncio.gather(*tasks)
-            return t_measured, t_sent, total - warm, time.process_time() - cpu0
+            run.ended()
 
-    return asyncio.run(main())
+    asyncio.run(main())
 
 
 def channel_option(text):
@@ -241,26 +232,28 @@ def main():
         print(json.dumps({"error": f"python grpc is not importable ({e}); on Debian: apt-get install python3-grpcio, run with /usr/bin/python3"}))
         sys.exit(3)
     body = sys.stdin.buffer.read() if args.body == "-" else open(args.body, "rb").read()
-    rec = Record()
+    run = Run(args)
     try:
-        t_measured, t_sent, count, cpu = {"aio": run_aio, "pool": run_pool, "thread": run_thread}[args.mode](grpc, args, body, rec)
+        {"aio": run_aio, "pool": run_pool, "thread": run_thread}[args.mode](grpc, args, body, run)
     except (grpc.FutureTimeoutError, TimeoutError):
         print(json.dumps({"error": f"no connection to {args.target} within {args.timeout:g}s"}))
         sys.exit(2)
+    cpu = run.cpu1 - run.cpu0
+    count = run.total - run.warm
     out = {
         "client": "python-grpcio",
         "grpc_version": grpc.__version__,
         "python": sys.version.split()[0],
         "mode": args.mode,
         "rate": args.rate,
-        "count": len(rec.from_send),
-        "errors": rec.errors,
-        **percentiles(rec.from_send),
-        "from_intended": percentiles(rec.from_intended),
-        "pacer_lag": percentiles(rec.lag),
-        "send_rate": (count - 1) / ((t_sent - t_measured) / 1e9) if count > 1 and t_sent > t_measured else None,
+        "count": len(run.from_send),
+        "errors": run.errors,
+        **percentiles(run.from_send),
+        "from_intended": percentiles(run.from_intended),
+        "pacer_lag": percentiles(run.lag),
+        "send_rate": (count - 1) / ((run.t_sent - run.t_measured) / 1e9) if count > 1 and run.t_sent > run.t_measured else None,
         "cpu_us_per_call": cpu / max(1, count) * 1e6,
-        "error_sample": rec.error_sample,
+        "error_sample": run.error_sample,
     }
     print(json.dumps(out))
 
