@@ -32,7 +32,7 @@ export function lowerThisThreadPriority(by: number): boolean {
     if (!Number.isSafeInteger(tid) || tid <= 0) return false;
     // Policy first: a policy change keeps the niceness set after it either way, but this order does not rely on that.
     // No chrt (not util-linux): the thread only gets the niceness.
-    spawnSync('chrt', ['-b', '-p', '0', String(tid)], { stdio: 'ignore', timeout: 5000 });
+    if (process.env.TFSVC_AB_NO_BATCH !== '1') spawnSync('chrt', ['-b', '-p', '0', String(tid)], { stdio: 'ignore', timeout: 5000 });
     setPriority(tid, Math.min(19, getPriority(tid) + by));
     return true;
   } catch {
