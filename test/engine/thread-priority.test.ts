@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
-import { spawnSync } from 'node:child_process';
 import { WorkerPool } from '../../src/core/engine/pool.js';
 import { DecodePool } from '../../src/core/serving/rest/decode-pool.js';
 import type { SignatureInfo } from '../../src/core/engine/types.js';
@@ -14,22 +13,6 @@ import { FAKE_ENGINE, until } from '../serving/helpers.js';
 const linux = existsSync('/proc/thread-self');
 // Niceness stops at 19: under `nice -n 7` or more, the bulk lane's 13 steps could not show.
 const skip = !linux ? 'needs Linux /proc/thread-self (per-thread niceness)' : getPriority(process.pid) > 6 ? `the test process is already at niceness ${getPriority(process.pid)}; 13 more steps cannot be seen past 19` : false;
-
-/** Scheduling policy of every thread of this process (stat field 41: 0 SCHED_OTHER, 3 SCHED_BATCH), by thread id. */
-function policyByThread(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]));
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
-const SCHED_BATCH = 3;
-const hasChrt = spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** Niceness of every thread of this process, by thread id. */
 function niceByThread(): Map<number, number> {
@@ -56,14 +39,6 @@ test('inference workers run `niceness` steps nicer than the process; the main th
   try {
     await until(() => countAt(base + 4) >= before + 2, () => undefined);
     assert.equal(getPriority(process.pid), base, 'the main thread is untouched');
-    // SCHED_BATCH: a woken worker does not preempt the HTTP thread (engine/thread-priority.ts).
-    if (hasChrt) {
-      const nice = niceByThread();
-      const policy = policyByThread();
-      const workers = [...nice.keys()].filter((tid) => nice.get(tid) === base + 4);
-      assert.ok(workers.every((tid) => policy.get(tid) === SCHED_BATCH), `worker policies: ${workers.map((t) => policy.get(t)).join(',')}`);
-      assert.equal(policy.get(process.pid), 0, 'the main thread keeps SCHED_OTHER');
-    } else console.log('# no chrt (util-linux): the SCHED_BATCH half is not checked');
   } finally {
     await pool.close();
   }

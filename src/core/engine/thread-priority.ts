@@ -2,14 +2,6 @@
 // thread's cannot. Linux: setpriority(PRIO_PROCESS, tid) sets one thread's niceness, and the calling thread's id is
 // /proc/thread-self's last part. Elsewhere, or when not allowed, the thread keeps the process's priority (raising
 // niceness never needs a privilege, so on Linux it is always allowed).
-//
-// The thread also moves to the SCHED_BATCH policy (`chrt -b`, util-linux; no privilege needed, same niceness): a woken
-// SCHED_BATCH thread does not preempt the running one, it waits for the tick or for the running thread to sleep.
-// Niceness alone only sets the share of the core; each time the HTTP thread handed a batch to an inference worker
-// sharing its core, the kernel switched to the worker at once, and the HTTP thread, which reads request heads and
-// refuses what cannot be queued, waited out the batch (a CPU profile of the HTTP thread under 5x overload showed
-// 986 ms "in" postMessage out of 5.3 s busy: the time it was switched out right after waking a worker).
-import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
@@ -30,9 +22,6 @@ export function lowerThisThreadPriority(by: number): boolean {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (!Number.isSafeInteger(tid) || tid <= 0) return false;
-    // Policy first: a policy change keeps the niceness set after it either way, but this order does not rely on that.
-    // No chrt (not util-linux): the thread only gets the niceness.
-    if (process.env.TFSVC_AB_NO_BATCH !== '1') spawnSync('chrt', ['-b', '-p', '0', String(tid)], { stdio: 'ignore', timeout: 5000 });
     setPriority(tid, Math.min(19, getPriority(tid) + by));
     return true;
   } catch {
