@@ -30,8 +30,9 @@ COPY docker/entrypoint.sh docker/entrypoint.sh
 RUN if [ "$WITH_WEBGPU" = 1 ]; then npm install --no-save --no-audit --no-fund webgpu; fi
 # glibc's allocator: a fixed mmap threshold of 32 KiB. With glibc's default (a threshold that rises to the largest
 # block freed, up to 32 MiB), request bodies' 16-64 KiB socket chunks, which live until V8 next collects, land in the
-# main heap and leave it fragmented: bench/chaos measured +45-80 MiB of RSS that stays after a burst of large
-# bodies, against +10 MiB with this setting, for ~5% more server CPU per 1 MB body (docs/serve.md "Memory").
+# main heap and leave it fragmented: bench/chaos measured RSS +35% (60 MiB) after its malformed requests, against -2%
+# with this setting, for 6-9% more server CPU per 1 MB body (bench/allocator.ts; docs/serve.md, Operations).
+# `-e GLIBC_TUNABLES=` turns it off.
 ENV NODE_ENV=production TMPDIR=/tmp GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768
 USER 10001:10001
 EXPOSE 8500 8501
