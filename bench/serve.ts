@@ -196,16 +196,22 @@ async function benchModel(modelDir: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 1000));
     }
 
+    // Rate by rate, every target at each rate in turn (not each target's whole ladder in turn), so that the ratios at
+    // a rate compare steps measured within seconds of each other: this VM's host drifts over minutes, and a whole
+    // ladder per target put minutes between REST's and gRPC's steps at the same rate. REST and gRPC are one server
+    // process: this order also keeps one target's saturated top steps from running just before the other's lowest.
+    // A short pause after each step lets a backlog clear.
     const results: Record<string, Step[]> = {};
-    for (const t of targets) {
-      const steps: Step[] = (results[t] = []);
-      let saturated = false;
-      for (const rate of [...new Set([...ladder, ...must])].sort((a, b) => a - b)) {
-        if (saturated && !must.includes(rate)) continue;
+    const saturated = new Set<string>();
+    for (const t of targets) results[t] = [];
+    for (const rate of [...new Set([...ladder, ...must])].sort((a, b) => a - b)) {
+      for (const t of targets) {
+        if (saturated.has(t) && !must.includes(rate)) continue;
         const r = await run(t, rate, seconds);
-        steps.push(r);
+        results[t]!.push(r);
         console.log(`  ${t.padEnd(5)} ${String(rate).padStart(6)}/s  p99 ${fmt(r.p99, 2).padStart(8)} ms  errors ${String(r.errors).padStart(5)}  server CPU ${fmt(r.cpuUs, 0).padStart(5)} us/req  generator lag p99 ${fmt(r.lagP99, 2)} ms${r.cut ? '  (cut at 3x its length)' : ''}`);
-        if (r.errors > 0 || r.p99 >= 20 || r.cut) saturated = true;
+        if (r.errors > 0 || r.p99 >= 20 || r.cut) saturated.add(t);
+        await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
     const maxRate = (t: string) => {
