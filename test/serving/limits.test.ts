@@ -118,8 +118,13 @@ test('overload: 503 with Retry-After before the body is read, nothing parsed, no
   assert.equal(r1.status, 503);
   assert.equal(r1.headers['retry-after'], '1');
   assert.match(JSON.parse(r1.body).error, /batch scheduling queue to which this task was submitted is full/);
-  // Up to 2 MiB left unread: discarded, and the connection is kept for the client's retry.
+  // Up to 2 MiB left unread: stepped over, and the connection is kept for the client's retry. Sent now, the body
+  // is skipped in step: the next request on the connection is read from the right byte.
   assert.notEqual(r1.headers.connection, 'close');
+  unread.send(' '.repeat(1_000_000) + 'GET /v1/models/m HTTP/1.1\r\nHost: x\r\n\r\n');
+  const after = await unread.response();
+  assert.equal(after.status, 200, after.body);
+  assert.match(after.body, /AVAILABLE/);
   unread.destroy();
 
   // Over 2 MiB left unread: the server closes rather than read it all (Tomcat's maxSwallowSize), even when the client

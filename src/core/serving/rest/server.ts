@@ -14,13 +14,14 @@ import { BodyTooLarge, declaredLength, readBody } from './body-reader.js';
 import { ConnectionTracker, DEFAULT_MAX_CONNECTIONS } from './connections.js';
 import { DecodePool, DEFAULT_OFFTHREAD_BYTES, splitDecoder } from './decode-pool.js';
 import { drainHttpServer } from './drain.js';
+import { skipUnreadBody } from './skip-body.js';
 import { errorBody, handleRequest, inferenceTarget, type RouteContext, type RouteResult } from './routes.js';
 import { DEFAULT_SIGNATURE } from './decode-body.js';
 
 /** listen(2) backlog for the REST port. */
 const LISTEN_BACKLOG = 4096;
 
-/** The most unread body bytes node:http is left to discard after an early answer so that the connection stays open. */
+/** The most unread body bytes stepped over after an early answer so that the connection stays open. */
 const KEEP_ALIVE_UNREAD_BYTES = 2 * 1024 * 1024;
 
 export interface AccessLogEntry {
@@ -138,6 +139,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
     let timer: NodeJS.Timeout | undefined;
     let release: (() => void) | undefined;
     let ticket: AdmissionTicket | undefined;
+    let bodyTaken = false;
 
     // The client went away before the answer: drop its queued work.
     res.on('close', () => {
@@ -155,6 +157,8 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       // Overloaded: tell the client when to come back (TF Serving clients retry UNAVAILABLE).
       if (r.status === 503) headers['Retry-After'] = RETRY_AFTER_SECONDS;
       if (closing || r.closeConnection) headers.Connection = 'close';
+      // Answered before its body was read (admission, auth, limits): the rest of the body is stepped over, not copied.
+      if (!bodyTaken) skipUnreadBody(req);
       if (!res.destroyed) {
         res.writeHead(r.status, headers);
         res.end(r.body);
@@ -232,9 +236,9 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
       } catch (err) {
         // Counted like TF Serving's batcher refusals (request_count status UNAVAILABLE / RESOURCE_EXHAUSTED).
         if (target && err instanceof RequestError) options.metrics?.request(target.model, target.api, 'REST', err.code, (performance.now() - started) * 1000);
-        // 503 at once. An unread body of up to 2 MiB (Tomcat's maxSwallowSize) is read and discarded by node:http to
-        // keep the connection for the client's retry; a larger or unknown one is not worth reading, and the connection
-        // is closed after the answer. Closing sooner (over 256 KiB, Go net/http's rule) was measured and dropped: at
+        // 503 at once. An unread body of up to 2 MiB (Tomcat's maxSwallowSize) is stepped over (skip-body.ts) to keep
+        // the connection for the client's retry; for a larger or unknown one the connection is closed after the
+        // answer. Closing sooner (over 256 KiB, Go net/http's rule) was measured and dropped: at
         // 5x overload with 600 KB bodies every refused client reconnected, and the accepts cost the HTTP thread more
         // than the reads they saved (time to reject p99 at the client 2 s instead of 0.2-0.3 s, bench/chaos
         // --only overload, same goodput).
@@ -242,6 +246,7 @@ export function startRestServer(options: RestServerOptions): Promise<RestServer>
         send({ status: isOverload(e) ? 503 : e.httpStatus ?? 500, body: errorBody(e.message), error: e.message, closeConnection: declared < 0 || declared > KEEP_ALIVE_UNREAD_BYTES });
         return;
       }
+      bodyTaken = true;
       readBody(req, limit, ticket, (err, body) => {
         if (err !== null) {
           fail(err);
