@@ -33,7 +33,12 @@ RUN if [ "$WITH_WEBGPU" = 1 ]; then npm install --no-save --no-audit --no-fund w
 # main heap and leave it fragmented: bench/chaos measured RSS +35% (60 MiB) after its malformed requests, against -2%
 # with this setting, for 6-9% more server CPU per 1 MB body (bench/allocator.ts; docs/serve.md, Operations).
 # `-e GLIBC_TUNABLES=` turns it off.
-ENV NODE_ENV=production TMPDIR=/tmp GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768
+# V8 on the HTTP thread: an initial old-generation limit of 128 MiB. Request bodies are ArrayBuffers, which V8 counts
+# against that limit; with the default, 5x overload (bench/chaos --only overload) ran 13-32 full collections of 3-18 ms
+# on the HTTP thread per run, against 3 with this flag, and clients' time to reject p99 fell from 27-48 to 11-30 ms,
+# for 10 MiB more RSS after the malformed requests (docs/serve.md, "Stop 11"). docker/entrypoint.sh passes it to node;
+# `-e TFSVC_NODE_FLAGS=` turns it off.
+ENV NODE_ENV=production TMPDIR=/tmp GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 TFSVC_NODE_FLAGS=--initial-old-space-size=128
 USER 10001:10001
 EXPOSE 8500 8501
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s \

@@ -13,9 +13,13 @@
 // Prints one summary. Bounded in time (about two minutes; --quick: under one) and loopback only.
 // Usage: node dist/bench/chaos.js [--model DIR] [--rows N] [--quick] [--only PHASES] [--queue N] [--huge predict|classify]
 //                                 [--big-valid-mb M] [--malformed-rounds N] [--server-args "FLAGS"] [--server-env "K=V ..."]
+//                                 [--server-node-args "FLAGS"]
 //   --server-env: the server's extra environment. By default it is the Docker image's (Dockerfile's ENV
 //           GLIBC_TUNABLES, glibc's allocator setting; docs/serve.md "Memory"), as deployed; --server-env "" runs the
 //           server with glibc's defaults.
+//   --server-node-args "FLAGS": node flags for the server. By default the Docker image's (Dockerfile's ENV
+//           TFSVC_NODE_FLAGS, V8's initial old-generation limit; docs/serve.md "Memory"); --server-node-args= for
+//           none; give them along with others (e.g. --cpu-prof --cpu-prof-dir=D) to keep them.
 //   DIR: a model base directory (default fixtures/models/mnist; ../shared/models/keras/mnist_cnn_keras3 for the CNN).
 //   PHASES: comma-separated subset of malformed,swap,overload,huge,sigterm,bigvalid (default: all but bigvalid, plus
 //           bigvalid when --big-valid-mb is given).
@@ -48,21 +52,23 @@ const BIG_VALID_MB = Number(arg('big-valid-mb', '0'));
 const PHASES = new Set((arg('only') ?? `malformed,swap,overload,huge,sigterm${BIG_VALID_MB > 0 ? ',bigvalid' : ''}`).split(','));
 const phase = (p: string) => PHASES.has(p);
 
-/** `GLIBC_TUNABLES=...` from the Dockerfile's ENV line: the image's allocator setting, read where it is defined. */
-function imageAllocatorEnv(): string {
+/** `NAME=value` from the Dockerfile's ENV line (the image's settings, read where they are defined), or ''. */
+function imageSetting(name: string): string {
   try {
-    const m = /^ENV .*?(GLIBC_TUNABLES=\S+)/m.exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
+    const m = new RegExp(`^ENV .*?\\b(${name}=\\S+)`, 'm').exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
     return m ? m[1]! : '';
   } catch {
     return '';
   }
 }
 const SERVER_ENV = Object.fromEntries(
-  (arg('server-env') ?? imageAllocatorEnv())
+  (arg('server-env') ?? imageSetting('GLIBC_TUNABLES'))
     .split(' ')
     .filter((kv) => kv.includes('='))
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
+/** Node flags for the server: the image's (docker/entrypoint.sh passes TFSVC_NODE_FLAGS to node) unless given. */
+const SERVER_NODE_ARGS = (arg('server-node-args') ?? imageSetting('TFSVC_NODE_FLAGS').replace(/^TFSVC_NODE_FLAGS=/, '')).split(' ').filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- the server under test -----------------------------------------------------------------------------------------
@@ -102,11 +108,9 @@ async function startServer(base: string, name: string): Promise<Server> {
   if (phase('bigvalid')) extra.push('--rest_api_timeout_in_ms=600000');
   // --server-args "...": more `tfsvc serve` flags (e.g. --worker-niceness=0, to compare).
   extra.push(...(arg('server-args') ?? '').split(' ').filter(Boolean));
-  // --server-node-args "--cpu-prof --cpu-prof-dir=D": Node flags for the server process (profiling a phase).
-  const nodeArgs = (arg('server-node-args') ?? '').split(' ').filter(Boolean);
   // Pinned to core 1 (this generator to core 0, bench/pin.ts; --no-pin to turn off): at 5x overload the generator
   // writes ~180 MB/s of bodies, and on a 2-core machine it would otherwise take the server's CPU and its goodput.
-  const argv = onCore(1, [process.execPath, ...nodeArgs, path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1', ...extra]);
+  const argv = onCore(1, [process.execPath, ...SERVER_NODE_ARGS, path.join(root, 'bin/tfsvc'), 'serve', base, `--model_name=${name}`, '--rest_api_port=0', `--port=${await freePort()}`, '--host=127.0.0.1', '--file_system_poll_wait_seconds=1', ...extra]);
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...SERVER_ENV },
@@ -302,6 +306,7 @@ async function main(): Promise<void> {
     let rssAfterMalformed = NaN;
     say(`chaos: ${path.relative(root, modelArg) || modelArg} version ${newest}, input "${alias}" [${shape.join(',')}], ${ROWS} rows per valid request; RSS at start ${rssStart.toFixed(0)} MiB`);
     say(`server environment: ${Object.keys(SERVER_ENV).length ? Object.entries(SERVER_ENV).map(([k, v]) => `${k}=${v}`).join(' ') : 'as this process (glibc allocator defaults unless GLIBC_TUNABLES is set)'}${arg('server-env') === undefined ? ' (the Docker image\'s; --server-env "" for none)' : ''}`);
+    say(`server node flags: ${SERVER_NODE_ARGS.join(' ') || 'none'}${arg('server-node-args') === undefined ? ' (the Docker image\'s TFSVC_NODE_FLAGS; --server-node-args= for none)' : ''}`);
     say('(shared, noisy machine this session: read times as indications, not as properties of tfsvc)');
 
     // Figures of the phases that run (NaN / 0 for the others, shown as "-").

@@ -6,4 +6,7 @@ set -eu
 case "${1:-}" in
   '' | -*) set -- serve "$@" ;;
 esac
-exec "${TFSVC_BIN:-/app/bin/tfsvc}" "$@"
+# TFSVC_NODE_FLAGS (set in the Dockerfile; empty for none): node flags for tfsvc. V8's heap sizing flags are refused in
+# NODE_OPTIONS, so they go on node's command line.
+# shellcheck disable=SC2086 # the flags are split on purpose
+exec "${TFSVC_NODE:-node}" ${TFSVC_NODE_FLAGS:-} "${TFSVC_BIN:-/app/bin/tfsvc}" "$@"
