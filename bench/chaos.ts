@@ -27,7 +27,7 @@
 //   --huge classify: the huge body is a :classify body of tf.Examples (decoded whole before its signature is checked)
 //           instead of a :predict body malformed at its end.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { arg, repoRootOf } from './script-util.js';
+import { arg, imageSetting, repoRootOf, serverNodeArgs } from './script-util.js';
 import { onCore, pinNote, pinSelf } from './pin.js';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -52,23 +52,13 @@ const BIG_VALID_MB = Number(arg('big-valid-mb', '0'));
 const PHASES = new Set((arg('only') ?? `malformed,swap,overload,huge,sigterm${BIG_VALID_MB > 0 ? ',bigvalid' : ''}`).split(','));
 const phase = (p: string) => PHASES.has(p);
 
-/** `NAME=value` from the Dockerfile's ENV line (the image's settings, read where they are defined), or ''. */
-function imageSetting(name: string): string {
-  try {
-    const m = new RegExp(`^ENV .*?\\b(${name}=\\S+)`, 'm').exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
-    return m ? m[1]! : '';
-  } catch {
-    return '';
-  }
-}
 const SERVER_ENV = Object.fromEntries(
-  (arg('server-env') ?? imageSetting('GLIBC_TUNABLES'))
+  (arg('server-env') ?? imageSetting(root, 'GLIBC_TUNABLES'))
     .split(' ')
     .filter((kv) => kv.includes('='))
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
-/** Node flags for the server: the image's (docker/entrypoint.sh passes TFSVC_NODE_FLAGS to node) unless given. */
-const SERVER_NODE_ARGS = (arg('server-node-args') ?? imageSetting('TFSVC_NODE_FLAGS').replace(/^TFSVC_NODE_FLAGS=/, '')).split(' ').filter(Boolean);
+const SERVER_NODE_ARGS = serverNodeArgs(root);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- the server under test -----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// What the bench scripts share: the repository root, `--name value` / `--name=value` arguments, and a child process's
-// CPU time (to report server CPU per request, which moves less than throughput on a shared machine).
+// What the bench scripts share: the repository root, `--name value` / `--name=value` arguments, a child process's
+// CPU time (to report server CPU per request, which moves less than throughput on a shared machine), and the Docker
+// image's runtime settings (servers under test run as the image runs them).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,4 +29,22 @@ export function cpuSeconds(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** `NAME=value` from the Dockerfile's ENV line (the image's settings, read where they are defined), or ''. */
+export function imageSetting(root: string, name: string): string {
+  try {
+    const m = new RegExp(`^ENV .*?\\b(${name}=\\S+)`, 'm').exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
+    return m ? m[1]! : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Node flags for a server under test: `--server-node-args` when given, else the image's (docker/entrypoint.sh passes
+ * the Dockerfile's TFSVC_NODE_FLAGS to node).
+ */
+export function serverNodeArgs(root: string): string[] {
+  return (arg('server-node-args') ?? imageSetting(root, 'TFSVC_NODE_FLAGS').replace(/^TFSVC_NODE_FLAGS=/, '')).split(' ').filter(Boolean);
 }

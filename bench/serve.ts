@@ -18,11 +18,14 @@
 // --no-pin runs without taskset: on a machine shared with other work a pinned process gets only its core's share.
 //
 // Usage (after `npm run build`): node dist/bench/serve.js [--model DIR] [--duration S] [--warmup S] [--rates 1000,2000,...]
-//   [--connections N] [--workers N] [--targets bare,naive,rest,grpc,secure]
+//   [--connections N] [--workers N] [--targets bare,naive,rest,grpc,secure] [--server-node-args "FLAGS"]
 // Models: the Keras 3 CNN from ../shared/models when present, else the fixture MNIST model (or --model DIR).
-// Each server runs in its own child process (this script with --role=...), the load generator here.
+// Each server runs in its own child process (this script with --role=...), the load generator here. Every server
+// (bare and naive too) runs with the Docker image's node flags (the Dockerfile's TFSVC_NODE_FLAGS: V8's initial
+// old-generation limit, which keeps full collections off the HTTP thread at steady load), printed at the start;
+// --server-node-args "FLAGS" replaces them (--server-node-args= for none).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { arg, repoRootOf } from './script-util.js';
+import { arg, repoRootOf, serverNodeArgs } from './script-util.js';
 import http from 'node:http';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -108,7 +111,7 @@ interface Server {
 
 function start(role: string, modelDir: string, workers: number, secure?: SecureFiles): Promise<Server> {
   const impl = arg('grpc-impl');
-  const argv = onCore(1, [process.execPath, here, `--role=${role}`, `--model=${modelDir}`, `--workers=${workers}`, ...(secure ? secureArgs(secure) : []), ...(impl ? [`--grpc-impl=${impl}`] : [])]);
+  const argv = onCore(1, [process.execPath, ...serverNodeArgs(root), here, `--role=${role}`, `--model=${modelDir}`, `--workers=${workers}`, ...(secure ? secureArgs(secure) : []), ...(impl ? [`--grpc-impl=${impl}`] : [])]);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number; grpcPort?: number }) => resolve({ child, port: m.port, grpcPort: m.grpcPort }));
@@ -142,7 +145,7 @@ async function benchModel(modelDir: string): Promise<void> {
   }
   const json = makeBody(modelDir);
   const body = Buffer.from(json);
-  console.log(`\n== ${path.relative(root, modelDir)} (REST body ${body.length} B, ${seconds}s per step, ${connections} in flight at most, ${workers} tfsvc worker(s))`);
+  console.log(`\n== ${path.relative(root, modelDir)} (REST body ${body.length} B, ${seconds}s per step, ${connections} in flight at most, ${workers} tfsvc worker(s); server node flags: ${serverNodeArgs(root).join(' ') || 'none'})`);
   console.log(`   ${pinNote()}; the machine is shared, so figures are noisy: compare the ratios, measured in this one run.`);
   const servers: Record<string, Server> = {};
   let fx: SecureFixture | undefined;
