@@ -15,7 +15,6 @@ import { parseGrpcChannelArguments } from '../core/serving/grpc/channel-argument
 import type { EnvelopeOptions } from '../core/serving/envelope.js';
 import { isS3Url, parseS3Url } from '../core/storage/s3-url.js';
 import type { BackendName } from '../core/engine/types.js';
-import { DEFAULT_WORKER_NICENESS } from '../core/engine/thread-priority.js';
 import { parseBackend } from './options.js';
 
 // The serving stack (engine pool, HTTP and gRPC servers, protobufjs, chalk) loads inside the action, so `tfsvc --help`
@@ -219,7 +218,7 @@ tensorflow_model_server launch scripts run unchanged. Examples:
     .option('--header-timeout-ms <ms>', 'a REST request head must arrive within this (408 and close)', '10000')
     .option('--body-timeout-ms <ms>', 'a whole REST request, body included, must arrive within this (408 and close)', '20000')
     .option('--max-connections <n>', 'open connections, REST and gRPC each; beyond it 503 / UNAVAILABLE and close (0: no cap)', '4096')
-    .option('--worker-niceness <n>', 'how many steps nicer than the HTTP threads the inference and decode threads run (0-19; 0: same priority). Keeps admission and answers prompt when threads share a core', String(DEFAULT_WORKER_NICENESS))
+    .option('--worker-niceness <n>', 'how many steps nicer than the HTTP threads the inference and decode threads run (0-19; 0: same priority). Keeps admission and answers prompt when threads share a core', '5')
     .addOption(new Option('--worker_niceness <n>').hideHelp())
     .option('--grpc-impl <impl>', 'gRPC server: h2 (node:http2, tfsvc\'s gRPC framing) or grpc-js (the reference implementation)', 'h2')
     .addOption(new Option('--grpc_impl <impl>').hideHelp())

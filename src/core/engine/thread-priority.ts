@@ -9,14 +9,12 @@ import { getPriority, setPriority } from 'node:os';
  * Default niceness of inference and decode worker threads relative to the HTTP thread (serve --worker-niceness).
  * When the threads share a core (bench/chaos pins the server to one), the kernel's fair scheduler gives each runnable
  * thread an equal share: at 5x overload the HTTP thread, which decides admission, got a third of the core, fell
- * behind, and clients waited 200-300 ms p99 (up to 2 s) for a 503 that took the server under 1 ms to decide. Nicer
- * workers still take every cycle the HTTP thread leaves. At 5 steps the time to reject at the client fell to 25-60
- * ms p99 and goodput rose from 57-59% to 64-84% of capacity (nice 0/2/5/10/19 side by side); once refused bodies were
- * no longer read (rest/skip-body.ts), 10 steps beat 5: time to reject p99 median 12 ms against 19 ms over ten
- * alternating runs each, goodput median 92% against 94% (bench/chaos --only overload --queue 4 on the Keras 3 CNN).
- * On a machine with a core per thread it changes nothing.
+ * behind, and clients waited 200-300 ms p99 (up to 2 s) for a 503 that took the server under 1 ms to decide. At 5
+ * steps nicer the workers still take every cycle the HTTP thread leaves; the time to reject at the client fell to
+ * 25-60 ms p99, and goodput rose from 57-59% to 64-84% of capacity (bench/chaos --only overload --queue 4 on the Keras
+ * 3 CNN, nice 0/2/5/10/19 side by side). On a machine with a core per thread it changes nothing.
  */
-export const DEFAULT_WORKER_NICENESS = 10;
+export const DEFAULT_WORKER_NICENESS = 5;
 
 /** Makes the calling thread `by` steps nicer than it is (at most 19); returns whether it could. */
 export function lowerThisThreadPriority(by: number): boolean {
