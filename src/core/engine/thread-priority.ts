@@ -12,7 +12,9 @@ import { getPriority, setPriority } from 'node:os';
  * behind, and clients waited 200-300 ms p99 (up to 2 s) for a 503 that took the server under 1 ms to decide. At 5
  * steps nicer the workers still take every cycle the HTTP thread leaves; the time to reject at the client fell to
  * 25-60 ms p99, and goodput rose from 57-59% to 64-84% of capacity (bench/chaos --only overload --queue 4 on the Keras
- * 3 CNN, nice 0/2/5/10/19 side by side). On a machine with a core per thread it changes nothing.
+ * 3 CNN, nice 0/2/5/10/19 side by side). 10 steps refused faster still once refused bodies were skipped (p99 median
+ * 12 ms against 19), but one 50 MB body then stalled other clients for 114 ms instead of 24-53 (docs/serve.md, stop 11).
+ * On a machine with a core per thread it changes nothing.
  */
 export const DEFAULT_WORKER_NICENESS = 5;
 
