@@ -13,7 +13,7 @@
 // Prints one summary. Bounded in time (about two minutes; --quick: under one) and loopback only.
 // Usage: node dist/bench/chaos.js [--model DIR] [--rows N] [--quick] [--only PHASES] [--queue N] [--huge predict|classify]
 //                                 [--big-valid-mb M] [--malformed-rounds N] [--server-args "FLAGS"] [--server-env "K=V ..."]
-//                                 [--server-node-args "FLAGS"]
+//                                 [--server-node-args "FLAGS"] [--server-log FILE]
 //   --server-env: the server's extra environment. By default it is the Docker image's (Dockerfile's ENV
 //           GLIBC_TUNABLES, glibc's allocator setting; docs/serve.md "Memory"), as deployed; --server-env "" runs the
 //           server with glibc's defaults.
@@ -655,6 +655,9 @@ async function main(): Promise<void> {
       await Promise.race([server.exit, sleep(15_000)]);
     }
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    // --server-log FILE: the (last) server's stdout and stderr, e.g. with --server-node-args "... --trace-gc".
+    const log = arg('server-log');
+    if (log) writeFileSync(log, server.out);
     rmSync(base, { recursive: true, force: true });
   }
 }
