@@ -24,6 +24,8 @@
 //   PHASES: comma-separated subset of malformed,swap,overload,huge,sigterm,bigvalid (default: all but bigvalid, plus
 //           bigvalid when --big-valid-mb is given).
 //   --queue N: serve with max_enqueued_batches N (a batching parameters file; max_batch_size 256), for overload.
+//   --overload-grpc: the overload phase (capacity, 5x overload, recovery) sends gRPC Predict calls (tensor_content,
+//           tfsvc's own HTTP/2 client, 16 connections) instead of REST.
 //   --huge classify: the huge body is a :classify body of tf.Examples (decoded whole before its signature is checked)
 //           instead of a :predict body malformed at its end.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +38,9 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Pool } from 'undici';
 import { protoRoot } from '../src/core/proto/schema.js';
+import { Code, H2GrpcClient, type UnaryAnswer } from '../src/core/load/grpc-h2.js';
+import { predictRequest } from '../src/core/load/grpc-request.js';
+import type { Target } from '../src/core/load/target.js';
 
 const root = repoRootOf(import.meta.url);
 
@@ -46,6 +51,7 @@ const ROWS = Number(arg('rows', '64'));
 const N_REST = quick ? 2000 : 10_000;
 const N_GRPC = quick ? 600 : 3000;
 const QUEUE = arg('queue');
+const OVERLOAD_GRPC = process.argv.includes('--overload-grpc');
 const MALFORMED_ROUNDS = Math.max(1, Number(arg('malformed-rounds', '1')));
 const HUGE_KIND = arg('huge', 'predict')!;
 const BIG_VALID_MB = Number(arg('big-valid-mb', '0'));
@@ -327,7 +333,27 @@ async function main(): Promise<void> {
     let bigGrowth = NaN;
     let serverRejectMs: number[] = [];
     let gClient: grpc.Client | undefined;
-    const openLoop = async (rate: number, ms: number, p: Pool) => {
+    // --overload-grpc: the same rows as PredictRequests; an answer's status as REST's (OK 200, refusals 503,
+    // transport failures 0).
+    const grpcBodies = OVERLOAD_GRPC
+      ? goodBodies.map((b) => {
+          const rows = (JSON.parse(b) as { instances: unknown[] }).instances;
+          const data = Float32Array.from(rows.flat(Infinity) as number[]);
+          return predictRequest({ model: name } as Target, undefined, { [alias]: { dtype: 'DT_FLOAT', shape: [rows.length, ...shape.slice(1)], data } });
+        })
+      : [];
+    const grpcPredict = (client: H2GrpcClient, body: Buffer): Promise<Answer> => {
+      const t = performance.now();
+      return client.unary('/tensorflow.serving.PredictionService/Predict', body).then((a: UnaryAnswer) => ({
+        status: a.failure ? 0 : a.code === Code.OK ? 200 : a.code === Code.UNAVAILABLE || a.code === Code.RESOURCE_EXHAUSTED ? 503 : 1000 + a.code,
+        text: a.details,
+        ms: performance.now() - t,
+      }));
+    };
+    const grpcClient = (sessions: number) => new H2GrpcClient({ address: `127.0.0.1:${server.grpc}`, sessions, timeoutMs: 30_000 });
+    /** One valid request, the `i`-th of the fixed set, on `p` (REST) or `g` (gRPC). */
+    const sendGood = (i: number, p: Pool, g?: H2GrpcClient): Promise<Answer> => (g ? grpcPredict(g, grpcBodies[i % 8]!) : post(p, urlPath, goodBuffers[i % 8]!));
+    const openLoop = async (rate: number, ms: number, p: Pool, g?: H2GrpcClient) => {
       const out: (Answer & { at: number })[] = [];
       const inflight: Promise<void>[] = [];
       const t0 = performance.now();
@@ -336,7 +362,7 @@ async function main(): Promise<void> {
         const due = Math.floor(((performance.now() - t0) / 1000) * rate);
         for (; i < due; i++) {
           const at = performance.now();
-          inflight.push(post(p, urlPath, goodBuffers[i % 8]!).then((a) => void out.push({ ...a, at })));
+          inflight.push(sendGood(i, p, g).then((a) => void out.push({ ...a, at })));
         }
         await sleep(2);
       }
@@ -344,14 +370,14 @@ async function main(): Promise<void> {
       return { out, seconds: (performance.now() - t0) / 1000 };
     };
     /** Closed-loop capacity over `ms` on 8 connections (the overload and huge-body phases are paced from it). */
-    const measureCapacity = async (ms: number) => {
+    const measureCapacity = async (ms: number, g?: H2GrpcClient) => {
       done = 0;
       capLat = [];
       const capEnd = Date.now() + ms;
       const capStart = performance.now();
       await limited(1e9, 8, async () => {
         if (Date.now() > capEnd) throw Object.assign(new Error('done'), { done: true });
-        const a = await post(pool, urlPath, goodBuffers[ri(8)]!);
+        const a = await sendGood(ri(8), pool, g);
         if (a.status === 200) {
           done++;
           capLat.push(a.ms);
@@ -470,13 +496,18 @@ async function main(): Promise<void> {
     await alive();
     if (phase('overload')) {
       // 3. capacity, 5x overload, recovery
-      await measureCapacity(quick ? 2000 : 4000);
+      const gCap = OVERLOAD_GRPC ? grpcClient(1) : undefined;
+      const gBig = OVERLOAD_GRPC ? grpcClient(16) : undefined;
+      await measureCapacity(quick ? 2000 : 4000, gCap);
       const big = new Pool(`http://127.0.0.1:${server.rest}`, { connections: 1024 });
-      // Connections opened before the clock starts (a cheap status GET on each), so that connection set-up is not
-      // counted as time to reject.
-      await Promise.all(Array.from({ length: 1024 }, () => big.request({ path: `/v1/models/${name}`, method: 'GET' }).then((r) => r.body.dump(), () => undefined)));
+      // Connections opened before the clock starts (a cheap status GET on each; gRPC: a metadata call on each of its
+      // 16), so that connection set-up is not counted as time to reject.
+      if (gBig) {
+        const meta = Buffer.from(protoRoot('tensorflow_serving.proto').lookupType('tensorflow.serving.GetModelMetadataRequest').encode({ modelSpec: { name }, metadataField: ['signature_def'] }).finish());
+        await Promise.all(Array.from({ length: 64 }, () => gBig.unary('/tensorflow.serving.PredictionService/GetModelMetadata', meta)));
+      } else await Promise.all(Array.from({ length: 1024 }, () => big.request({ path: `/v1/models/${name}`, method: 'GET' }).then((r) => r.body.dump(), () => undefined)));
       const logFrom = server.out.length;
-      over = await openLoop(capacity * 5, quick ? 3000 : 5000, big);
+      over = await openLoop(capacity * 5, quick ? 3000 : 5000, big, gBig);
       serverRejectMs = server.out.slice(logFrom).split('\n').flatMap((l) => {
         try {
           const e = JSON.parse(l) as { status?: number; durationMs?: number };
@@ -488,11 +519,13 @@ async function main(): Promise<void> {
       ok = over.out.filter((a) => a.status === 200);
       rejected = over.out.filter((a) => a.status === 503);
       tcp = over.out.filter((a) => a.status === 0).length;
-      after = await openLoop(capacity * 0.5, quick ? 3000 : 5000, pool);
+      after = await openLoop(capacity * 0.5, quick ? 3000 : 5000, pool, gCap);
       const afterOk = after.out.filter((a) => a.status === 200);
       const recovery = after.out.filter((a) => a.at - after.out[0]!.at > 0 && a.status === 200);
-      say(`capacity: ${capacity.toFixed(0)} req/s (closed loop, 8 connections, P99 ${pct(capLat, 99).toFixed(1)} ms)`);
-      say(`5x overload (${(capacity * 5).toFixed(0)} req/s for ${over.seconds.toFixed(1)} s, 1024 connections): ${over.out.length} sent, ${ok.length} ok, ${rejected.length} rejected 503 (time to reject p99 ${pct(rejected.map((a) => a.ms), 99).toFixed(1)} ms), ${tcp} TCP-level failures, other ${over.out.length - ok.length - rejected.length - tcp}; goodput ${(ok.length / over.seconds).toFixed(0)} req/s = ${((ok.length / over.seconds / capacity) * 100).toFixed(0)}% of capacity`);
+      await gCap?.close();
+      await gBig?.close();
+      say(`capacity${OVERLOAD_GRPC ? ' (gRPC Predict)' : ''}: ${capacity.toFixed(0)} req/s (closed loop, 8 ${OVERLOAD_GRPC ? 'concurrent calls' : 'connections'}, P99 ${pct(capLat, 99).toFixed(1)} ms)`);
+      say(`5x overload (${(capacity * 5).toFixed(0)} req/s for ${over.seconds.toFixed(1)} s, ${OVERLOAD_GRPC ? 'gRPC on 16 HTTP/2 connections' : '1024 connections'}): ${over.out.length} sent, ${ok.length} ok, ${rejected.length} rejected 503 (time to reject p99 ${pct(rejected.map((a) => a.ms), 99).toFixed(1)} ms), ${tcp} TCP-level failures, other ${over.out.length - ok.length - rejected.length - tcp}; goodput ${(ok.length / over.seconds).toFixed(0)} req/s = ${((ok.length / over.seconds / capacity) * 100).toFixed(0)}% of capacity`);
       say(`  at the client: time to reject p50 ${pct(rejected.map((a) => a.ms), 50).toFixed(1)} p75 ${pct(rejected.map((a) => a.ms), 75).toFixed(1)} p90 ${pct(rejected.map((a) => a.ms), 90).toFixed(1)} p95 ${pct(rejected.map((a) => a.ms), 95).toFixed(1)}; ok ms p50 ${pct(ok.map((a) => a.ms), 50).toFixed(1)} p99 ${pct(ok.map((a) => a.ms), 99).toFixed(1)}`);
       say(`after the overload (0.5x capacity): P99 ${pct(afterOk.map((a) => a.ms), 99).toFixed(1)} ms vs ${pct(capLat, 99).toFixed(1)} ms at capacity; ${after.out.length - afterOk.length} not ok; ${recovery.length} answered`);
       await big.close();
@@ -642,7 +675,7 @@ async function main(): Promise<void> {
     console.log(`  lost good requests     after chaos ${wrong}, during the corrupt swap ${swapFailed}, before SIGTERM ${lost.length}`);
     console.log(`  corrupt version        ${v2Available ? 'became AVAILABLE' : 'never AVAILABLE'}`);
     const early = serverRejectMs.filter((ms) => ms < 1).length;
-    console.log(`  time to reject p99     ${fmt(pct(rejected.map((a) => a.ms), 99))} ms at the client, ${fmt(pct(serverRejectMs, 99))} ms in the server (access log; p50 ${fmt(pct(serverRejectMs, 50), 2)} ms; ${early} of ${serverRejectMs.length} refused within 1 ms, before the body)`);
+    console.log(`  time to reject p99     ${fmt(pct(rejected.map((a) => a.ms), 99))} ms at the client${OVERLOAD_GRPC ? ' (gRPC; the access log covers REST only)' : `, ${fmt(pct(serverRejectMs, 99))} ms in the server (access log; p50 ${fmt(pct(serverRejectMs, 50), 2)} ms; ${early} of ${serverRejectMs.length} refused within 1 ms, before the body)`}`);
     console.log(`  goodput at 5x          ${fmt((ok.length / over.seconds / capacity) * 100, 0)}% of measured capacity (${fmt(capacity, 0)} req/s); TCP-level failures ${tcp}`);
     console.log(`  max stall (huge body)  ${fmt(Math.max(...duringOk) - p99Before)} ms`);
     console.log(`  big valid body         ${BIG_VALID_MB > 0 ? `${BIG_VALID_MB} MB: peak RSS growth ${fmt(bigGrowth, 0)} MiB` : '-'}`);

@@ -294,6 +294,20 @@ async function withServer(impl: GrpcImpl, opts: Partial<Pick<GrpcServerOptions, 
   }
 }
 
+test('h2: a client may send a large message without waiting for the server (1 MiB per call, 16 MiB per connection)', async () => {
+  await withServer('h2', {}, async (server) => {
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    try {
+      await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+      assert.equal(session.remoteSettings.initialWindowSize, 1 << 20, 'per-call window');
+      // The connection window is opened by a WINDOW_UPDATE right after the server's SETTINGS.
+      await until(() => (session.state.remoteWindowSize ?? 0) >= 16 << 20, () => `connection window ${session.state.remoteWindowSize}`);
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
 test('h2: connections over --max_connections get UNAVAILABLE naming the limit; the first keeps working', async () => {
   await withServer('h2', { maxConnections: 1 }, async (server) => {
     const first = predictionClient(server.port);

@@ -91,6 +91,29 @@ test('a large message split into chunks: the same bytes, and held only as far as
   assert.equal(reader.partial, true);
 });
 
+test('a small message split anywhere: the same bytes; on its first chunk only the bytes sent are held (admission may refuse it there)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 5000 }), fc.array(fc.nat(), { maxLength: 12 }), (size, offsets) => {
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) data[i] = (i * 7 + 3) & 255;
+      const wire = Buffer.concat([frameMessage(data), frameMessage(Buffer.from('next'))]);
+      const reader = new MessageReader(-1);
+      const chunks = cut(wire, offsets);
+      reader.push(chunks[0]!);
+      if (reader.messages.length === 0) {
+        assert.ok(reader.buffered <= Math.max(0, chunks[0]!.length - 5), `${reader.buffered} held after the first ${chunks[0]!.length} bytes`);
+        const first = reader.firstMessagePrefix(1 << 16);
+        if (first) assert.ok(first.bytes.equals(data.subarray(0, first.bytes.length)) && first.announced === size);
+      }
+      for (const c of chunks.slice(1)) reader.push(c);
+      assert.equal(reader.messages.length, 2);
+      assert.ok(reader.messages[0]!.data.equals(data));
+      assert.equal(reader.messages[1]!.data.toString(), 'next');
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('grpc-timeout: up to 8 digits and a unit, converted to ms; anything else is malformed', () => {
   assert.equal(parseGrpcTimeout('1H'), 3_600_000);
   assert.equal(parseGrpcTimeout('2M'), 120_000);

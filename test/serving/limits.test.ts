@@ -4,6 +4,7 @@
 // clients (408 and close, 504 and close), the connection cap, and large bodies decoded off the HTTP thread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -249,6 +250,74 @@ for (const impl of GRPC_IMPLS) test(`gRPC (${impl}): a full queue answers UNAVAI
   const bad = await rawGrpc(serving.grpcPort!, 'Predict', msg);
   assert.equal(bad.code, grpc.status.INVALID_ARGUMENT, bad.details);
   assert.match(bad.details, /Could not parse the request message/);
+});
+
+/** A PredictRequest's first bytes: its ModelSpec (field 1) naming `model`, as clients serialize it first. */
+function specPrefix(model: string): Buffer {
+  const spec = protoRoot('tensorflow_serving.proto').lookupType('tensorflow.serving.ModelSpec');
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).bytes(spec.encode(spec.fromObject({ name: model })).finish());
+  return Buffer.from(w.finish());
+}
+
+/**
+ * A gRPC Predict on a raw HTTP/2 stream that announces an `announced`-byte message and sends only `first` of it: what
+ * the server answers before the rest arrives (or nothing), and how the stream ended.
+ */
+function partialPredict(port: number, first: Buffer, announced: number) {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  const stream = session.request({ ':method': 'POST', ':path': '/tensorflow.serving.PredictionService/Predict', 'content-type': 'application/grpc', te: 'trailers' });
+  stream.on('error', () => {});
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(announced, 1);
+  stream.write(Buffer.concat([prefix, first]));
+  const answer = new Promise<{ status?: string; message?: string; rstCode?: number }>((resolve) => {
+    let headers: http2.IncomingHttpHeaders | undefined;
+    stream.on('response', (h) => (headers = h));
+    stream.on('trailers', (h) => (headers = { ...headers, ...h }));
+    stream.on('close', () => resolve({ status: headers?.['grpc-status'] as string | undefined, message: headers?.['grpc-message'] as string | undefined, rstCode: stream.rstCode }));
+    stream.resume();
+  });
+  return { answer, stream, close: () => session.destroy() };
+}
+
+test('gRPC (h2): a full queue refuses from the message\'s first bytes; the client is told to stop sending the rest', async (t) => {
+  const { port, release, runLog, serving } = await gatedServer(t, { grpcPort: 0, grpcImpl: 'h2' });
+  const { held, queued } = await fillQueue(port, runLog);
+  await until(async () => (await call(port, 'POST', '/v1/models/m:predict', { instances: [[3]] })).status === 503, () => undefined);
+  // 1 MiB announced, 30-odd bytes sent: without a decision from the first bytes the call would wait for the rest.
+  const p = partialPredict(serving.grpcPort!, specPrefix('m'), 1 << 20);
+  const a = await p.answer;
+  p.close();
+  assert.equal(a.status, String(grpc.status.UNAVAILABLE), JSON.stringify(a));
+  assert.match(decodeURIComponent(a.message ?? ''), /queue to which this task was submitted is full/);
+  assert.equal(a.rstCode, http2.constants.NGHTTP2_NO_ERROR, 'reset with NO_ERROR: stop sending, not an error');
+  // grpc-js, sending a whole 2 MB message, reads the same status (not CANCELLED) from the early answer and reset.
+  const big = Buffer.concat([specPrefix('m'), Buffer.from([0x12, 0x80, 0x80, 0x80, 0x01]), Buffer.alloc(2 << 20)]);
+  const refused = await rawGrpc(serving.grpcPort!, 'Predict', big);
+  assert.equal(refused.code, grpc.status.UNAVAILABLE, refused.details);
+  release();
+  await Promise.all([held, queued]);
+});
+
+test('gRPC (h2): admitted from its first bytes, a call holds its announced size until it ends, also when reset', async (t) => {
+  const { serving, release } = await gatedServer(t, { grpcPort: 0, grpcImpl: 'h2', batching: { ...defaultBatching(), numBatchThreads: 1 }, limits: { maxInFlightBytes: 600 } });
+  release();
+  // Admitted on its first bytes and charged the 500 bytes it announces, before they arrive.
+  const p = partialPredict(serving.grpcPort!, specPrefix('m'), 500);
+  const msg = Buffer.concat([specPrefix('m'), Buffer.alloc(200)]);
+  await until(async () => (await rawGrpc(serving.grpcPort!, 'Predict', msg)).code === grpc.status.RESOURCE_EXHAUSTED, () => undefined);
+  const refused = await rawGrpc(serving.grpcPort!, 'Predict', msg);
+  assert.equal(refused.code, grpc.status.RESOURCE_EXHAUSTED, refused.details);
+  assert.match(refused.details, /more than 600 bytes of requests are in flight/);
+  // The client gives up on the call: its charge is released with it.
+  p.stream.close(http2.constants.NGHTTP2_CANCEL);
+  await p.answer;
+  p.close();
+  await until(async () => (await rawGrpc(serving.grpcPort!, 'Predict', msg)).code !== grpc.status.RESOURCE_EXHAUSTED, () => undefined);
+  const after = await rawGrpc(serving.grpcPort!, 'Predict', msg);
+  assert.notEqual(after.code, grpc.status.RESOURCE_EXHAUSTED, after.details);
 });
 
 test('drain: requests written on idle keep-alive connections just before close are all answered, with Connection: close', async (t) => {

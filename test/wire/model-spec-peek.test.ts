@@ -1,11 +1,12 @@
 // peekModelSpec (src/core/wire/predict-request-reader.ts): the ModelSpec that gRPC admission reads by hand from a
 // request before deciding to decode it must be the one protobufjs decodes, for Predict/Classify/Regress requests and
 // MultiInference's first task, whatever else the message holds; on bytes it cannot read it says so (undefined).
+// peekLeadingModelSpec reads it from a message's first bytes only (h2 admission before the rest arrives).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodePlain, encodePlain } from '../../src/core/proto/schema.js';
-import { peekModelSpec } from '../../src/core/wire/predict-request-reader.js';
+import { peekLeadingModelSpec, peekModelSpec } from '../../src/core/wire/predict-request-reader.js';
 
 const FILE = 'tensorflow_serving.proto';
 type Plain = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -92,4 +93,23 @@ test('arbitrary bytes: never throws; whatever it reads is what protobufjs decode
   assert.equal(peekModelSpec(Buffer.concat([one, two])), undefined);
   assert.equal(peekModelSpec(Buffer.alloc(0)), null, 'no ModelSpec at all');
   assert.equal(peekModelSpec(new Uint8Array(one)), undefined, 'not a Buffer');
+});
+
+test('first bytes only: any prefix gives nothing or the ModelSpec of the whole message, and the whole spec is enough', () => {
+  fc.assert(
+    fc.property(predictRequest, fc.nat(), fc.boolean(), (req, cut, nested) => {
+      const bytes = Buffer.from(nested
+        ? encodePlain('tensorflow.serving.MultiInferenceRequest', { tasks: [{ modelSpec: req.modelSpec, methodName: 'tensorflow/serving/classify' }] }, FILE)
+        : encodePlain('tensorflow.serving.PredictRequest', req, FILE));
+      const whole = peekModelSpec(bytes, nested);
+      const prefix = bytes.subarray(0, cut % (bytes.length + 1));
+      const got = peekLeadingModelSpec(prefix, nested);
+      if (got !== undefined) assert.deepEqual(got, whole);
+      // Once the spec's own bytes are in, it is read (protobufjs writes field 1 first).
+      if (whole && small(whole)) assert.deepEqual(peekLeadingModelSpec(bytes, nested), whole);
+    }),
+    { numRuns: 3000 },
+  );
+  assert.equal(peekLeadingModelSpec(Buffer.from([0x12, 0x00, 0x0a, 0x00])), undefined, 'inputs first: decided from the whole message');
+  assert.equal(peekLeadingModelSpec(Buffer.alloc(0)), undefined);
 });

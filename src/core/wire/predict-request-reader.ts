@@ -235,6 +235,32 @@ export function peekModelSpec(bytes: Uint8Array, nested = false): Plain | null |
   }
 }
 
+/**
+ * The ModelSpec at the very start of a request message's first bytes, for admission before the rest has arrived
+ * (serving/grpc/h2-server.ts asks on each DATA chunk): clients serialize field 1 first, so the spec is usually
+ * within the first chunk. `nested` as for peekModelSpec. Returns the spec as PLAIN gives it, or undefined when
+ * `prefix` does not start with a whole spec (not yet arrived, not the first field, or unreadable): the caller then
+ * waits for more bytes or for the whole message. Never throws.
+ */
+export function peekLeadingModelSpec(prefix: Uint8Array, nested = false): Plain | undefined {
+  if (!Buffer.isBuffer(prefix)) return undefined;
+  try {
+    const c = new Cursor(prefix);
+    if (c.varint32(prefix.length) !== FIELD_1_DELIMITED) return undefined;
+    let stop = c.delimited(prefix.length);
+    if (nested) {
+      if (c.varint32(stop) !== FIELD_1_DELIMITED) return undefined;
+      stop = c.delimited(stop);
+    }
+    return readModelSpec(c, stop);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tag of field 1 with wire type 2 (length-delimited). */
+const FIELD_1_DELIMITED = (1 << 3) | 2;
+
 /** InferenceTask { model_spec 1, method_name 2 }: the spec, or null without one. */
 function readTaskSpec(c: Cursor, end: number): Plain | null {
   let spec: Plain | null = null;

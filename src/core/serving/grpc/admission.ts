@@ -6,13 +6,17 @@
 // in-flight bytes), and only then decodes the message and calls the real handler. Turned-away calls get UNAVAILABLE (queue full, TF Serving's batcher code)
 // or RESOURCE_EXHAUSTED (in-flight byte budget). Messages over --max_body_bytes never get here: grpc-js refuses them
 // with RESOURCE_EXHAUSTED ("Received message larger than max").
+// On the node:http2 server (h2-server.ts) the same decision is taken earlier, from the message's first bytes
+// (EARLY_ADMISSION): a refused call is answered before the rest of its message is sent, as REST refuses before the
+// body, and charged its announced length when admitted.
 import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { RequestError } from '../../errors.js';
 import { PLAIN, protoRoot } from '../../proto/schema.js';
 import type { Admission, AdmissionTarget, AdmissionTicket } from '../admission.js';
 import type { ServableLookup, VersionSelector } from '../types.js';
-import { peekModelSpec } from '../../wire/predict-request-reader.js';
+import { peekLeadingModelSpec, peekModelSpec } from '../../wire/predict-request-reader.js';
+import { EARLY_ADMISSION, type EarlyAdmission } from './h2-server.js';
 
 const GUARDED = new Set(['Predict', 'Classify', 'Regress', 'MultiInference']);
 
@@ -82,16 +86,32 @@ export function guardInference(
       def[name] = m;
       continue;
     }
-    def[name] = { ...m, requestDeserialize: (b: Buffer) => b };
     const nested = name === 'MultiInference';
-    impl[name] = ((call: grpc.ServerUnaryCall<Plain, Plain>, callback: grpc.sendUnaryData<Plain>) => {
+    const early: EarlyAdmission = (prefix, announced) => {
+      const spec = peekLeadingModelSpec(prefix, nested);
+      if (!spec) return undefined;
+      try {
+        return { admitted: opts.admission.admit(announced, targetOf(spec, opts.lookup)) };
+      } catch (err) {
+        const s = opts.toStatus(err);
+        return { refused: { code: s.code ?? 2 /* UNKNOWN */, details: s.details ?? String(err) } };
+      }
+    };
+    def[name] = { ...m, requestDeserialize: (b: Buffer) => b, [EARLY_ADMISSION]: early } as grpc.MethodDefinition<unknown, unknown>;
+    impl[name] = ((call: grpc.ServerUnaryCall<Plain, Plain> & { admitted?: AdmissionTicket }, callback: grpc.sendUnaryData<Plain>) => {
       const raw = call.request as unknown as Buffer;
       let ticket: AdmissionTicket;
-      try {
-        ticket = opts.admission.admit(raw.length, targetOf(modelSpecOf(raw, nested, specType), opts.lookup));
-      } catch (err) {
-        callback(opts.toStatus(err));
-        return;
+      if (call.admitted) {
+        // Admitted from the message's first bytes (h2-server.ts): this handler now owns the ticket.
+        ticket = call.admitted;
+        call.admitted = undefined;
+      } else {
+        try {
+          ticket = opts.admission.admit(raw.length, targetOf(modelSpecOf(raw, nested, specType), opts.lookup));
+        } catch (err) {
+          callback(opts.toStatus(err));
+          return;
+        }
       }
       try {
         (call as { request: unknown }).request = m.requestDeserialize(raw);

@@ -25,6 +25,8 @@ const TRANSPORT_HEADERS = ['content-type', 'te', 'grpc-timeout', 'grpc-encoding'
 export class H2ServerCall<Req = unknown, Res = unknown> extends EventEmitter {
   request!: Req;
   cancelled = false;
+  /** Admission taken from the request's first bytes (h2-server.ts): the handler takes it over, else the server releases it. */
+  admitted: { release(): void } | undefined;
   private statusSent = false;
   private headersSent = false;
   private extraHeaders: http2.OutgoingHttpHeaders | undefined;

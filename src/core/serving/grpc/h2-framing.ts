@@ -20,10 +20,10 @@ export class MessageTooLarge extends Error {
 
 /**
  * Splits a stream's DATA chunks into length-prefixed messages. A message that arrives whole in one chunk (the common
- * case) is a view of that chunk, not a copy; a split one is copied once into a buffer of its announced size. A split
- * message announced larger than PREALLOCATE_MAX is kept as the chunks received and joined when complete: what a
- * stream holds is what its client has sent, not what its prefix claims (a prefix announcing 256 MiB followed by
- * silence holds a few bytes, until --body_timeout_ms ends the call).
+ * case) is a view of that chunk, not a copy; a split one is copied once into a buffer of its announced size, allocated
+ * when its second chunk arrives. A split message announced larger than PREALLOCATE_MAX is kept as the chunks received
+ * and joined when complete: what a stream holds is what its client has sent, not what its prefix claims (a prefix
+ * announcing 256 MiB followed by silence holds a few bytes, until --body_timeout_ms ends the call).
  */
 export const PREALLOCATE_MAX = 1 << 20;
 
@@ -38,6 +38,8 @@ export class MessageReader {
   private piecesLength = 0;
   private piecesFill = 0;
   private compressed = false;
+  /** The message in `pieces` is one of up to PREALLOCATE_MAX bytes whose buffer is allocated on its second chunk. */
+  private deferred = false;
 
   /** `max`: largest message accepted, in bytes (-1: no limit). */
   constructor(private readonly max: number) {}
@@ -47,6 +49,15 @@ export class MessageReader {
     let i = 0;
     const n = chunk.length;
     while (i < n) {
+      if (this.pieces && this.deferred && this.pieces.length > 0) {
+        // A second chunk of a message of up to PREALLOCATE_MAX: now it gets its buffer (see the start of a message).
+        this.body = Buffer.allocUnsafe(this.piecesLength);
+        let at = 0;
+        for (const p of this.pieces) at += p.copy(this.body, at);
+        this.bodyFill = at;
+        this.pieces = undefined;
+        this.deferred = false;
+      }
       if (this.pieces) {
         const take = Math.min(this.piecesLength - this.piecesFill, n - i);
         this.pieces.push(chunk.subarray(i, i + take));
@@ -88,15 +99,31 @@ export class MessageReader {
       if (n - i >= len) {
         this.messages.push({ compressed: this.compressed, data: chunk.subarray(i, i + len) });
         i += len;
-      } else if (len > PREALLOCATE_MAX) {
+      } else {
+        // Held as the chunks received. Up to PREALLOCATE_MAX, only until a second chunk arrives: a call refused on its
+        // first bytes (h2-server.ts, admission) never allocates the size its prefix announces.
         this.pieces = [];
         this.piecesLength = len;
         this.piecesFill = 0;
-      } else {
-        this.body = Buffer.allocUnsafe(len);
-        this.bodyFill = 0;
+        this.deferred = len <= PREALLOCATE_MAX;
       }
     }
+  }
+
+  /**
+   * The first message as received so far (admission from its first bytes, h2-server.ts): its compressed flag, its
+   * announced length, and the bytes in (a view; for a large split message a copy of at most `upTo` bytes). Undefined
+   * until its 5-byte prefix is in.
+   */
+  firstMessagePrefix(upTo: number): { compressed: boolean; announced: number; bytes: Buffer } | undefined {
+    const m = this.messages[0];
+    if (m) return { compressed: m.compressed, announced: m.data.length, bytes: m.data };
+    if (this.body) return { compressed: this.compressed, announced: this.body.length, bytes: this.body.subarray(0, this.bodyFill) };
+    if (this.pieces) {
+      const bytes = this.pieces.length === 1 ? this.pieces[0]!.subarray(0, upTo) : Buffer.concat(this.pieces, Math.min(upTo, this.piecesFill));
+      return { compressed: this.compressed, announced: this.piecesLength, bytes };
+    }
+    return undefined;
   }
 
   /** Bytes held for the message being received (tests: bounded by what was sent, not what was announced). */

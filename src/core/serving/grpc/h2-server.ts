@@ -18,6 +18,12 @@
 // every `keepaliveTimeMs` the server PINGs each connection and cuts one whose peer does not answer within
 // `keepaliveTimeoutMs` (its calls are cancelled). Client PINGs are answered by node:http2 itself.
 // These timers are sweeps (one interval per server), not a timer per call: per-call timers were measurable churn.
+//
+// Admission from the first bytes (issue 8): a method definition may carry an EARLY_ADMISSION decision (admission.ts
+// sets one on the inference methods). It is asked as DATA arrives, until it decides from the message's first bytes
+// (the ModelSpec, field 1, comes first): a refused call is answered at once and its stream reset with NO_ERROR, so
+// the client stops sending the rest (RFC 9113 8.1) and the server neither buffers it nor grants it flow-control
+// window; an admitted call carries its ticket to the handler (`call.admitted`), released if the call ends before.
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -61,6 +67,32 @@ export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
 const DEFAULT_BODY_TIMEOUT_MS = 20_000;
 export const DEFAULT_KEEPALIVE_TIME_MS = 2 * 3_600_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+
+/** What an EARLY_ADMISSION decision hands the handler: released by whoever ends the call. */
+export interface EarlyTicket {
+  release(): void;
+}
+
+/**
+ * The key of a method definition's admission decision from a request message's first bytes: `prefix` (bytes in so
+ * far) and `announced` (the message's length from its 5-byte prefix). Undefined: cannot tell from these bytes (asked
+ * again with more, until EARLY_PREFIX_MAX bytes or the whole message; then the handler decides as usual).
+ */
+export const EARLY_ADMISSION = Symbol('tfsvc.earlyAdmission');
+export type EarlyAdmission = (prefix: Buffer, announced: number) => { admitted: EarlyTicket } | { refused: { code: grpc.status; details: string } } | undefined;
+
+/** Bytes of a message after which its admission is left to the handler (a ModelSpec takes tens of bytes). */
+const EARLY_PREFIX_MAX = 64 * 1024;
+
+/**
+ * Receive windows: how much a client may send before the server acknowledges it. HTTP/2's default (65,535 bytes, per
+ * stream and per connection) made a 200 KB Predict wait for 3-4 WINDOW_UPDATEs, each a turn of the event loop, and
+ * capped a connection at 64 KB per turn for all its calls (bench/chaos --overload-grpc). gRPC C-core grows its windows
+ * to several MB by BDP probing; these are fixed. What arrives is read at once (admission decides from the first bytes,
+ * and an admitted call is charged its whole announced size), so a larger window buffers nothing unaccounted.
+ */
+const STREAM_WINDOW = 1 << 20;
+const CONNECTION_WINDOW = 16 << 20;
 
 const OVER_CAP = Symbol('tfsvc.overCap');
 const ACTIVE = Symbol('tfsvc.activeStreams');
@@ -154,7 +186,7 @@ export class H2GrpcServer {
     const settings: http2.ServerOptions = {
       // A large Predict may be in flight on a connection at once; the default 10 MB session cap would refuse streams.
       maxSessionMemory: 1 << 30,
-      settings: { enablePush: false, maxConcurrentStreams: this.options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS },
+      settings: { enablePush: false, maxConcurrentStreams: this.options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS, initialWindowSize: STREAM_WINDOW },
     };
     const tls = this.options.tls;
     let server: http2.Http2Server | http2.Http2SecureServer;
@@ -193,6 +225,12 @@ export class H2GrpcServer {
       this.rejected++;
       // A connection that never sends a call is not kept either.
       setTimeout(() => this.goAway(session), 10_000).unref();
+    }
+    // The connection's window can only be enlarged this way (RFC 9113 6.9.2: SETTINGS covers streams only).
+    try {
+      session.setLocalWindowSize(CONNECTION_WINDOW);
+    } catch {
+      // a session already closing
     }
     session[ACTIVE] = 0;
     session[IDLE_SINCE] = session[PINGED] = Date.now();
@@ -280,6 +318,9 @@ export class H2GrpcServer {
       if (session && --session[ACTIVE] === 0) session[IDLE_SINCE] = Date.now();
       if (opened) {
         if (opened.read) this.reads.delete(opened.read);
+        // Admitted from its first bytes but never handed to its handler (reset, timed out, malformed).
+        opened.call.admitted?.release();
+        opened.call.admitted = undefined;
         opened.call.closed();
       }
     });
@@ -337,6 +378,7 @@ export class H2GrpcServer {
     } : undefined;
     if (read) this.reads.add(read);
     opened = { call, read };
+    let early = (method.definition as { [EARLY_ADMISSION]?: EarlyAdmission })[EARLY_ADMISSION];
     stream.on('data', (chunk: Buffer) => {
       if (failed) return;
       try {
@@ -345,7 +387,19 @@ export class H2GrpcServer {
         if (err instanceof MessageTooLarge) return fail(grpc.status.RESOURCE_EXHAUSTED, err.message);
         throw err;
       }
-      if (reader.messages.length > 1) fail(grpc.status.UNIMPLEMENTED, `Received a second request message for ${kind} method ${path}`);
+      if (reader.messages.length > 1) return fail(grpc.status.UNIMPLEMENTED, `Received a second request message for ${kind} method ${path}`);
+      if (early) {
+        const first = reader.firstMessagePrefix(EARLY_PREFIX_MAX);
+        if (!first) return;
+        // A compressed message is decided once inflated, by the handler.
+        const decision = first.compressed ? undefined : early(first.bytes, first.announced);
+        if (decision || first.compressed || first.bytes.length >= Math.min(EARLY_PREFIX_MAX, first.announced)) early = undefined;
+        if (decision && 'refused' in decision) {
+          fail(decision.refused.code, decision.refused.details);
+          // Ask the client to stop sending the rest: RST_STREAM NO_ERROR after a complete response.
+          stream.close(http2.constants.NGHTTP2_NO_ERROR);
+        } else if (decision) call.admitted = decision.admitted;
+      }
     });
     stream.once('end', () => {
       if (read) this.reads.delete(read);
